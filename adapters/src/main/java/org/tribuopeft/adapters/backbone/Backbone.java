@@ -1,0 +1,292 @@
+package org.tribuopeft.adapters.backbone;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.tribuopeft.adapters.io.AtomicFiles;
+import org.tribuopeft.adapters.io.ModelFileException;
+import org.tribuopeft.adapters.io.SafetensorsReader;
+import org.tribuopeft.adapters.io.SafetensorsWriter;
+import org.tribuopeft.adapters.io.Sha256;
+import org.tribuopeft.adapters.tensor.HostTensor;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A pretrained encoder held in Java memory: its weights, its tokenizer.json, its pooling, and where it
+ * came from (with checksums). Loading is engine-free; {@link #createEncoder} puts the weights on a DJL
+ * device. Loaded from a bundled Maven model, an ONNX file, or a Hugging Face folder, which all give
+ * the same weights for the same model.
+ */
+public final class Backbone {
+    /** File names of a Hugging Face model folder. */
+    public static final String CONFIG_JSON = "config.json";
+    /** The single-file weights of a Hugging Face model folder. */
+    public static final String MODEL_SAFETENSORS = "model.safetensors";
+    /** The index of a sharded Hugging Face checkpoint. */
+    public static final String MODEL_SAFETENSORS_INDEX = "model.safetensors.index.json";
+    /** The tokenizer of a Hugging Face model folder. */
+    public static final String TOKENIZER_JSON = "tokenizer.json";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Map<BundledModel, Backbone> BUNDLED_CACHE = new ConcurrentHashMap<>();
+
+    private final String name;
+    private final BertWeights weights;
+    private final byte[] tokenizerJson;
+    private final Pooling pooling;
+    private final BackboneSource source;
+    private final String tokenizerSha256;
+
+    private Backbone(String name, BertWeights weights, byte[] tokenizerJson, Pooling pooling, BackboneSource source) {
+        this.name = name;
+        this.weights = weights;
+        this.tokenizerJson = tokenizerJson;
+        this.pooling = Objects.requireNonNull(pooling, "pooling");
+        this.source = source;
+        this.tokenizerSha256 = Sha256.of(tokenizerJson);
+    }
+
+    /**
+     * Loads a model shipped in a Maven Central jar. The parsed weights are cached for the life of the
+     * JVM, since they are immutable and large.
+     *
+     * @throws ModelFileException when the jar is not on the classpath (the message names the dependency)
+     */
+    public static Backbone bundled(BundledModel model) throws IOException {
+        Backbone cached = BUNDLED_CACHE.get(model);
+        if (cached != null) {
+            return cached;
+        }
+        Backbone loaded = loadBundled(model);
+        BUNDLED_CACHE.putIfAbsent(model, loaded);
+        return BUNDLED_CACHE.get(model);
+    }
+
+    private static Backbone loadBundled(BundledModel model) throws IOException {
+        String coords = model.mavenCoordinates();
+        byte[] tokenizer;
+        try (InputStream in = BundledModel.open(model.tokenizerResource())) {
+            if (in == null) {
+                throw missingJar(model, model.tokenizerResource());
+            }
+            tokenizer = in.readAllBytes();
+        }
+        MessageDigest md = Sha256.newDigest();
+        BertWeights weights;
+        try (InputStream raw = BundledModel.open(model.onnxResource())) {
+            if (raw == null) {
+                throw missingJar(model, model.onnxResource());
+            }
+            DigestInputStream in = new DigestInputStream(new BufferedInputStream(raw, 1 << 20), md);
+            weights = OnnxBertReader.read(in, "classpath:" + model.onnxResource());
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+        }
+        String sha = HexFormat.of().formatHex(md.digest());
+        BackboneSource src = new BackboneSource(BackboneSource.Kind.BUNDLED, model.modelName(),
+                "classpath:" + model.onnxResource(), sha, coords);
+        return new Backbone(model.modelName(), weights, tokenizer, model.pooling(), src);
+    }
+
+    private static ModelFileException missingJar(BundledModel model, String resource) {
+        return new ModelFileException("classpath:" + resource, "not found; add the Maven dependency "
+                + model.artifact() + " (without its transitive dependencies) to use model '" + model.modelName() + "'");
+    }
+
+    /**
+     * Loads an ONNX export of a BERT encoder and its tokenizer.
+     *
+     * @param onnxFile the .onnx file (weights inside, not external)
+     * @param tokenizerJson the matching tokenizer.json
+     * @param pooling how sentence vectors are pooled
+     */
+    public static Backbone fromOnnx(Path onnxFile, Path tokenizerJson, Pooling pooling) throws IOException {
+        byte[] tokenizer = readFile(tokenizerJson);
+        MessageDigest md = Sha256.newDigest();
+        BertWeights weights;
+        try (InputStream raw = Files.newInputStream(onnxFile)) {
+            DigestInputStream in = new DigestInputStream(new BufferedInputStream(raw, 1 << 20), md);
+            weights = OnnxBertReader.read(in, onnxFile.toString());
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+        } catch (NoSuchFileException e) {
+            throw new ModelFileException(onnxFile, "does not exist", e);
+        }
+        BackboneSource src = new BackboneSource(BackboneSource.Kind.ONNX_FILE, onnxFile.toString(),
+                onnxFile.toString(), HexFormat.of().formatHex(md.digest()), null);
+        return new Backbone(onnxFile.getFileName().toString(), weights, tokenizer, pooling, src);
+    }
+
+    /**
+     * Loads a Hugging Face model folder: {@code config.json}, {@code model.safetensors} (or a sharded
+     * {@code model.safetensors.index.json}; F32, F16 or BF16) and {@code tokenizer.json}. Keys with a
+     * {@code bert.} prefix (as saved by task models) and old {@code gamma}/{@code beta} names are accepted;
+     * the pooler and task heads are ignored.
+     */
+    public static Backbone fromHfFolder(Path folder, Pooling pooling) throws IOException {
+        if (!Files.isDirectory(folder)) {
+            throw new ModelFileException(folder, Files.exists(folder) ? "is not a folder" : "does not exist");
+        }
+        BertConfig config = BertConfig.read(folder.resolve(CONFIG_JSON));
+        byte[] tokenizer = readFile(folder.resolve(TOKENIZER_JSON));
+        Path single = folder.resolve(MODEL_SAFETENSORS);
+        Path index = folder.resolve(MODEL_SAFETENSORS_INDEX);
+        Map<String, HostTensor> tensors = new LinkedHashMap<>();
+        String weightsFile;
+        String sha;
+        if (Files.exists(single)) {
+            tensors.putAll(SafetensorsReader.read(single).floats());
+            weightsFile = single.toString();
+            sha = Sha256.ofFile(single);
+        } else if (Files.exists(index)) {
+            TreeSet<String> shards = shardNames(index);
+            MessageDigest md = Sha256.newDigest();
+            for (String shard : shards) {
+                Path p = folder.resolve(shard);
+                tensors.putAll(SafetensorsReader.read(p).floats());
+                md.update(Sha256.ofFile(p).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            }
+            weightsFile = index.toString();
+            sha = HexFormat.of().formatHex(md.digest());
+        } else {
+            String hint = Files.exists(folder.resolve("pytorch_model.bin"))
+                    ? " (pytorch_model.bin is a pickle and is not read; save the model with safe_serialization=True)"
+                    : "";
+            throw new ModelFileException(single, "does not exist" + hint);
+        }
+        Map<String, HostTensor> canonical = new LinkedHashMap<>();
+        for (Map.Entry<String, HostTensor> e : tensors.entrySet()) {
+            canonical.put(canonicalName(e.getKey()), e.getValue());
+        }
+        BertWeights weights = new BertWeights(config, canonical, weightsFile);
+        BackboneSource src = new BackboneSource(BackboneSource.Kind.HF_FOLDER, folder.toString(), weightsFile, sha,
+                null);
+        return new Backbone(folder.getFileName().toString(), weights, tokenizer, pooling, src);
+    }
+
+    private static TreeSet<String> shardNames(Path index) throws IOException {
+        JsonNode root;
+        try {
+            root = JSON.readTree(index.toFile());
+        } catch (IOException e) {
+            throw new ModelFileException(index, "is not valid JSON: " + e.getMessage(), e);
+        }
+        JsonNode map = root == null ? null : root.get("weight_map");
+        if (map == null || !map.isObject()) {
+            throw new ModelFileException(index, "has no 'weight_map' object");
+        }
+        TreeSet<String> shards = new TreeSet<>();
+        for (Iterator<JsonNode> it = map.elements(); it.hasNext(); ) {
+            String shard = it.next().asText();
+            if (shard.contains("/") || shard.contains("\\") || shard.startsWith(".")) {
+                throw new ModelFileException(index, "names shard '" + shard + "' outside the model folder");
+            }
+            shards.add(shard);
+        }
+        return shards;
+    }
+
+    static String canonicalName(String key) {
+        String k = key.startsWith("bert.") ? key.substring(5) : key;
+        if (k.endsWith(".gamma")) {
+            k = k.substring(0, k.length() - 6) + ".weight";
+        } else if (k.endsWith(".beta")) {
+            k = k.substring(0, k.length() - 5) + ".bias";
+        }
+        return k;
+    }
+
+    private static byte[] readFile(Path file) throws IOException {
+        try {
+            return Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new ModelFileException(file, "does not exist", e);
+        }
+    }
+
+    /**
+     * Writes this backbone as a Hugging Face model folder ({@code config.json}, F32
+     * {@code model.safetensors} with {@code BertModel} key names, {@code tokenizer.json}), atomically.
+     */
+    public void writeHfFolder(Path folder) throws IOException {
+        writeHfFolder(folder, weights, tokenizerJson);
+    }
+
+    /** Writes the given weights and tokenizer as a Hugging Face model folder, atomically. */
+    public static void writeHfFolder(Path folder, BertWeights weights, byte[] tokenizerJson) throws IOException {
+        AtomicFiles.writeFolder(folder, dir -> {
+            Files.writeString(dir.resolve(CONFIG_JSON),
+                    JSON.writerWithDefaultPrettyPrinter().writeValueAsString(weights.config().toHfJson()));
+            SafetensorsWriter.write(dir.resolve(MODEL_SAFETENSORS), weights.tensors(), new TreeMap<>());
+            Files.write(dir.resolve(TOKENIZER_JSON), tokenizerJson);
+        });
+    }
+
+    /** Creates the DJL encoder with this backbone's weights on {@code manager}'s device (all frozen). */
+    public BertEncoder createEncoder(NDManager manager) {
+        return BertEncoder.create(weights, manager);
+    }
+
+    /** A tokenizer for this model that truncates to {@code maxLength} tokens. */
+    public TextTokenizer tokenizer(int maxLength) throws IOException {
+        if (maxLength > weights.config().maxPositions()) {
+            throw new IllegalArgumentException("maxLength " + maxLength + " exceeds the model's "
+                    + weights.config().maxPositions() + " positions");
+        }
+        return TextTokenizer.fromJson(tokenizerJson, maxLength, source.location() + " tokenizer");
+    }
+
+    /** Returns a backbone identical to this one but pooling differently. */
+    public Backbone withPooling(Pooling newPooling) {
+        return new Backbone(name, weights, tokenizerJson, newPooling, source);
+    }
+
+    /** A short display name. */
+    public String name() {
+        return name;
+    }
+
+    /** The weights and architecture. */
+    public BertWeights weights() {
+        return weights;
+    }
+
+    /** The architecture. */
+    public BertConfig config() {
+        return weights.config();
+    }
+
+    /** The raw bytes of tokenizer.json. */
+    public byte[] tokenizerJson() {
+        return tokenizerJson.clone();
+    }
+
+    /** SHA-256 of tokenizer.json. */
+    public String tokenizerSha256() {
+        return tokenizerSha256;
+    }
+
+    /** The pooling used to make sentence vectors. */
+    public Pooling pooling() {
+        return pooling;
+    }
+
+    /** Where the weights came from, with the file checksum. */
+    public BackboneSource source() {
+        return source;
+    }
+}

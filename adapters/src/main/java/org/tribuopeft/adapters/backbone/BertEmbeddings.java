@@ -1,0 +1,71 @@
+package org.tribuopeft.adapters.backbone;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.nn.norm.LayerNorm;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/**
+ * BERT's input embeddings: word + absolute position + token type, then LayerNorm and dropout.
+ * Parameters are named as in Hugging Face ({@code word_embeddings.weight}, {@code LayerNorm.bias}, ...).
+ */
+public final class BertEmbeddings extends NamedBlock {
+    private final BertConfig config;
+    private final Parameter words;
+    private final Parameter positions;
+    private final Parameter tokenTypes;
+    private final Parameter lnWeight;
+    private final Parameter lnBias;
+
+    BertEmbeddings(BertConfig config, NDArray words, NDArray positions, NDArray tokenTypes, NDArray lnWeight,
+                   NDArray lnBias) {
+        this.config = config;
+        this.words = addParameter("word_embeddings.weight", Parameter.Type.WEIGHT, words);
+        this.positions = addParameter("position_embeddings.weight", Parameter.Type.WEIGHT, positions);
+        this.tokenTypes = addParameter("token_type_embeddings.weight", Parameter.Type.WEIGHT, tokenTypes);
+        this.lnWeight = addParameter("LayerNorm.weight", Parameter.Type.GAMMA, lnWeight);
+        this.lnBias = addParameter("LayerNorm.bias", Parameter.Type.BETA, lnBias);
+    }
+
+    /**
+     * Embeds a batch.
+     *
+     * @param ids [batch, tokens] int64 token ids
+     * @param types [batch, tokens] int64 token types
+     * @return [batch, tokens, hidden]
+     */
+    public NDArray embed(ParameterStore ps, NDArray ids, NDArray types, boolean training) {
+        long tokens = ids.getShape().get(1);
+        if (tokens > config.maxPositions()) {
+            throw new IllegalArgumentException("input has " + tokens + " tokens but the model has only "
+                    + config.maxPositions() + " positions; lower the maximum length");
+        }
+        var device = ids.getDevice();
+        NDArray w = Embedding.embedding(ids, ps.getValue(words, device, training), SparseFormat.DENSE).singletonOrThrow();
+        NDArray t = Embedding.embedding(types, ps.getValue(tokenTypes, device, training), SparseFormat.DENSE).singletonOrThrow();
+        NDArray posIds = ids.getManager().arange(0, (int) tokens, 1, DataType.INT64).expandDims(0);
+        NDArray p = Embedding.embedding(posIds, ps.getValue(positions, device, training), SparseFormat.DENSE).singletonOrThrow();
+        NDArray sum = w.add(t).add(p);
+        NDArray normed = LayerNorm.layerNorm(sum, new Shape(config.hiddenSize()),
+                ps.getValue(lnWeight, device, training), ps.getValue(lnBias, device, training),
+                (float) config.layerNormEps()).singletonOrThrow();
+        return Dropout.dropout(normed, (float) config.hiddenDropout(), training).singletonOrThrow();
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        return new NDList(embed(ps, inputs.get(0), inputs.get(1), training));
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {inputShapes[0].add(config.hiddenSize())};
+    }
+}

@@ -1,0 +1,169 @@
+package org.tribuopeft.adapters.backbone;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import org.tribuopeft.adapters.io.ModelFileException;
+import org.tribuopeft.adapters.tensor.HostTensor;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Hugging Face-compatible BERT encoder written as DJL blocks: {@link BertEmbeddings} then N
+ * {@link BertLayer}s. Input is (token ids, attention mask, token types), each [batch, tokens] int64;
+ * output is {@code last_hidden_state}, [batch, tokens, hidden]. All parameters start frozen; a
+ * training method unfreezes what it trains.
+ */
+public final class BertEncoder extends NamedBlock {
+    private final BertConfig config;
+    private final BertEmbeddings embeddings;
+    private final List<BertLayer> layers;
+
+    private BertEncoder(BertConfig config, BertEmbeddings embeddings, List<BertLayer> layers) {
+        this.config = config;
+        this.embeddings = addModule("embeddings", embeddings);
+        for (int i = 0; i < layers.size(); i++) {
+            addModule("encoder.layer." + i, layers.get(i));
+        }
+        this.layers = Collections.unmodifiableList(layers);
+    }
+
+    /**
+     * Builds an encoder whose parameters are copies of {@code weights} on {@code manager}'s device.
+     * The arrays live as long as {@code manager}.
+     */
+    public static BertEncoder create(BertWeights weights, NDManager manager) {
+        BertConfig c = weights.config();
+        BertEmbeddings emb = new BertEmbeddings(c,
+                array(weights, manager, "embeddings.word_embeddings.weight"),
+                array(weights, manager, "embeddings.position_embeddings.weight"),
+                array(weights, manager, "embeddings.token_type_embeddings.weight"),
+                array(weights, manager, "embeddings.LayerNorm.weight"),
+                array(weights, manager, "embeddings.LayerNorm.bias"));
+        List<BertLayer> layers = new ArrayList<>();
+        for (int l = 0; l < c.numLayers(); l++) {
+            String p = BertWeights.layerPrefix(l);
+            Map<TargetModule, DenseLinear> dense = new EnumMap<>(TargetModule.class);
+            for (TargetModule t : TargetModule.values()) {
+                dense.put(t, new DenseLinear(array(weights, manager, p + t.path() + ".weight"),
+                        array(weights, manager, p + t.path() + ".bias")));
+            }
+            layers.add(new BertLayer(c, dense,
+                    array(weights, manager, p + "attention.output.LayerNorm.weight"),
+                    array(weights, manager, p + "attention.output.LayerNorm.bias"),
+                    array(weights, manager, p + "output.LayerNorm.weight"),
+                    array(weights, manager, p + "output.LayerNorm.bias")));
+        }
+        BertEncoder encoder = new BertEncoder(c, emb, layers);
+        encoder.freezeParameters(true);
+        return encoder;
+    }
+
+    private static NDArray array(BertWeights w, NDManager manager, String name) {
+        return w.get(name).toNDArray(manager);
+    }
+
+    /** The architecture. */
+    public BertConfig config() {
+        return config;
+    }
+
+    /** The embedding block. */
+    public BertEmbeddings embeddings() {
+        return embeddings;
+    }
+
+    /** The transformer layers, first to last. */
+    public List<BertLayer> layers() {
+        return layers;
+    }
+
+    /**
+     * Runs the encoder.
+     *
+     * @param ids [batch, tokens] int64
+     * @param attentionMask [batch, tokens] int64, 1 for tokens and 0 for padding
+     * @param tokenTypes [batch, tokens] int64
+     * @return last_hidden_state [batch, tokens, hidden]
+     */
+    public NDArray encode(ParameterStore ps, NDArray ids, NDArray attentionMask, NDArray tokenTypes,
+                          boolean training) {
+        NDArray x = embeddings.embed(ps, ids, tokenTypes, training);
+        // (mask - 1) * float32 max: 0 on tokens, the most negative float on padding, as the PyTorch export does
+        NDArray maskBias = attentionMask.toType(DataType.FLOAT32, false).sub(1f).mul(Float.MAX_VALUE)
+                .reshape(ids.getShape().get(0), 1, 1, ids.getShape().get(1));
+        for (BertLayer layer : layers) {
+            x = layer.apply(ps, x, maskBias, training);
+        }
+        return x;
+    }
+
+    /**
+     * Runs the encoder for inference on a tokenized batch, creating its inputs on {@code manager}.
+     *
+     * @return last_hidden_state [batch, tokens, hidden], attached to {@code manager}
+     */
+    public NDArray encode(NDManager manager, TokenBatch batch) {
+        NDList in = batch.toNDList(manager);
+        return encode(new ParameterStore(manager, false), in.get(0), in.get(1), in.get(2), false);
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        return new NDList(encode(ps, inputs.get(0), inputs.get(1), inputs.get(2), training));
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {inputShapes[0].add(config.hiddenSize())};
+    }
+
+    /**
+     * Copies the encoder's current base weights (of the pretrained Linears, not of any adapter) back
+     * into Java memory under their canonical names.
+     */
+    public BertWeights toWeights() {
+        Map<String, HostTensor> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Parameter> e : baseParameters().entrySet()) {
+            out.put(e.getKey(), HostTensor.of(e.getValue().getArray()));
+        }
+        try {
+            return new BertWeights(config, out, "encoder in memory");
+        } catch (ModelFileException e) {
+            throw new IllegalStateException("encoder lost a weight: " + e.getMessage(), e);
+        }
+    }
+
+    /** The pretrained parameters under their canonical names, whatever adapters occupy the slots. */
+    public Map<String, Parameter> baseParameters() {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        embeddings.namedParameters().forEach((k, v) -> out.put("embeddings." + k, v));
+        for (int l = 0; l < layers.size(); l++) {
+            BertLayer layer = layers.get(l);
+            String p = BertWeights.layerPrefix(l);
+            for (TargetModule t : TargetModule.values()) {
+                DenseLinear d = layer.linear(t).base();
+                out.put(p + t.path() + ".weight", d.weight());
+                if (d.bias() != null) {
+                    out.put(p + t.path() + ".bias", d.bias());
+                }
+            }
+            for (Map.Entry<String, Parameter> e : layer.namedParameters().entrySet()) {
+                if (e.getKey().contains("LayerNorm")) {
+                    out.put(p + e.getKey(), e.getValue());
+                }
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,115 @@
+package org.tribuopeft.adapters.backbone;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.nn.norm.LayerNorm;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * One Hugging Face BERT layer: multi-head self-attention with an additive padding mask, residual and
+ * post-LayerNorm, then the feed-forward block with residual and post-LayerNorm. Each of its six
+ * Linear layers is a {@link LinearLayer} slot that an adapter may occupy.
+ */
+public final class BertLayer extends NamedBlock {
+    private final BertConfig config;
+    private final Map<TargetModule, LinearLayer> linears = new EnumMap<>(TargetModule.class);
+    private final Parameter attnLnWeight;
+    private final Parameter attnLnBias;
+    private final Parameter outLnWeight;
+    private final Parameter outLnBias;
+
+    BertLayer(BertConfig config, Map<TargetModule, DenseLinear> dense, NDArray attnLnWeight, NDArray attnLnBias,
+              NDArray outLnWeight, NDArray outLnBias) {
+        this.config = config;
+        for (TargetModule t : TargetModule.values()) {
+            DenseLinear d = dense.get(t);
+            if (d == null) {
+                throw new IllegalArgumentException("missing Linear " + t.path());
+            }
+            linears.put(t, addModule(t.path(), d));
+        }
+        this.attnLnWeight = addParameter("attention.output.LayerNorm.weight", Parameter.Type.GAMMA, attnLnWeight);
+        this.attnLnBias = addParameter("attention.output.LayerNorm.bias", Parameter.Type.BETA, attnLnBias);
+        this.outLnWeight = addParameter("output.LayerNorm.weight", Parameter.Type.GAMMA, outLnWeight);
+        this.outLnBias = addParameter("output.LayerNorm.bias", Parameter.Type.BETA, outLnBias);
+    }
+
+    /** The layer currently in a slot (the pretrained Linear or an adapter around it). */
+    public LinearLayer linear(TargetModule target) {
+        return linears.get(target);
+    }
+
+    /**
+     * Puts a layer into a slot, returning the previous occupant. The new layer must map the same widths.
+     */
+    public LinearLayer setLinear(TargetModule target, LinearLayer layer) {
+        DenseLinear old = linears.get(target).base();
+        if (layer.base().inFeatures() != old.inFeatures() || layer.base().outFeatures() != old.outFeatures()) {
+            throw new IllegalArgumentException("layer for " + target.path() + " maps " + layer.base().inFeatures()
+                    + "→" + layer.base().outFeatures() + " but the slot needs " + old.inFeatures() + "→"
+                    + old.outFeatures());
+        }
+        replaceModule(target.path(), layer);
+        return linears.put(target, layer);
+    }
+
+    /**
+     * Runs the layer.
+     *
+     * @param x [batch, tokens, hidden]
+     * @param maskBias [batch, 1, 1, tokens]: 0 where attending is allowed, a large negative number on padding
+     * @return [batch, tokens, hidden]
+     */
+    public NDArray apply(ParameterStore ps, NDArray x, NDArray maskBias, boolean training) {
+        Shape s = x.getShape();
+        long batch = s.get(0);
+        long tokens = s.get(1);
+        int heads = config.numHeads();
+        int headSize = config.headSize();
+        var device = x.getDevice();
+
+        NDArray q = linears.get(TargetModule.QUERY).apply(ps, x, training)
+                .reshape(batch, tokens, heads, headSize).transpose(0, 2, 1, 3);
+        NDArray k = linears.get(TargetModule.KEY).apply(ps, x, training)
+                .reshape(batch, tokens, heads, headSize).transpose(0, 2, 3, 1);
+        NDArray v = linears.get(TargetModule.VALUE).apply(ps, x, training)
+                .reshape(batch, tokens, heads, headSize).transpose(0, 2, 1, 3);
+        NDArray scores = q.matMul(k).div((float) Math.sqrt(headSize)).add(maskBias);
+        NDArray probs = Dropout.dropout(scores.softmax(-1), (float) config.attentionDropout(), training)
+                .singletonOrThrow();
+        NDArray context = probs.matMul(v).transpose(0, 2, 1, 3).reshape(batch, tokens, config.hiddenSize());
+
+        NDArray attnOut = linears.get(TargetModule.ATTENTION_OUTPUT).apply(ps, context, training);
+        attnOut = Dropout.dropout(attnOut, (float) config.hiddenDropout(), training).singletonOrThrow();
+        NDArray a = layerNorm(attnOut.add(x), ps.getValue(attnLnWeight, device, training),
+                ps.getValue(attnLnBias, device, training));
+
+        NDArray inter = config.hiddenAct().apply(linears.get(TargetModule.INTERMEDIATE).apply(ps, a, training));
+        NDArray out = linears.get(TargetModule.OUTPUT).apply(ps, inter, training);
+        out = Dropout.dropout(out, (float) config.hiddenDropout(), training).singletonOrThrow();
+        return layerNorm(out.add(a), ps.getValue(outLnWeight, device, training),
+                ps.getValue(outLnBias, device, training));
+    }
+
+    private NDArray layerNorm(NDArray x, NDArray gamma, NDArray beta) {
+        return LayerNorm.layerNorm(x, new Shape(config.hiddenSize()), gamma, beta, (float) config.layerNormEps())
+                .singletonOrThrow();
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        return new NDList(apply(ps, inputs.get(0), inputs.get(1), training));
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {inputShapes[0]};
+    }
+}

@@ -1,0 +1,86 @@
+package org.tribuopeft.adapters.engine;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+
+/**
+ * The one place that configures DJL and its PyTorch engine for this library: offline operation (no
+ * telemetry, no native downloads: the natives come from Maven Central jars), the engine choice and
+ * the CPU thread count. Call {@link #configure(int)} before the first DJL call; later calls with a
+ * different thread count are refused because PyTorch fixes its pools at start.
+ */
+public final class TorchRuntime {
+    /** The engine we train with. */
+    public static final String ENGINE = "PyTorch";
+
+    private static Integer configuredThreads;
+
+    private TorchRuntime() {}
+
+    /**
+     * Configures DJL once per JVM.
+     *
+     * @param threads PyTorch intra-op threads, or 0 to let PyTorch choose (one per core)
+     * @throws IllegalStateException if DJL was already configured with another thread count
+     */
+    public static synchronized void configure(int threads) {
+        if (threads < 0) {
+            throw new IllegalArgumentException("threads must be >= 0, got " + threads);
+        }
+        if (configuredThreads != null) {
+            if (threads != 0 && configuredThreads != threads) {
+                throw new IllegalStateException("PyTorch already started with " + describe(configuredThreads)
+                        + "; cannot switch to " + threads + " threads in the same JVM");
+            }
+            return;
+        }
+        setIfAbsent("OPT_OUT_TRACKING", "true");
+        setIfAbsent("ai.djl.offline", "true");
+        setIfAbsent("ai.djl.default_engine", ENGINE);
+        if (threads > 0) {
+            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+            System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        }
+        configuredThreads = threads;
+    }
+
+    /** Configures with PyTorch's default thread count if nothing was configured yet; returns the engine. */
+    public static Engine engine() {
+        synchronized (TorchRuntime.class) {
+            if (configuredThreads == null) {
+                configure(0);
+            }
+        }
+        return Engine.getEngine(ENGINE);
+    }
+
+    /** Thread count asked for (0 = PyTorch's default), or null before configuration. */
+    public static synchronized Integer configuredThreads() {
+        return configuredThreads;
+    }
+
+    /** PyTorch's version as DJL reports it, e.g. {@code 2.7.1}. */
+    public static String pytorchVersion() {
+        return engine().getVersion();
+    }
+
+    /** DJL's version, e.g. {@code 0.35.1}. */
+    public static String djlVersion() {
+        return Engine.getDjlVersion();
+    }
+
+    /** The device new arrays go to by default (a GPU when DJL sees one, else the CPU). */
+    public static Device defaultDevice() {
+        return engine().defaultDevice();
+    }
+
+    private static void setIfAbsent(String key, String value) {
+        if (System.getProperty(key) == null && System.getenv(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
+
+    private static String describe(int threads) {
+        return threads == 0 ? "its default thread count" : threads + " threads";
+    }
+}
