@@ -33,6 +33,26 @@ public record TokenBatch(long[][] ids, long[][] attentionMask, long[][] typeIds)
         return n;
     }
 
+    /**
+     * The rows at {@code indices}, re-padded to the longest of them (dynamic padding), so a batch of short
+     * texts costs only its own length.
+     */
+    public TokenBatch select(int[] indices) {
+        int longest = 1;
+        for (int i : indices) {
+            longest = Math.max(longest, tokenCount(i));
+        }
+        long[][] sIds = new long[indices.length][];
+        long[][] sMask = new long[indices.length][];
+        long[][] sTypes = new long[indices.length][];
+        for (int k = 0; k < indices.length; k++) {
+            sIds[k] = java.util.Arrays.copyOf(ids[indices[k]], longest);
+            sMask[k] = java.util.Arrays.copyOf(attentionMask[indices[k]], longest);
+            sTypes[k] = java.util.Arrays.copyOf(typeIds[indices[k]], longest);
+        }
+        return new TokenBatch(sIds, sMask, sTypes);
+    }
+
     /** The three arrays as int64 NDArrays on {@code manager}: ids, attention mask, token types. */
     public NDList toNDList(NDManager manager) {
         return new NDList(create(manager, ids), create(manager, attentionMask), create(manager, typeIds));

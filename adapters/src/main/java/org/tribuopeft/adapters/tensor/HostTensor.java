@@ -99,6 +99,20 @@ public final class HostTensor {
         return manager.create(data, new Shape(shape));
     }
 
+    /**
+     * Overwrites an existing engine array in place with this tensor's values, keeping the array's
+     * identity (and so its gradient bookkeeping and optimizer state).
+     */
+    public static void copyInto(HostTensor values, NDArray target) {
+        if (!Arrays.equals(values.shape, target.getShape().getShape())) {
+            throw new IllegalArgumentException("cannot copy " + Arrays.toString(values.shape) + " into "
+                    + target.getShape());
+        }
+        try (NDArray src = values.toNDArray(target.getManager())) {
+            target.set(new ai.djl.ndarray.index.NDIndex("..."), src);
+        }
+    }
+
     /** True when both tensors have the same shape and bit-identical values. */
     public boolean bitEquals(HostTensor other) {
         if (!Arrays.equals(shape, other.shape)) {

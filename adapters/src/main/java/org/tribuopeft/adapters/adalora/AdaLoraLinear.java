@@ -1,0 +1,208 @@
+package org.tribuopeft.adapters.adalora;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import org.tribuopeft.adapters.backbone.DenseLinear;
+import org.tribuopeft.adapters.backbone.NamedBlock;
+import org.tribuopeft.adapters.method.AdapterLayer;
+import org.tribuopeft.adapters.method.MethodKind;
+import org.tribuopeft.adapters.tensor.HostTensor;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * AdaLoRA's SVD-form adapter around a frozen Linear (PEFT's {@code SVDLinear}): P = {@code lora_A}
+ * [r, in], Λ = {@code lora_E} [r, 1], Q = {@code lora_B} [out, r], and
+ * {@code y = W·x + b + dropout(x)·(P∘Λ)ᵀ·Qᵀ · scaling/(ranknum + 1e-5)} with scaling = alpha and
+ * ranknum = the initial rank. The rank allocator prunes triplets by zeroing Λ entries; the mask of
+ * kept triplets is held here and is what "rank" means for this layer.
+ */
+public final class AdaLoraLinear extends NamedBlock implements AdapterLayer {
+    private final DenseLinear base;
+    private final Parameter loraA;
+    private final Parameter loraE;
+    private final Parameter loraB;
+    private final double scaling;
+    private final double rankNum;
+    private final double dropout;
+    private final boolean[] kept;
+    private boolean merged;
+
+    /**
+     * Wraps a frozen layer.
+     *
+     * @param base the pretrained Linear
+     * @param a P, [r, in]
+     * @param e Λ, [r, 1]
+     * @param b Q, [out, r]
+     * @param scaling alpha
+     * @param dropout adapter-input dropout while training
+     */
+    public AdaLoraLinear(DenseLinear base, NDArray a, NDArray e, NDArray b, double scaling, double dropout) {
+        int r = (int) a.getShape().get(0);
+        if (a.getShape().get(1) != base.inFeatures() || b.getShape().get(0) != base.outFeatures()
+                || b.getShape().get(1) != r || e.getShape().get(0) != r) {
+            throw new IllegalArgumentException("AdaLoRA factors A " + a.getShape() + ", E " + e.getShape() + ", B "
+                    + b.getShape() + " do not fit a " + base.inFeatures() + "→" + base.outFeatures() + " layer");
+        }
+        this.base = addModule("base_layer", base);
+        this.loraA = addParameter("lora_A", Parameter.Type.WEIGHT, a);
+        this.loraE = addParameter("lora_E", Parameter.Type.WEIGHT, e);
+        this.loraB = addParameter("lora_B", Parameter.Type.WEIGHT, b);
+        this.scaling = scaling;
+        this.rankNum = r;
+        this.dropout = dropout;
+        this.kept = new boolean[r];
+        Arrays.fill(kept, true);
+    }
+
+    @Override
+    public MethodKind kind() {
+        return MethodKind.ADALORA;
+    }
+
+    @Override
+    public DenseLinear base() {
+        return base;
+    }
+
+    /** P, [r, in]. */
+    public Parameter loraA() {
+        return loraA;
+    }
+
+    /** Λ, [r, 1]. */
+    public Parameter loraE() {
+        return loraE;
+    }
+
+    /** Q, [out, r]. */
+    public Parameter loraB() {
+        return loraB;
+    }
+
+    /** The initial rank r (PEFT's ranknum). */
+    public int initialRank() {
+        return (int) rankNum;
+    }
+
+    /** The factor {@code scaling/(ranknum + 1e-5)} on the adapter path. */
+    public double pathScale() {
+        return scaling / (rankNum + 1e-5);
+    }
+
+    /** Which triplets are kept (a copy). */
+    public boolean[] keptTriplets() {
+        return kept.clone();
+    }
+
+    /** Sets the kept triplets and zeroes Λ where a triplet is pruned. */
+    public void applyMask(boolean[] keep) {
+        if (keep.length != kept.length) {
+            throw new IllegalArgumentException("mask has " + keep.length + " entries for rank " + kept.length);
+        }
+        System.arraycopy(keep, 0, kept, 0, keep.length);
+        reapplyMask();
+    }
+
+    /** Zeroes Λ at the pruned triplets again (they still receive gradients between masks). */
+    public void reapplyMask() {
+        boolean[] m = kept.clone();
+        try (NDScope scope = new NDScope()) {
+            NDArray e = loraE.getArray();
+            NDArray keep = e.getManager().create(m, new Shape(m.length, 1));
+            // a true zero (as PEFT's masked_fill_), not the -0.0 that multiplying a negative by 0 gives
+            e.set(new ai.djl.ndarray.index.NDIndex("..."), ai.djl.ndarray.NDArrays.where(keep, e, e.zerosLike()));
+        }
+    }
+
+    @Override
+    public NDArray apply(ParameterStore ps, NDArray x, boolean training) {
+        NDArray result = base.apply(ps, x, training);
+        if (merged) {
+            return result;
+        }
+        var device = x.getDevice();
+        NDArray a = ps.getValue(loraA, device, training);
+        NDArray e = ps.getValue(loraE, device, training);
+        NDArray b = ps.getValue(loraB, device, training);
+        NDArray xd = training && dropout > 0 ? Dropout.dropout(x, (float) dropout, true).singletonOrThrow() : x;
+        NDArray path = Linear.linear(Linear.linear(xd, a.mul(e)).singletonOrThrow(), b).singletonOrThrow();
+        return result.add(path.mul((float) pathScale()));
+    }
+
+    @Override
+    public Map<String, Parameter> adapterParameters() {
+        Map<String, Parameter> m = new LinkedHashMap<>();
+        m.put("lora_A", loraA);
+        m.put("lora_E", loraE);
+        m.put("lora_B", loraB);
+        return m;
+    }
+
+    private NDArray delta() {
+        return loraB.getArray().matMul(loraA.getArray().mul(loraE.getArray())).mul((float) pathScale());
+    }
+
+    @Override
+    public HostTensor deltaWeight() {
+        try (NDScope scope = new NDScope()) {
+            return HostTensor.of(delta());
+        }
+    }
+
+    @Override
+    public void merge() {
+        if (merged) {
+            throw new IllegalStateException("already merged");
+        }
+        try (NDScope scope = new NDScope()) {
+            base.weight().getArray().addi(delta());
+        }
+        merged = true;
+    }
+
+    @Override
+    public void unmerge() {
+        if (!merged) {
+            throw new IllegalStateException("not merged");
+        }
+        try (NDScope scope = new NDScope()) {
+            base.weight().getArray().subi(delta());
+        }
+        merged = false;
+    }
+
+    @Override
+    public boolean isMerged() {
+        return merged;
+    }
+
+    @Override
+    public int effectiveRank() {
+        int n = 0;
+        for (boolean k : kept) {
+            n += k ? 1 : 0;
+        }
+        return n;
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        return new NDList(apply(ps, inputs.singletonOrThrow(), training));
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return base.getOutputShapes(inputShapes);
+    }
+}

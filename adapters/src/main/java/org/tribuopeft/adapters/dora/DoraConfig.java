@@ -1,0 +1,42 @@
+package org.tribuopeft.adapters.dora;
+
+import org.tribuopeft.adapters.backbone.DenseLinear;
+import org.tribuopeft.adapters.lora.LoraConfig;
+import org.tribuopeft.adapters.method.AdapterLayer;
+import org.tribuopeft.adapters.method.MethodKind;
+
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * DoRA: LoRA's settings plus a trainable magnitude per output row (PEFT's {@code use_dora=True}).
+ * Every LoRA option (rank, alpha, rsLoRA, init, targets) applies unchanged.
+ */
+public class DoraConfig extends LoraConfig {
+
+    /** PEFT's defaults. */
+    public DoraConfig() { }
+
+    /**
+     * DoRA on the given modules.
+     *
+     * @param rank r
+     * @param alpha the scaling numerator
+     * @param dropout adapter-input dropout
+     * @param targetModules module names (PEFT matching)
+     */
+    public DoraConfig(int rank, double alpha, double dropout, List<String> targetModules) {
+        super(rank, alpha, dropout, targetModules);
+    }
+
+    @Override
+    public MethodKind kind() {
+        return MethodKind.DORA;
+    }
+
+    @Override
+    protected AdapterLayer createLayer(DenseLinear base, String moduleName, SplittableRandom rng) {
+        InitialFactors f = initialFactors(base, moduleName, rng);
+        return new DoraLinear(base, f.a(), f.b(), scaling(), dropout);
+    }
+}

@@ -1,0 +1,139 @@
+package org.tribuopeft.adapters.dora;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import org.tribuopeft.adapters.backbone.DenseLinear;
+import org.tribuopeft.adapters.lora.LoraLinear;
+import org.tribuopeft.adapters.method.MethodKind;
+import org.tribuopeft.adapters.tensor.HostTensor;
+
+import java.util.Map;
+
+/**
+ * DoRA around a frozen Linear (PEFT's {@code DoraLinearLayer}): the adapted weight is
+ * {@code m · (W + s·B·A) / ‖W + s·B·A‖} with one magnitude per output row, so
+ * {@code y = W·x + b + (m/‖·‖ − 1)·(W·x') + (m/‖·‖)·s·B·(A·x')} where x' is the dropped-out input.
+ * The row norm is detached from the graph while training, as in the paper. Merging caches the norm
+ * so unmerging can invert it.
+ */
+public final class DoraLinear extends LoraLinear {
+    private static final NDIndex ALL = new NDIndex("...");
+
+    private final Parameter magnitude;
+    private NDArray cachedNorm;
+
+    /**
+     * Wraps a frozen layer; the magnitude starts at the row norms of {@code W + s·B·A}.
+     *
+     * @param base the pretrained Linear
+     * @param a initial A, [r, in]
+     * @param b initial B, [out, r]
+     * @param scaling s
+     * @param dropout adapter-input dropout while training
+     */
+    public DoraLinear(DenseLinear base, NDArray a, NDArray b, double scaling, double dropout) {
+        super(base, a, b, scaling, dropout);
+        NDArray m;
+        try (NDScope scope = new NDScope()) {
+            m = rowNorm(base.weight().getArray().add(delta()));
+            NDScope.unregister(m);
+        }
+        this.magnitude = addParameter("lora_magnitude_vector", Parameter.Type.WEIGHT, m);
+    }
+
+    @Override
+    public MethodKind kind() {
+        return MethodKind.DORA;
+    }
+
+    /** The magnitude parameter, [out]. */
+    public Parameter magnitude() {
+        return magnitude;
+    }
+
+    private static NDArray rowNorm(NDArray w) {
+        return w.square().sum(new int[] {1}).sqrt();
+    }
+
+    @Override
+    public NDArray apply(ParameterStore ps, NDArray x, boolean training) {
+        DenseLinear base = base();
+        NDArray result = base.apply(ps, x, training);
+        if (isMerged()) {
+            return result;
+        }
+        var device = x.getDevice();
+        NDArray w = ps.getValue(base.weight(), device, training);
+        NDArray a = ps.getValue(loraA(), device, training);
+        NDArray b = ps.getValue(loraB(), device, training);
+        NDArray m = ps.getValue(magnitude, device, training);
+        // ‖W + s·B·A‖ per output row, detached: gradients reach m through m/‖·‖ only
+        NDArray norm = rowNorm(w.add(b.matMul(a).stopGradient().mul((float) scaling()))).stopGradient();
+        NDArray scale = m.div(norm);
+        NDArray xd = dropped(x, training);
+        NDArray baseResult = xd == x
+                ? (base.bias() == null ? result : result.sub(ps.getValue(base.bias(), device, training)))
+                : Linear.linear(xd, w).singletonOrThrow();
+        NDArray lora = loraPath(ps, xd, training).mul((float) scaling());
+        return result.add(baseResult.mul(scale.sub(1f))).add(lora.mul(scale));
+    }
+
+    @Override
+    public Map<String, Parameter> adapterParameters() {
+        Map<String, Parameter> m = super.adapterParameters();
+        m.put("lora_magnitude_vector", magnitude);
+        return m;
+    }
+
+    @Override
+    public HostTensor deltaWeight() {
+        try (NDScope scope = new NDScope()) {
+            NDArray w = base().weight().getArray();
+            NDArray d = delta();
+            NDArray merged = isMerged() ? w : mergedWeight(w, d, rowNorm(w.add(d)));
+            NDArray original = isMerged() ? unmergedWeight(w, d) : w;
+            return HostTensor.of(merged.sub(original));
+        }
+    }
+
+    private NDArray mergedWeight(NDArray w, NDArray d, NDArray norm) {
+        return w.add(d).mul(magnitude.getArray().div(norm).expandDims(1));
+    }
+
+    private NDArray unmergedWeight(NDArray merged, NDArray d) {
+        return merged.div(magnitude.getArray().div(cachedNorm).expandDims(1)).sub(d);
+    }
+
+    @Override
+    public void merge() {
+        if (isMerged()) {
+            throw new IllegalStateException("already merged");
+        }
+        try (NDScope scope = new NDScope()) {
+            NDArray w = base().weight().getArray();
+            NDArray d = delta();
+            cachedNorm = rowNorm(w.add(d));
+            NDScope.unregister(cachedNorm);
+            w.set(ALL, mergedWeight(w, d, cachedNorm));
+        }
+        setMerged(true);
+    }
+
+    @Override
+    public void unmerge() {
+        if (!isMerged()) {
+            throw new IllegalStateException("not merged");
+        }
+        try (NDScope scope = new NDScope()) {
+            NDArray w = base().weight().getArray();
+            w.set(ALL, unmergedWeight(w, delta()));
+        }
+        cachedNorm.close();
+        cachedNorm = null;
+        setMerged(false);
+    }
+}

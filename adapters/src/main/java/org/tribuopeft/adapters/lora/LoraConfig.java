@@ -1,0 +1,187 @@
+package org.tribuopeft.adapters.lora;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.oracle.labs.mlrg.olcut.config.Config;
+import com.oracle.labs.mlrg.olcut.config.PropertyException;
+import org.tribuopeft.adapters.backbone.DenseLinear;
+import org.tribuopeft.adapters.method.AdapterLayer;
+import org.tribuopeft.adapters.method.BiasMode;
+import org.tribuopeft.adapters.method.LowRankConfig;
+import org.tribuopeft.adapters.method.MethodKind;
+import org.tribuopeft.adapters.tensor.HostTensor;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * LoRA: a rank-r update {@code scaling·B·A} beside each target Linear, with PEFT's defaults (r 8,
+ * alpha 8, no dropout, query and value, kaiming A and zero B). Switch {@link #useRslora} for
+ * rank-stabilised scaling alpha/√r.
+ */
+public class LoraConfig extends LowRankConfig {
+
+    @Config(description = "Rank r of the update; must be positive and at most the layer's smaller dimension.")
+    protected int rank = 8;
+
+    @Config(description = "Use rank-stabilised LoRA scaling alpha/sqrt(r) instead of alpha/r.")
+    protected boolean useRslora = false;
+
+    @Config(description = "Initialisation of A and B: KAIMING (PEFT default), GAUSSIAN or PISSA.")
+    protected LoraInit init = LoraInit.KAIMING;
+
+    /** PEFT's defaults. */
+    public LoraConfig() { }
+
+    /**
+     * LoRA on the given modules.
+     *
+     * @param rank r
+     * @param alpha the scaling numerator
+     * @param dropout adapter-input dropout
+     * @param targetModules module names (PEFT matching), e.g. {@code ["query", "value"]}
+     */
+    public LoraConfig(int rank, double alpha, double dropout, List<String> targetModules) {
+        this.rank = rank;
+        this.alpha = alpha;
+        this.dropout = dropout;
+        this.targetModules = new ArrayList<>(targetModules);
+        postConfig();
+    }
+
+    /** Returns this config with rsLoRA scaling switched on or off. */
+    public LoraConfig withRslora(boolean on) {
+        this.useRslora = on;
+        return this;
+    }
+
+    /** Returns this config with another initialisation. */
+    public LoraConfig withInit(LoraInit newInit) {
+        this.init = newInit;
+        postConfig();
+        return this;
+    }
+
+    /** Returns this config with another bias mode. */
+    public LoraConfig withBias(BiasMode mode) {
+        this.bias = mode;
+        return this;
+    }
+
+    /** Returns this config adapting only the given layers. */
+    public LoraConfig withLayers(List<Integer> layers) {
+        this.layersToTransform = new ArrayList<>(layers);
+        postConfig();
+        return this;
+    }
+
+    /** Returns this config selecting modules by a regular expression over full module names. */
+    public LoraConfig withTargetRegex(String regex) {
+        this.targetRegex = regex;
+        postConfig();
+        return this;
+    }
+
+    @Override
+    public void postConfig() {
+        super.postConfig();
+        if (rank <= 0) {
+            throw new PropertyException("", "rank", "rank must be positive, found " + rank);
+        }
+        if (init == null) {
+            throw new PropertyException("", "init", "init must be one of KAIMING, GAUSSIAN, PISSA");
+        }
+    }
+
+    @Override
+    public MethodKind kind() {
+        return MethodKind.LORA;
+    }
+
+    /** The rank r. */
+    public int rank() {
+        return rank;
+    }
+
+    /** Whether rsLoRA scaling is on. */
+    public boolean useRslora() {
+        return useRslora;
+    }
+
+    /** The initialisation. */
+    public LoraInit init() {
+        return init;
+    }
+
+    /** The factor on the adapter path: alpha/r, or alpha/√r with rsLoRA. */
+    public double scaling() {
+        return useRslora ? alpha / Math.sqrt(rank) : alpha / rank;
+    }
+
+    @Override
+    protected AdapterLayer createLayer(DenseLinear base, String moduleName, SplittableRandom rng) {
+        InitialFactors f = initialFactors(base, moduleName, rng);
+        return new LoraLinear(base, f.a(), f.b(), scaling(), dropout);
+    }
+
+    /**
+     * A and B as the configured initialisation makes them (PiSSA also rewrites the base weight).
+     *
+     * @param a [r, in]
+     * @param b [out, r]
+     */
+    protected record InitialFactors(NDArray a, NDArray b) {}
+
+    /** Creates A and B for one layer on the layer's manager. */
+    protected InitialFactors initialFactors(DenseLinear base, String moduleName, SplittableRandom rng) {
+        int in = base.inFeatures();
+        int out = base.outFeatures();
+        if (rank > Math.min(in, out)) {
+            throw new PropertyException("", "rank", "rank " + rank + " exceeds the smaller dimension of " + moduleName
+                    + " (" + out + "×" + in + ")");
+        }
+        NDManager manager = base.weight().getArray().getManager();
+        switch (init) {
+            case KAIMING -> {
+                double bound = 1.0 / Math.sqrt(in);
+                return new InitialFactors(uniform(manager, rank, in, bound, rng), manager.zeros(new Shape(out, rank)));
+            }
+            case GAUSSIAN -> {
+                return new InitialFactors(gaussian(manager, rank, in, 1.0 / rank, rng),
+                        manager.zeros(new Shape(out, rank)));
+            }
+            case PISSA -> {
+                PissaInit.Factors f = PissaInit.compute(HostTensor.of(base.weight().getArray()), rank, scaling());
+                HostTensor.copyInto(f.residual(), base.weight().getArray());
+                return new InitialFactors(f.a().toNDArray(manager), f.b().toNDArray(manager));
+            }
+            default -> throw new IllegalStateException("unknown init " + init);
+        }
+    }
+
+    static NDArray uniform(NDManager manager, int rows, int cols, double bound, SplittableRandom rng) {
+        float[] v = new float[rows * cols];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) rng.nextDouble(-bound, bound);
+        }
+        return manager.create(v, new Shape(rows, cols));
+    }
+
+    /** An array of N(0, std²) values drawn from {@code rng}. */
+    public static NDArray gaussian(NDManager manager, long rows, long cols, double std, SplittableRandom rng) {
+        float[] v = new float[Math.toIntExact(rows * cols)];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (rng.nextGaussian() * std);
+        }
+        return manager.create(v, new Shape(rows, cols));
+    }
+
+    @Override
+    public String toString() {
+        return kind().configName() + "(r=" + rank + ", alpha=" + alpha + ", dropout=" + dropout + ", targets="
+                + (targetRegex.isEmpty() ? targetModules : targetRegex) + (useRslora ? ", rslora" : "") + ", init="
+                + init + ")";
+    }
+}

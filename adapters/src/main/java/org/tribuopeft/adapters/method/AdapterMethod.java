@@ -1,0 +1,25 @@
+package org.tribuopeft.adapters.method;
+
+import org.tribuopeft.adapters.backbone.BertEncoder;
+
+import java.util.SplittableRandom;
+
+/**
+ * A way of making a pretrained encoder trainable: LoRA, DoRA, AdaLoRA or full fine-tuning. It is
+ * the one component that changes when a user switches method; the training loop, the model and the
+ * file formats only see this interface and the {@link AdaptedEncoder} it returns.
+ */
+public interface AdapterMethod {
+    /** Which method this is. */
+    MethodKind kind();
+
+    /**
+     * Installs the method on an encoder whose parameters are all frozen: wraps the target Linears,
+     * creates and initialises the new parameters from {@code rng}, and unfreezes what trains.
+     *
+     * @param encoder the encoder to modify in place
+     * @param rng the only source of randomness for initialisation
+     * @return the adapted encoder, listing what trains
+     */
+    AdaptedEncoder apply(BertEncoder encoder, SplittableRandom rng);
+}

@@ -1,0 +1,44 @@
+package org.tribuopeft.adapters.method;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.training.ParameterStore;
+
+import java.util.Map;
+
+/**
+ * What a method may add to the training loop. The loop calls these itself, so a method that needs
+ * them (AdaLoRA's orthogonal penalty and rank allocator) cannot be forgotten by the user.
+ */
+public interface TrainingHook {
+    /** A hook that does nothing. */
+    TrainingHook NONE = new TrainingHook() { };
+
+    /** Called once before the first step with the number of optimizer steps planned. */
+    default void beforeTraining(int totalSteps) { }
+
+    /**
+     * An extra term added to the task loss during training, or null for none.
+     *
+     * @param ps where parameter values are read from
+     */
+    default NDArray regularization(ParameterStore ps) {
+        return null;
+    }
+
+    /** True when {@link #afterStep} needs the step's gradients. */
+    default boolean needsGradients() {
+        return false;
+    }
+
+    /**
+     * Called after each optimizer step.
+     *
+     * @param step the number of optimizer steps completed, from 1
+     * @param gradients the (clipped) gradients the step used, by trainable parameter name; empty unless
+     *     {@link #needsGradients()}
+     */
+    default void afterStep(int step, Map<String, NDArray> gradients) { }
+
+    /** Called once after the last step. */
+    default void afterTraining() { }
+}

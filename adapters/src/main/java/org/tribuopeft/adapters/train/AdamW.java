@@ -1,0 +1,113 @@
+package org.tribuopeft.adapters.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDScope;
+import ai.djl.nn.Parameter;
+
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * AdamW (decoupled weight decay, Loshchilov and Hutter) over named parameters, using the engine's own
+ * fused Adam update with its AdamW switch, which also zeroes each gradient after use (DJL's PyTorch
+ * collector never does). Weight decay skips biases and LayerNorm parameters, as Hugging Face's
+ * Trainer does.
+ */
+public final class AdamW {
+    private final Map<String, Parameter> parameters;
+    private final Set<String> noDecay;
+    private final float beta1;
+    private final float beta2;
+    private final float epsilon;
+    private final float weightDecay;
+    private final Map<String, NDArray> means = new HashMap<>();
+    private final Map<String, NDArray> variances = new HashMap<>();
+    private int steps;
+
+    /**
+     * Creates the optimizer.
+     *
+     * @param parameters what it updates, by full name
+     * @param weightDecay the decoupled decay coefficient
+     */
+    public AdamW(Map<String, Parameter> parameters, double weightDecay) {
+        this(parameters, weightDecay, 0.9, 0.999, 1e-8);
+    }
+
+    /** Creates the optimizer with explicit betas and epsilon. */
+    public AdamW(Map<String, Parameter> parameters, double weightDecay, double beta1, double beta2, double epsilon) {
+        this.parameters = new LinkedHashMap<>(parameters);
+        this.weightDecay = (float) weightDecay;
+        this.beta1 = (float) beta1;
+        this.beta2 = (float) beta2;
+        this.epsilon = (float) epsilon;
+        this.noDecay = new java.util.HashSet<>();
+        parameters.forEach((name, p) -> {
+            if (excludedFromDecay(name, p)) {
+                noDecay.add(name);
+            }
+        });
+    }
+
+    /** True for biases and LayerNorm weights, which are not decayed. */
+    public static boolean excludedFromDecay(String name, Parameter p) {
+        return name.endsWith(".bias") || name.contains("LayerNorm") || p.getType() == Parameter.Type.BIAS
+                || p.getType() == Parameter.Type.GAMMA || p.getType() == Parameter.Type.BETA;
+    }
+
+    /** The names exempt from weight decay. */
+    public Set<String> noDecayNames() {
+        return Set.copyOf(noDecay);
+    }
+
+    /** Steps taken so far. */
+    public int steps() {
+        return steps;
+    }
+
+    /**
+     * Applies one update to every parameter from its current gradient, then zeroes the gradients.
+     *
+     * @param learningRate this step's learning rate
+     * @param gradientScale factor applied to every gradient first (gradient-norm clipping)
+     */
+    public void step(double learningRate, double gradientScale) {
+        steps++;
+        double coef1 = 1.0 - Math.pow(beta1, steps);
+        double coef2 = 1.0 - Math.pow(beta2, steps);
+        float lr = (float) learningRate;
+        float lrCorrected = (float) (learningRate * Math.sqrt(coef2) / coef1);
+        for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
+            NDArray weight = e.getValue().getArray();
+            NDArray mean = state(means, e.getKey(), weight);
+            NDArray variance = state(variances, e.getKey(), weight);
+            float wd = noDecay.contains(e.getKey()) ? 0f : weightDecay;
+            try (NDScope scope = new NDScope()) {
+                NDArray grad = weight.getGradient();
+                weight.getNDArrayInternal().adamUpdate(new NDList(weight, grad, mean, variance), new NDList(weight), lr,
+                        lrCorrected, wd, (float) gradientScale, -1f, beta1, beta2, epsilon, false, true);
+            }
+        }
+    }
+
+    private static NDArray state(Map<String, NDArray> states, String name, NDArray weight) {
+        NDArray s = states.get(name);
+        if (s == null) {
+            s = weight.zerosLike();
+            NDScope.unregister(s);
+            states.put(name, s);
+        }
+        return s;
+    }
+
+    /** Frees the optimizer state. */
+    public void close() {
+        means.values().forEach(NDArray::close);
+        variances.values().forEach(NDArray::close);
+        means.clear();
+        variances.clear();
+    }
+}

@@ -1,0 +1,257 @@
+package org.tribuopeft.adapters.train;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import org.tribuopeft.adapters.adalora.AdaLoraLinear;
+import org.tribuopeft.adapters.backbone.Backbone;
+import org.tribuopeft.adapters.backbone.BertEncoder;
+import org.tribuopeft.adapters.backbone.Pooling;
+import org.tribuopeft.adapters.backbone.TextTokenizer;
+import org.tribuopeft.adapters.backbone.TokenBatch;
+import org.tribuopeft.adapters.engine.TorchRuntime;
+import org.tribuopeft.adapters.method.AdaptedEncoder;
+import org.tribuopeft.adapters.method.AdapterLayer;
+import org.tribuopeft.adapters.method.AdapterMethod;
+import org.tribuopeft.adapters.tensor.HostTensor;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * A text model ready to train or predict: a pretrained encoder with a method installed, pooling, and a
+ * task head, all on one DJL device, with the backbone's tokenizer. Owns its native memory; close it.
+ */
+public final class TextModel implements AutoCloseable {
+    private final NDManager manager;
+    private final Backbone backbone;
+    private final AdaptedEncoder adapted;
+    private final TaskHead head;
+    private final TaskKind task;
+    private final TextTokenizer tokenizer;
+    private final Pooling pooling;
+
+    private TextModel(NDManager manager, Backbone backbone, AdaptedEncoder adapted, TaskHead head, TaskKind task,
+                      TextTokenizer tokenizer, Pooling pooling) {
+        this.manager = manager;
+        this.backbone = backbone;
+        this.adapted = adapted;
+        this.head = head;
+        this.task = task;
+        this.tokenizer = tokenizer;
+        this.pooling = pooling;
+    }
+
+    /**
+     * Builds a model on the default device (a GPU when DJL sees one, else the CPU).
+     *
+     * @param backbone the pretrained encoder
+     * @param method the fine-tuning method to install
+     * @param task what the head predicts
+     * @param outputs the head's width (classes, labels or regression dimensions)
+     * @param maxLength tokens per text, special tokens included; longer texts are truncated
+     * @param rng the source of randomness for the adapter and head initialisation
+     */
+    public static TextModel create(Backbone backbone, AdapterMethod method, TaskKind task, int outputs, int maxLength,
+                                   SplittableRandom rng) throws IOException {
+        return create(backbone, method, task, outputs, maxLength, rng, TorchRuntime.defaultDevice());
+    }
+
+    /** As {@link #create(Backbone, AdapterMethod, TaskKind, int, int, SplittableRandom)} on a chosen device. */
+    public static TextModel create(Backbone backbone, AdapterMethod method, TaskKind task, int outputs, int maxLength,
+                                   SplittableRandom rng, Device device) throws IOException {
+        if (outputs <= 0) {
+            throw new IllegalArgumentException("the head needs at least one output, got " + outputs);
+        }
+        NDManager manager = TorchRuntime.engine().newBaseManager(device);
+        TextTokenizer tokenizer = null;
+        try {
+            tokenizer = backbone.tokenizer(maxLength);
+            BertEncoder encoder = backbone.createEncoder(manager);
+            SplittableRandom methodRng = rng.split();
+            SplittableRandom headRng = rng.split();
+            AdaptedEncoder adapted = method.apply(encoder, methodRng);
+            TaskHead head = TaskHead.initialise(manager, backbone.config().hiddenSize(), outputs,
+                    backbone.config().hiddenDropout(), headRng);
+            head.freezeParameters(false);
+            return new TextModel(manager, backbone, adapted, head, task, tokenizer, backbone.pooling());
+        } catch (IOException | RuntimeException e) {
+            if (tokenizer != null) {
+                tokenizer.close();
+            }
+            manager.close();
+            throw e;
+        }
+    }
+
+    /** The pretrained backbone this model was built on. */
+    public Backbone backbone() {
+        return backbone;
+    }
+
+    /** The encoder with its method installed. */
+    public AdaptedEncoder adapted() {
+        return adapted;
+    }
+
+    /** The task head. */
+    public TaskHead head() {
+        return head;
+    }
+
+    /** The task. */
+    public TaskKind task() {
+        return task;
+    }
+
+    /** The tokenizer (truncating at the model's maximum length). */
+    public TextTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** The manager that owns every parameter. */
+    public NDManager manager() {
+        return manager;
+    }
+
+    /** Everything that trains: the method's parameters and the head's, by full name. */
+    public Map<String, Parameter> trainableParameters() {
+        Map<String, Parameter> out = new LinkedHashMap<>(adapted.trainableParameters());
+        out.put(TaskHead.MODULE_NAME + ".weight", head.weight());
+        out.put(TaskHead.MODULE_NAME + ".bias", head.bias());
+        return Collections.unmodifiableMap(out);
+    }
+
+    /** Number of trainable values, head included (PEFT's "trainable params"). */
+    public long trainableParameterCount() {
+        long n = 0;
+        for (Parameter p : trainableParameters().values()) {
+            n += p.getArray().getShape().size();
+        }
+        return n;
+    }
+
+    /** Number of values in the whole model (encoder, adapters and head). */
+    public long totalParameterCount() {
+        long n = 0;
+        for (Parameter p : adapted.encoder().namedParameters().values()) {
+            n += p.getArray().getShape().size();
+        }
+        return n + head.weight().getArray().getShape().size() + head.bias().getArray().getShape().size();
+    }
+
+    /**
+     * Logits for a tokenized batch already on this model's device.
+     *
+     * @param inputs ids, attention mask and token types
+     * @param training true to enable dropout
+     */
+    public NDArray logits(ParameterStore ps, NDList inputs, boolean training) {
+        NDArray hidden = adapted.encoder().encode(ps, inputs.get(0), inputs.get(1), inputs.get(2), training);
+        return head.apply(ps, pooling.pool(hidden, inputs.get(1)), training);
+    }
+
+    /** Pooled sentence vectors [texts][hidden] from the (adapted) encoder, without the head. */
+    public float[][] embed(List<String> texts, int batchSize) {
+        return runBatches(texts, batchSize, (ps, in) -> {
+            NDArray hidden = adapted.encoder().encode(ps, in.get(0), in.get(1), in.get(2), false);
+            return pooling.pool(hidden, in.get(1));
+        });
+    }
+
+    /** The head's activated outputs [texts][outputs]: class probabilities, label probabilities or values. */
+    public float[][] predict(List<String> texts, int batchSize) {
+        return runBatches(texts, batchSize, (ps, in) -> task.activate(logits(ps, in, false)));
+    }
+
+    /** Raw logits [texts][outputs], without activation. */
+    public float[][] predictLogits(List<String> texts, int batchSize) {
+        return runBatches(texts, batchSize, (ps, in) -> logits(ps, in, false));
+    }
+
+    private interface BatchFunction {
+        NDArray apply(ParameterStore ps, NDList inputs);
+    }
+
+    private float[][] runBatches(List<String> texts, int batchSize, BatchFunction fn) {
+        if (batchSize <= 0) {
+            throw new IllegalArgumentException("batchSize must be positive, got " + batchSize);
+        }
+        List<float[]> rows = new ArrayList<>(texts.size());
+        for (int start = 0; start < texts.size(); start += batchSize) {
+            List<String> chunk = texts.subList(start, Math.min(texts.size(), start + batchSize));
+            try (NDScope scope = new NDScope()) {
+                TokenBatch batch = tokenizer.encode(chunk);
+                NDArray out = fn.apply(new ParameterStore(manager, false), batch.toNDList(manager));
+                long width = out.getShape().get(1);
+                float[] flat = out.toFloatArray();
+                for (int i = 0; i < chunk.size(); i++) {
+                    float[] row = new float[(int) width];
+                    System.arraycopy(flat, (int) (i * width), row, 0, (int) width);
+                    rows.add(row);
+                }
+            }
+        }
+        return rows.toArray(new float[0][]);
+    }
+
+    /** Copies every trainable value (head included) and AdaLoRA's kept-triplet masks off the engine. */
+    public Snapshot snapshot() {
+        Map<String, HostTensor> values = new LinkedHashMap<>();
+        trainableParameters().forEach((k, p) -> values.put(k, HostTensor.of(p.getArray())));
+        return new Snapshot(values, rankMasks());
+    }
+
+    /** Restores a {@link #snapshot()}. */
+    public void restore(Snapshot snapshot) {
+        Map<String, Parameter> trainable = trainableParameters();
+        for (Map.Entry<String, Parameter> e : trainable.entrySet()) {
+            HostTensor v = snapshot.values().get(e.getKey());
+            if (v == null) {
+                throw new IllegalArgumentException("snapshot lacks '" + e.getKey() + "'");
+            }
+            HostTensor.copyInto(v, e.getValue().getArray());
+        }
+        snapshot.rankMasks().forEach((module, mask) -> {
+            AdapterLayer l = adapted.layers().get(module);
+            if (!(l instanceof AdaLoraLinear a)) {
+                throw new IllegalArgumentException("rank mask given for " + module + " which is not an AdaLoRA layer");
+            }
+            a.applyMask(mask);
+        });
+    }
+
+    /** AdaLoRA's kept-triplet mask per module (empty for other methods). */
+    public Map<String, boolean[]> rankMasks() {
+        Map<String, boolean[]> masks = new LinkedHashMap<>();
+        adapted.layers().forEach((k, l) -> {
+            if (l instanceof AdaLoraLinear a) {
+                masks.put(k, a.keptTriplets());
+            }
+        });
+        return masks;
+    }
+
+    /**
+     * Trainable values and AdaLoRA masks at one moment, in Java memory.
+     *
+     * @param values every trainable tensor by full name
+     * @param rankMasks AdaLoRA kept-triplet masks by module
+     */
+    public record Snapshot(Map<String, HostTensor> values, Map<String, boolean[]> rankMasks) {}
+
+    @Override
+    public void close() {
+        tokenizer.close();
+        manager.close();
+    }
+}

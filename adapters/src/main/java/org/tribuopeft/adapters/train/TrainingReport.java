@@ -1,0 +1,35 @@
+package org.tribuopeft.adapters.train;
+
+import java.util.List;
+
+/**
+ * What a training run did.
+ *
+ * @param epochs per-epoch results, in order
+ * @param plannedSteps steps the run was planned for (epochs × batches per epoch)
+ * @param stepsRun steps actually taken
+ * @param bestEpoch the epoch whose weights the model holds at the end (1-based)
+ * @param stoppedEarly true when early stopping ended the run
+ * @param medianStepSeconds median wall time of one optimizer step
+ * @param meanStepSeconds mean wall time of one optimizer step
+ * @param totalSeconds wall time of the whole run
+ */
+public record TrainingReport(List<EpochResult> epochs, int plannedSteps, int stepsRun, int bestEpoch,
+                             boolean stoppedEarly, double medianStepSeconds, double meanStepSeconds,
+                             double totalSeconds) {
+
+    /** Copies the list. */
+    public TrainingReport {
+        epochs = List.copyOf(epochs);
+    }
+
+    /** The result of the epoch whose weights were kept. */
+    public EpochResult best() {
+        return epochs.get(bestEpoch - 1);
+    }
+
+    /** The last epoch run. */
+    public EpochResult last() {
+        return epochs.get(epochs.size() - 1);
+    }
+}
