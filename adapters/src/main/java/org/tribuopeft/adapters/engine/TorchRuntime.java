@@ -6,8 +6,9 @@ import ai.djl.engine.Engine;
 /**
  * The one place that configures DJL and its PyTorch engine for this library: offline operation (no
  * telemetry, no native downloads: the natives come from Maven Central jars), the engine choice and
- * the CPU thread count. Call {@link #configure(int)} before the first DJL call; later calls with a
- * different thread count are refused because PyTorch fixes its pools at start.
+ * the CPU thread count. Call {@link #configure(int)} before the first DJL call; PyTorch fixes its
+ * thread pools at start, so a later call asking for another count only warns, and
+ * {@link #configuredThreads()} reports what is really in force.
  */
 public final class TorchRuntime {
     /** The engine we train with. */
@@ -21,18 +22,18 @@ public final class TorchRuntime {
      * Configures DJL once per JVM.
      *
      * @param threads PyTorch intra-op threads, or 0 to let PyTorch choose (one per core)
-     * @throws IllegalStateException if DJL was already configured with another thread count
+     * @return the thread setting in force (0 = PyTorch's default)
      */
-    public static synchronized void configure(int threads) {
+    public static synchronized int configure(int threads) {
         if (threads < 0) {
             throw new IllegalArgumentException("threads must be >= 0, got " + threads);
         }
         if (configuredThreads != null) {
             if (threads != 0 && configuredThreads != threads) {
-                throw new IllegalStateException("PyTorch already started with " + describe(configuredThreads)
-                        + "; cannot switch to " + threads + " threads in the same JVM");
+                System.err.println("WARNING: PyTorch already started with " + describe(configuredThreads)
+                        + "; the request for " + threads + " threads has no effect in this JVM");
             }
-            return;
+            return configuredThreads;
         }
         setIfAbsent("OPT_OUT_TRACKING", "true");
         setIfAbsent("ai.djl.offline", "true");
@@ -42,6 +43,7 @@ public final class TorchRuntime {
             System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         }
         configuredThreads = threads;
+        return threads;
     }
 
     /** Configures with PyTorch's default thread count if nothing was configured yet; returns the engine. */

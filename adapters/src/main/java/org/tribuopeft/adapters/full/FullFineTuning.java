@@ -20,7 +20,7 @@ import java.util.SplittableRandom;
  * Full fine-tuning: every backbone weight trains, through the same trainer path as the adapters. The
  * baseline the low-rank methods are measured against; there is nothing to merge.
  */
-public class FullFineTuning implements AdapterMethod, Configurable, Provenancable<ConfiguredObjectProvenance> {
+public class FullFineTuning implements AdapterMethod {
 
     @Config(description = "Whether the embedding tables (word, position, token type) train too.")
     private boolean trainEmbeddings = true;

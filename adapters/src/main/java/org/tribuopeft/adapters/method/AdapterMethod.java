@@ -1,5 +1,8 @@
 package org.tribuopeft.adapters.method;
 
+import com.oracle.labs.mlrg.olcut.config.Configurable;
+import com.oracle.labs.mlrg.olcut.provenance.ConfiguredObjectProvenance;
+import com.oracle.labs.mlrg.olcut.provenance.Provenancable;
 import org.tribuopeft.adapters.backbone.BertEncoder;
 
 import java.util.SplittableRandom;
@@ -7,9 +10,10 @@ import java.util.SplittableRandom;
 /**
  * A way of making a pretrained encoder trainable: LoRA, DoRA, AdaLoRA or full fine-tuning. It is
  * the one component that changes when a user switches method; the training loop, the model and the
- * file formats only see this interface and the {@link AdaptedEncoder} it returns.
+ * file formats only see this interface and the {@link AdaptedEncoder} it returns. Every method is an
+ * OLCUT configurable with provenance, so it can be named as a component in a configuration file.
  */
-public interface AdapterMethod {
+public interface AdapterMethod extends Configurable, Provenancable<ConfiguredObjectProvenance> {
     /** Which method this is. */
     MethodKind kind();
 

@@ -23,7 +23,7 @@ import java.util.SplittableRandom;
  * the adapter input, and which biases train. Subclasses add their rank settings and build their own
  * {@link AdapterLayer}. Configurable from OLCUT XML/JSON, validated in {@link #postConfig()}.
  */
-public abstract class LowRankConfig implements AdapterMethod, Configurable, Provenancable<ConfiguredObjectProvenance> {
+public abstract class LowRankConfig implements AdapterMethod {
 
     @Config(description = "Module names to adapt, matched as PEFT does (equal, or a suffix after a dot): query, "
             + "key, value, attention.output.dense, intermediate.dense, output.dense (which also matches "

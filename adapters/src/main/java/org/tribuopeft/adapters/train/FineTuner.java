@@ -149,7 +149,7 @@ public final class FineTuner {
         double[] sorted = stepSeconds.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         double median = sorted.length == 0 ? Double.NaN : sorted[sorted.length / 2];
         double mean = Arrays.stream(sorted).average().orElse(Double.NaN);
-        return new TrainingReport(epochs, totalSteps, step, bestEpoch, stoppedEarly, median, mean,
+        return new TrainingReport(epochs, config.epochs(), totalSteps, step, bestEpoch, stoppedEarly, median, mean,
                 (System.nanoTime() - start) / 1e9);
     }
 
@@ -242,7 +242,7 @@ public final class FineTuner {
     }
 
     /** A uniformly random permutation of 0..n-1 (Fisher-Yates) from {@code rng}. */
-    static int[] permutation(int n, SplittableRandom rng) {
+    public static int[] permutation(int n, SplittableRandom rng) {
         int[] p = new int[n];
         for (int i = 0; i < n; i++) {
             p[i] = i;

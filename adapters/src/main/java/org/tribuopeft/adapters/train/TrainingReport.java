@@ -6,6 +6,7 @@ import java.util.List;
  * What a training run did.
  *
  * @param epochs per-epoch results, in order
+ * @param plannedEpochs epochs the run was planned for
  * @param plannedSteps steps the run was planned for (epochs × batches per epoch)
  * @param stepsRun steps actually taken
  * @param bestEpoch the epoch whose weights the model holds at the end (1-based)
@@ -14,7 +15,7 @@ import java.util.List;
  * @param meanStepSeconds mean wall time of one optimizer step
  * @param totalSeconds wall time of the whole run
  */
-public record TrainingReport(List<EpochResult> epochs, int plannedSteps, int stepsRun, int bestEpoch,
+public record TrainingReport(List<EpochResult> epochs, int plannedEpochs, int plannedSteps, int stepsRun, int bestEpoch,
                              boolean stoppedEarly, double medianStepSeconds, double meanStepSeconds,
                              double totalSeconds) {
 

@@ -1,0 +1,317 @@
+package org.tribuopeft.plugin;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.oracle.labs.mlrg.olcut.config.ConfigurationData;
+import com.oracle.labs.mlrg.olcut.config.ConfigurationManager;
+import com.oracle.labs.mlrg.olcut.config.json.JsonProvenanceSerialization;
+import com.oracle.labs.mlrg.olcut.provenance.ConfiguredObjectProvenance;
+import com.oracle.labs.mlrg.olcut.provenance.ObjectProvenance;
+import com.oracle.labs.mlrg.olcut.provenance.ProvenanceUtil;
+import com.oracle.labs.mlrg.olcut.util.Pair;
+import org.tribuo.Example;
+import org.tribuo.ImmutableFeatureMap;
+import org.tribuo.ImmutableOutputInfo;
+import org.tribuo.Model;
+import org.tribuo.Output;
+import org.tribuo.Prediction;
+import org.tribuo.impl.ModelDataCarrier;
+import org.tribuo.protos.core.ModelDataProto;
+import org.tribuo.protos.core.ModelProto;
+import org.tribuo.provenance.ModelProvenance;
+import org.tribuopeft.adapters.backbone.Backbone;
+import org.tribuopeft.adapters.method.AdapterMethod;
+import org.tribuopeft.adapters.method.MethodKind;
+import org.tribuopeft.adapters.tensor.HostTensor;
+import org.tribuopeft.adapters.train.TaskKind;
+import org.tribuopeft.adapters.train.TextModel;
+import org.tribuopeft.plugin.outputs.TaskOutputs;
+import org.tribuopeft.plugin.protos.AdapterModelProto;
+import org.tribuopeft.plugin.protos.RankMaskProto;
+import org.tribuopeft.plugin.protos.TensorProto;
+
+import java.io.IOException;
+import java.io.NotSerializableException;
+import java.io.ObjectOutputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SplittableRandom;
+
+/**
+ * A fine-tuned transformer as a Tribuo model. It holds the trained tensors (adapter, any unfrozen
+ * base parameters, and the head) and a checksummed reference to the pretrained base; the native
+ * model is rebuilt from those on first use. Serialized with protobuf only ({@link #serialize()}),
+ * never with Java serialization. Close it (or let it be garbage-collected) to free native memory.
+ *
+ * @param <T> the output type
+ */
+public final class AdapterModel<T extends Output<T>> extends Model<T> implements AutoCloseable {
+    private static final long serialVersionUID = 1L;
+
+    /** The protobuf format version this class writes. */
+    public static final int CURRENT_VERSION = 0;
+
+    /** Protobuf messages are limited to 2 GiB; we stop well before. */
+    static final long MAX_INLINE_BYTES = 1_800_000_000L;
+
+    private final transient BackboneReference backboneReference;
+    private final transient AdapterMethod method;
+    private final transient TaskOutputs<T> outputs;
+    private final int maxLength;
+    private final String textField;
+    private final int predictBatchSize;
+    private final transient TextModel.Snapshot trained;
+    private transient TextModel live;
+
+    AdapterModel(String name, ModelProvenance provenance, ImmutableFeatureMap featureIDMap,
+                 ImmutableOutputInfo<T> outputIDInfo, BackboneReference backboneReference, AdapterMethod method,
+                 int maxLength, String textField, int predictBatchSize, TextModel.Snapshot trained, TextModel live) {
+        super(name, provenance, featureIDMap, outputIDInfo, TaskOutputs.forDomain(outputIDInfo).generatesProbabilities());
+        this.backboneReference = backboneReference;
+        this.method = method;
+        this.outputs = TaskOutputs.forDomain(outputIDInfo);
+        this.maxLength = maxLength;
+        this.textField = textField;
+        this.predictBatchSize = predictBatchSize;
+        this.trained = trained;
+        this.live = live;
+    }
+
+    /** The base model reference (location and checksums). */
+    public BackboneReference backboneReference() {
+        return backboneReference;
+    }
+
+    /** The fine-tuning method this model was trained with. */
+    public AdapterMethod method() {
+        return method;
+    }
+
+    /** The metadata key predictions read text from. */
+    public String textField() {
+        return textField;
+    }
+
+    /** Tokens per text. */
+    public int maxLength() {
+        return maxLength;
+    }
+
+    /** The trained tensors by full name (a read-only view). */
+    public Map<String, HostTensor> trainedTensors() {
+        return Collections.unmodifiableMap(trained.values());
+    }
+
+    /** AdaLoRA's kept-triplet masks by module (empty for other methods). */
+    public Map<String, boolean[]> rankMasks() {
+        return Collections.unmodifiableMap(trained.rankMasks());
+    }
+
+    /**
+     * The native model, built on first use from the base and the trained tensors. Shared by this
+     * model's predictions; do not close it yourself.
+     */
+    public synchronized TextModel textModel() {
+        if (live == null) {
+            Backbone base = backboneReference.load();
+            try {
+                live = TextModel.create(base, method, outputs.task(), outputs.width(outputIDInfo), maxLength,
+                        new SplittableRandom(0));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            live.restore(trained);
+        }
+        return live;
+    }
+
+    @Override
+    public Prediction<T> predict(Example<T> example) {
+        return innerPredict(List.of(example)).get(0);
+    }
+
+    @Override
+    protected synchronized List<Prediction<T>> innerPredict(Iterable<Example<T>> examples) {
+        List<Example<T>> list = new ArrayList<>();
+        examples.forEach(list::add);
+        List<String> texts = new ArrayList<>(list.size());
+        for (int i = 0; i < list.size(); i++) {
+            texts.add(TextExamples.text(list.get(i), textField, i));
+        }
+        float[][] rows = textModel().predict(texts, predictBatchSize);
+        List<Prediction<T>> out = new ArrayList<>(rows.length);
+        for (int i = 0; i < rows.length; i++) {
+            out.add(outputs.prediction(rows[i], outputIDInfo, list.get(i)));
+        }
+        return out;
+    }
+
+    /** No per-feature weights exist: the model reads text, not features. Always empty. */
+    @Override
+    public Map<String, List<Pair<String, Double>>> getTopFeatures(int n) {
+        return Collections.emptyMap();
+    }
+
+    /** Explanations are not supported for transformer models; always empty. */
+    @Override
+    public Optional<org.tribuo.Excuse<T>> getExcuse(Example<T> example) {
+        return Optional.empty();
+    }
+
+    @Override
+    protected AdapterModel<T> copy(String newName, ModelProvenance newProvenance) {
+        return new AdapterModel<>(newName, newProvenance, featureIDMap, outputIDInfo, backboneReference, method,
+                maxLength, textField, predictBatchSize, trained, null);
+    }
+
+    /** Frees the native model; it is rebuilt if the model is used again. */
+    @Override
+    public synchronized void close() {
+        if (live != null) {
+            live.close();
+            live = null;
+        }
+    }
+
+    @Override
+    public ModelProto serialize() {
+        ModelDataCarrier<T> carrier = createDataCarrier();
+        AdapterModelProto.Builder b = AdapterModelProto.newBuilder()
+                .setMetadata(carrier.serialize().toByteString())
+                .setBackbone(backboneReference.toProto())
+                .setMethodProvenanceJson(new JsonProvenanceSerialization(false).marshalAndSerialize(method.getProvenance()))
+                .setTask(outputs.task().name())
+                .setOutputs(outputs.width(outputIDInfo))
+                .setMaxLength(maxLength)
+                .setTextField(textField)
+                .setPredictBatchSize(predictBatchSize);
+        long bytes = 0;
+        for (Map.Entry<String, HostTensor> e : trained.values().entrySet()) {
+            bytes += 4L * e.getValue().data().length;
+            if (bytes > MAX_INLINE_BYTES) {
+                throw new IllegalStateException("the trained tensors exceed " + MAX_INLINE_BYTES + " bytes, beyond what a "
+                        + "protobuf message can hold; for a full fine-tune of this size save the encoder as a Hugging "
+                        + "Face folder and train adapters on it instead");
+            }
+            b.addTensors(tensorProto(e.getKey(), e.getValue()));
+        }
+        trained.rankMasks().forEach((module, mask) -> {
+            RankMaskProto.Builder r = RankMaskProto.newBuilder().setModule(module);
+            for (boolean k : mask) {
+                r.addKept(k);
+            }
+            b.addRankMasks(r);
+        });
+        return ModelProto.newBuilder().setVersion(CURRENT_VERSION).setClassName(AdapterModel.class.getName())
+                .setSerializedData(Any.pack(b.build())).build();
+    }
+
+    static TensorProto tensorProto(String name, HostTensor t) {
+        ByteBuffer buf = ByteBuffer.allocate(4 * t.data().length).order(ByteOrder.LITTLE_ENDIAN);
+        buf.asFloatBuffer().put(t.data());
+        TensorProto.Builder b = TensorProto.newBuilder().setName(name).setData(ByteString.copyFrom(buf.array()));
+        for (long d : t.shape()) {
+            b.addShape(d);
+        }
+        return b.build();
+    }
+
+    static HostTensor hostTensor(TensorProto p) {
+        long[] shape = p.getShapeList().stream().mapToLong(Long::longValue).toArray();
+        long n = HostTensor.elementCount(shape);
+        if (p.getData().size() != 4 * n) {
+            throw new IllegalStateException("tensor '" + p.getName() + "' has " + p.getData().size() + " bytes for shape "
+                    + p.getShapeList());
+        }
+        float[] v = new float[(int) n];
+        p.getData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
+        return new HostTensor(shape, v);
+    }
+
+    /**
+     * Rebuilds a model from its protobuf form (called by Tribuo's {@code Model.deserialize}). The base
+     * model is located and its checksums verified now; see {@link BackboneReference} for overrides.
+     */
+    public static AdapterModel<?> deserializeFromProto(int version, String className, Any message)
+            throws InvalidProtocolBufferException {
+        if (version < 0 || version > CURRENT_VERSION) {
+            throw new IllegalArgumentException("unknown AdapterModel version " + version + "; this build reads up to "
+                    + CURRENT_VERSION);
+        }
+        AdapterModelProto p = message.unpack(AdapterModelProto.class);
+        ModelDataCarrier<?> carrier = ModelDataCarrier.deserialize(ModelDataProto.parseFrom(p.getMetadata()));
+        return build(carrier, p);
+    }
+
+    private static <U extends Output<U>> AdapterModel<U> build(ModelDataCarrier<U> carrier, AdapterModelProto p) {
+        ImmutableOutputInfo<U> info = carrier.outputDomain();
+        TaskOutputs<U> outs = TaskOutputs.forDomain(info);
+        if (!outs.task().name().equals(p.getTask()) || outs.width(info) != p.getOutputs()) {
+            throw new IllegalStateException("serialized task " + p.getTask() + " with " + p.getOutputs() + " outputs does "
+                    + "not match the output domain (" + outs.task() + ", " + outs.width(info) + ")");
+        }
+        AdapterMethod method = methodFromJson(p.getMethodProvenanceJson());
+        Map<String, HostTensor> tensors = new LinkedHashMap<>();
+        for (TensorProto t : p.getTensorsList()) {
+            tensors.put(t.getName(), hostTensor(t));
+        }
+        Map<String, boolean[]> masks = new LinkedHashMap<>();
+        for (RankMaskProto r : p.getRankMasksList()) {
+            boolean[] kept = new boolean[r.getKeptCount()];
+            for (int i = 0; i < kept.length; i++) {
+                kept[i] = r.getKept(i);
+            }
+            masks.put(r.getModule(), kept);
+        }
+        BackboneReference ref = BackboneReference.fromProto(p.getBackbone());
+        ref.load();
+        return new AdapterModel<>(carrier.name(), carrier.provenance(), carrier.featureDomain(), info, ref, method,
+                p.getMaxLength(), p.getTextField(), p.getPredictBatchSize(), new TextModel.Snapshot(tensors, masks), null);
+    }
+
+    /** Recreates a method component from its OLCUT provenance in JSON. */
+    static AdapterMethod methodFromJson(String json) {
+        ObjectProvenance prov;
+        try {
+            prov = new JsonProvenanceSerialization(false).deserializeAndUnmarshal(json);
+        } catch (com.oracle.labs.mlrg.olcut.provenance.io.ProvenanceSerializationException e) {
+            throw new IllegalStateException("the stored method configuration is not readable: " + e.getMessage(), e);
+        }
+        if (!(prov instanceof ConfiguredObjectProvenance cop)) {
+            throw new IllegalStateException("the stored method is not a configured object: " + prov.getClassName());
+        }
+        List<ConfigurationData> configs = ProvenanceUtil.extractConfiguration(cop);
+        ConfigurationManager cm = new ConfigurationManager();
+        cm.addConfiguration(configs);
+        Object m = cm.lookup(configs.get(0).getName());
+        if (!(m instanceof AdapterMethod am)) {
+            throw new IllegalStateException("the stored method " + configs.get(0).getClassName()
+                    + " is not an AdapterMethod");
+        }
+        return am;
+    }
+
+    /** Java serialization would lose the tensors; this model is saved with {@link #serialize()} only. */
+    private void writeObject(ObjectOutputStream out) throws IOException {
+        throw new NotSerializableException(getClass().getName() + " is saved with protobuf: use serialize() or "
+                + "serializeToFile(Path)");
+    }
+
+    /** The task of this model's head. */
+    public TaskKind task() {
+        return outputs.task();
+    }
+
+    /** The method's kind. */
+    public MethodKind methodKind() {
+        return method.kind();
+    }
+}

@@ -1,0 +1,364 @@
+package org.tribuopeft.plugin;
+
+import com.oracle.labs.mlrg.olcut.config.Config;
+import com.oracle.labs.mlrg.olcut.config.PropertyException;
+import com.oracle.labs.mlrg.olcut.provenance.Provenance;
+import org.tribuo.Dataset;
+import org.tribuo.Example;
+import org.tribuo.ImmutableOutputInfo;
+import org.tribuo.Output;
+import org.tribuo.Trainer;
+import org.tribuo.provenance.ModelProvenance;
+import org.tribuo.provenance.TrainerProvenance;
+import org.tribuopeft.adapters.backbone.Backbone;
+import org.tribuopeft.adapters.backbone.Pooling;
+import org.tribuopeft.adapters.engine.TorchRuntime;
+import org.tribuopeft.adapters.method.AdapterMethod;
+import org.tribuopeft.adapters.train.ConsoleProgress;
+import org.tribuopeft.adapters.train.FineTuner;
+import org.tribuopeft.adapters.train.LabelledText;
+import org.tribuopeft.adapters.train.ProgressListener;
+import org.tribuopeft.adapters.train.TextModel;
+import org.tribuopeft.adapters.train.TrainingConfig;
+import org.tribuopeft.adapters.train.TrainingReport;
+import org.tribuopeft.plugin.outputs.TaskOutputs;
+import org.tribuopeft.provenance.BaseModelProvenance;
+import org.tribuopeft.provenance.EngineProvenance;
+import org.tribuopeft.provenance.TokenizerProvenance;
+import org.tribuopeft.provenance.TrainingRunProvenance;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * A Tribuo trainer that fine-tunes a pretrained transformer on the text in each example's metadata,
+ * with the method (LoRA, DoRA, AdaLoRA or full fine-tuning) given as a configuration component. The
+ * head follows the output type: softmax for {@code Label}, sigmoid for {@code MultiLabel}, linear
+ * for {@code Regressor}. Behaves as Tribuo's own trainers: OLCUT-configurable, a split RNG per call
+ * with Tribuo's invocation-count semantics, and full provenance.
+ *
+ * @param <T> the output type
+ */
+public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
+    /** Run-provenance key of the base model record. */
+    public static final String BASE_MODEL_KEY = "tribuo-peft.base-model";
+    /** Run-provenance key of the tokenizer record. */
+    public static final String TOKENIZER_KEY = "tribuo-peft.tokenizer";
+    /** Run-provenance key of the training-run record. */
+    public static final String TRAINING_RUN_KEY = "tribuo-peft.training-run";
+
+    @Config(description = "The pretrained encoder: a bundled model name (all-minilm-l6-v2, bge-small-en-v1.5), a "
+            + "Hugging Face model folder (config.json, model.safetensors, tokenizer.json), or an .onnx file.")
+    private String backbone = "all-minilm-l6-v2";
+
+    @Config(description = "tokenizer.json for an .onnx backbone; empty uses tokenizer.json beside the .onnx file.")
+    private String tokenizer = "";
+
+    @Config(description = "How token vectors become a sentence vector: CLS or MEAN; empty uses the backbone's own "
+            + "(MEAN for MiniLM, CLS for BGE, MEAN for files).")
+    private String pooling = "";
+
+    @Config(mandatory = true, description = "The fine-tuning method: a LoraConfig, DoraConfig, AdaLoraConfig or "
+            + "FullFineTuning component.")
+    private AdapterMethod method;
+
+    @Config(description = "The example metadata key holding the text.")
+    private String textField = "text";
+
+    @Config(description = "Tokens per text, special tokens included; longer texts are truncated.")
+    private int maxLength = 128;
+
+    @Config(description = "Examples per optimizer step.")
+    private int batchSize = 16;
+
+    @Config(description = "Maximum passes over the training data.")
+    private int epochs = 3;
+
+    @Config(description = "Peak learning rate of AdamW.")
+    private double learningRate = 5e-4;
+
+    @Config(description = "AdamW decoupled weight decay (not applied to biases and LayerNorm).")
+    private double weightDecay = 0.01;
+
+    @Config(description = "Fraction of all steps spent in linear warm-up.")
+    private double warmupRatio = 0.1;
+
+    @Config(description = "Global gradient-norm clip; 0 disables clipping.")
+    private double maxGradNorm = 1.0;
+
+    @Config(description = "Fraction of the training data held out for per-epoch validation; 0 disables it.")
+    private double validationFraction = 0.0;
+
+    @Config(description = "Epochs without validation improvement before stopping (needs validationFraction > 0); "
+            + "0 disables early stopping.")
+    private int earlyStoppingPatience = 0;
+
+    @Config(description = "Examples per batch when evaluating and predicting.")
+    private int evalBatchSize = 64;
+
+    @Config(description = "Seed of every random choice: adapter and head initialisation, validation split, "
+            + "shuffling and dropout.")
+    private long seed = Trainer.DEFAULT_SEED;
+
+    @Config(description = "PyTorch CPU threads; 0 lets PyTorch choose. Fixed once per JVM.")
+    private int threads = 0;
+
+    @Config(description = "Seconds between progress lines on standard error; 0 prints nothing.")
+    private double progressSeconds = 10.0;
+
+    private SplittableRandom rng;
+    private int trainInvocationCounter;
+    private transient Backbone loadedBackbone;
+
+    /** For OLCUT. */
+    private AdapterTrainer() { }
+
+    /**
+     * A trainer with defaults for everything but the method and backbone.
+     *
+     * @param backbone a bundled model name, a Hugging Face folder or an .onnx file
+     * @param method the fine-tuning method
+     */
+    public AdapterTrainer(String backbone, AdapterMethod method) {
+        this.backbone = backbone;
+        this.method = method;
+        postConfig();
+    }
+
+    /**
+     * A fully specified trainer.
+     *
+     * @param backbone a bundled model name, a Hugging Face folder or an .onnx file
+     * @param method the fine-tuning method
+     * @param maxLength tokens per text
+     * @param batchSize examples per step
+     * @param epochs passes over the data
+     * @param learningRate peak learning rate
+     * @param seed the seed of every random choice
+     */
+    public AdapterTrainer(String backbone, AdapterMethod method, int maxLength, int batchSize, int epochs,
+                          double learningRate, long seed) {
+        this.backbone = backbone;
+        this.method = method;
+        this.maxLength = maxLength;
+        this.batchSize = batchSize;
+        this.epochs = epochs;
+        this.learningRate = learningRate;
+        this.seed = seed;
+        postConfig();
+    }
+
+    /** Sets how often progress is printed (0 = never); returns this. */
+    public AdapterTrainer<T> withProgressSeconds(double seconds) {
+        this.progressSeconds = seconds;
+        return this;
+    }
+
+    /** Holds out a fraction of the training data for per-epoch validation and early stopping; returns this. */
+    public AdapterTrainer<T> withValidation(double fraction, int patience) {
+        this.validationFraction = fraction;
+        this.earlyStoppingPatience = patience;
+        postConfig();
+        return this;
+    }
+
+    @Override
+    public synchronized void postConfig() {
+        if (method == null) {
+            throw new PropertyException("", "method", "method is mandatory: name a LoraConfig, DoraConfig, "
+                    + "AdaLoraConfig or FullFineTuning component");
+        }
+        requirePositive("maxLength", maxLength);
+        requirePositive("batchSize", batchSize);
+        requirePositive("epochs", epochs);
+        requirePositive("evalBatchSize", evalBatchSize);
+        if (!(learningRate > 0)) {
+            throw new PropertyException("", "learningRate", "learningRate must be positive, found " + learningRate);
+        }
+        if (!(weightDecay >= 0)) {
+            throw new PropertyException("", "weightDecay", "weightDecay must be >= 0, found " + weightDecay);
+        }
+        if (!(warmupRatio >= 0 && warmupRatio < 1)) {
+            throw new PropertyException("", "warmupRatio", "warmupRatio must be in [0, 1), found " + warmupRatio);
+        }
+        if (!(validationFraction >= 0 && validationFraction < 1)) {
+            throw new PropertyException("", "validationFraction", "validationFraction must be in [0, 1), found "
+                    + validationFraction);
+        }
+        if (earlyStoppingPatience < 0) {
+            throw new PropertyException("", "earlyStoppingPatience", "must be >= 0, found " + earlyStoppingPatience);
+        }
+        if (earlyStoppingPatience > 0 && validationFraction == 0) {
+            throw new PropertyException("", "earlyStoppingPatience", "early stopping needs validationFraction > 0");
+        }
+        if (threads < 0) {
+            throw new PropertyException("", "threads", "threads must be >= 0, found " + threads);
+        }
+        if (textField == null || textField.isBlank()) {
+            throw new PropertyException("", "textField", "textField must name a metadata key");
+        }
+        poolingSetting();
+        this.rng = new SplittableRandom(seed);
+    }
+
+    private static void requirePositive(String field, int value) {
+        if (value <= 0) {
+            throw new PropertyException("", field, field + " must be positive, found " + value);
+        }
+    }
+
+    private Pooling poolingSetting() {
+        if (pooling == null || pooling.isBlank()) {
+            return null;
+        }
+        try {
+            return Pooling.valueOf(pooling.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new PropertyException("", "pooling", "pooling must be CLS or MEAN (or empty), found '" + pooling + "'");
+        }
+    }
+
+    /** The method component. */
+    public AdapterMethod method() {
+        return method;
+    }
+
+    /** The pretrained backbone this trainer uses, loaded once and kept. */
+    public synchronized Backbone backbone() {
+        if (loadedBackbone == null) {
+            try {
+                loadedBackbone = BackboneSpec.open(backbone, tokenizer, poolingSetting());
+            } catch (IOException e) {
+                throw new UncheckedIOException("backbone '" + backbone + "': " + e.getMessage(), e);
+            }
+        }
+        return loadedBackbone;
+    }
+
+    @Override
+    public AdapterModel<T> train(Dataset<T> examples) {
+        return train(examples, Map.of(), INCREMENT_INVOCATION_COUNT);
+    }
+
+    @Override
+    public AdapterModel<T> train(Dataset<T> examples, Map<String, Provenance> runProvenance) {
+        return train(examples, runProvenance, INCREMENT_INVOCATION_COUNT);
+    }
+
+    @Override
+    public AdapterModel<T> train(Dataset<T> examples, Map<String, Provenance> runProvenance, int invocationCount) {
+        if (examples.size() == 0) {
+            throw new IllegalArgumentException("cannot train on an empty dataset");
+        }
+        for (String key : List.of(BASE_MODEL_KEY, TOKENIZER_KEY, TRAINING_RUN_KEY)) {
+            if (runProvenance.containsKey(key)) {
+                throw new IllegalArgumentException("run provenance key '" + key + "' is reserved by tribuo-peft");
+            }
+        }
+        SplittableRandom localRng;
+        TrainerProvenance trainerProvenance;
+        int invocation;
+        synchronized (this) {
+            if (invocationCount != INCREMENT_INVOCATION_COUNT) {
+                setInvocationCount(invocationCount);
+            }
+            localRng = rng.split();
+            trainerProvenance = getProvenance();
+            invocation = trainInvocationCounter;
+            trainInvocationCounter++;
+        }
+        int threadSetting = TorchRuntime.configure(threads);
+        ImmutableOutputInfo<T> outputInfo = examples.getOutputIDInfo();
+        TaskOutputs<T> outputs = TaskOutputs.forDomain(outputInfo);
+        List<LabelledText> all = new ArrayList<>(examples.size());
+        int index = 0;
+        for (Example<T> e : examples) {
+            all.add(new LabelledText(TextExamples.text(e, textField, index++), outputs.target(e.getOutput(), outputInfo)));
+        }
+        long splitSeed = localRng.nextLong();
+        long modelSeed = localRng.nextLong();
+        long trainingSeed = localRng.nextLong();
+        List<LabelledText> train = all;
+        List<LabelledText> validation = List.of();
+        if (validationFraction > 0) {
+            int[] order = FineTuner.permutation(all.size(), new SplittableRandom(splitSeed));
+            int held = Math.max(1, (int) Math.round(all.size() * validationFraction));
+            if (held >= all.size()) {
+                throw new IllegalArgumentException("validationFraction " + validationFraction + " leaves no training data "
+                        + "from " + all.size() + " examples");
+            }
+            train = new ArrayList<>();
+            List<LabelledText> val = new ArrayList<>();
+            for (int i = 0; i < order.length; i++) {
+                (i < held ? val : train).add(all.get(order[i]));
+            }
+            validation = val;
+        }
+        Backbone base = backbone();
+        TrainingConfig config = new TrainingConfig(epochs, batchSize, learningRate, weightDecay, warmupRatio, maxGradNorm,
+                earlyStoppingPatience, evalBatchSize, trainingSeed);
+        ProgressListener listener = progressSeconds > 0
+                ? new ConsoleProgress(System.err, progressSeconds, "[" + method.kind().configName() + "]")
+                : ProgressListener.NONE;
+        TextModel model;
+        try {
+            model = TextModel.create(base, method, outputs.task(), outputs.width(outputInfo), maxLength,
+                    new SplittableRandom(modelSeed));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        TrainingReport report;
+        try {
+            report = new FineTuner(config, listener).fit(model, train, validation);
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+        Map<String, Provenance> run = new HashMap<>(runProvenance);
+        run.put(BASE_MODEL_KEY, BaseModelProvenance.of(base));
+        run.put(TOKENIZER_KEY, TokenizerProvenance.of(base, maxLength));
+        run.put(TRAINING_RUN_KEY, TrainingRunProvenance.of(report, modelSeed, trainingSeed, invocation,
+                model.trainableParameterCount(), model.totalParameterCount(), model.rankMasks(), train.size(),
+                validation.size(), EngineProvenance.current(threadSetting, model.manager().getDevice().toString())));
+        ModelProvenance provenance = new ModelProvenance(AdapterModel.class.getName(), OffsetDateTime.now(),
+                examples.getProvenance(), trainerProvenance, run);
+        BackboneReference reference = BackboneReference.of(base, BackboneSpec.tokenizerLocation(backbone, tokenizer));
+        return new AdapterModel<>("tribuo-peft-" + method.kind().configName(), provenance, examples.getFeatureIDMap(),
+                outputInfo, reference, method, maxLength, textField, evalBatchSize, model.snapshot(), model);
+    }
+
+    @Override
+    public synchronized int getInvocationCount() {
+        return trainInvocationCounter;
+    }
+
+    @Override
+    public synchronized void setInvocationCount(int invocationCount) {
+        if (invocationCount < 0) {
+            throw new IllegalArgumentException("invocationCount must be >= 0, found " + invocationCount);
+        }
+        this.rng = new SplittableRandom(seed);
+        for (int i = 0; i < invocationCount; i++) {
+            rng.split();
+        }
+        this.trainInvocationCounter = invocationCount;
+    }
+
+    @Override
+    public synchronized TrainerProvenance getProvenance() {
+        return new AdapterTrainerProvenance(this, backbone());
+    }
+
+    @Override
+    public String toString() {
+        return "AdapterTrainer(backbone=" + backbone + ", method=" + method + ", maxLength=" + maxLength + ", batchSize="
+                + batchSize + ", epochs=" + epochs + ", learningRate=" + learningRate + ", seed=" + seed + ")";
+    }
+}

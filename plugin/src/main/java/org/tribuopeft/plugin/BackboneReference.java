@@ -1,0 +1,107 @@
+package org.tribuopeft.plugin;
+
+import org.tribuopeft.adapters.backbone.Backbone;
+import org.tribuopeft.adapters.backbone.BackboneSource;
+import org.tribuopeft.adapters.backbone.BundledModel;
+import org.tribuopeft.adapters.backbone.Pooling;
+import org.tribuopeft.plugin.protos.BackboneReferenceProto;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+
+/**
+ * How a trained model finds its pretrained base again: the loader, the location, and the checksums
+ * the files must still have. Loading verifies both checksums. Two system properties override:
+ * {@code tribuopeft.backbone.location} loads the base from another place (still verified), and
+ * {@code tribuopeft.backbone.allowMismatch=true} accepts a base whose checksum differs.
+ *
+ * @param kind the loader
+ * @param location the bundled name, .onnx file or folder
+ * @param tokenizerLocation tokenizer.json of an .onnx backbone (empty otherwise)
+ * @param weightsSha256 SHA-256 of the weight file
+ * @param tokenizerSha256 SHA-256 of tokenizer.json
+ * @param pooling the pooling the model was trained with
+ * @param mavenCoordinates the jar of a bundled model (empty otherwise)
+ */
+public record BackboneReference(BackboneSource.Kind kind, String location, String tokenizerLocation,
+                                String weightsSha256, String tokenizerSha256, Pooling pooling,
+                                String mavenCoordinates) {
+    /** System property: load the base from here instead of the recorded location. */
+    public static final String LOCATION_OVERRIDE = "tribuopeft.backbone.location";
+    /** System property: accept a base whose SHA-256 differs from the recorded one. */
+    public static final String ALLOW_MISMATCH = "tribuopeft.backbone.allowMismatch";
+
+    /** The reference to a loaded backbone. */
+    public static BackboneReference of(Backbone backbone, String tokenizerLocation) {
+        BackboneSource s = backbone.source();
+        return new BackboneReference(s.kind(), s.location(), tokenizerLocation == null ? "" : tokenizerLocation,
+                s.weightsFileSha256(), backbone.tokenizerSha256(), backbone.pooling(),
+                s.mavenCoordinates() == null ? "" : s.mavenCoordinates());
+    }
+
+    /** Loads the backbone, honouring the override properties. */
+    public Backbone load() {
+        String override = System.getProperty(LOCATION_OVERRIDE);
+        boolean allow = Boolean.getBoolean(ALLOW_MISMATCH);
+        return load(override == null || override.isBlank() ? null : override, allow);
+    }
+
+    /**
+     * Loads the backbone.
+     *
+     * @param locationOverride another location to load from, or null for the recorded one
+     * @param allowMismatch accept different checksums (a warning is printed)
+     * @throws BaseModelMismatchException when the files are missing or their checksums differ
+     */
+    public Backbone load(String locationOverride, boolean allowMismatch) {
+        String where = locationOverride != null ? locationOverride : location;
+        Backbone b;
+        try {
+            b = BackboneSpec.open(where, kind == BackboneSource.Kind.ONNX_FILE ? tokenizerLocation : "", pooling);
+        } catch (IOException | RuntimeException e) {
+            throw new BaseModelMismatchException("cannot load the base model this model was trained on from '" + where
+                    + "' (" + e.getMessage() + "); set -D" + LOCATION_OVERRIDE + "=<path> if it moved", e);
+        }
+        check("weights", b.source().weightsFile(), weightsSha256, b.source().weightsFileSha256(), allowMismatch);
+        check("tokenizer", where, tokenizerSha256, b.tokenizerSha256(), allowMismatch);
+        return b.withPooling(pooling);
+    }
+
+    private static void check(String what, String file, String expected, String actual, boolean allow) {
+        if (expected.equals(actual)) {
+            return;
+        }
+        String msg = "the base model's " + what + " at " + file + " has SHA-256 " + actual + " but the model was trained "
+                + "on SHA-256 " + expected;
+        if (!allow) {
+            throw new BaseModelMismatchException(msg + "; restore the original file, or set -D" + ALLOW_MISMATCH
+                    + "=true to use it anyway");
+        }
+        System.err.println("WARNING: " + msg + " (allowed by " + ALLOW_MISMATCH + ")");
+    }
+
+    /** The protobuf form. */
+    public BackboneReferenceProto toProto() {
+        return BackboneReferenceProto.newBuilder().setKind(kind.name()).setLocation(location)
+                .setTokenizerLocation(tokenizerLocation).setWeightsSha256(weightsSha256)
+                .setTokenizerSha256(tokenizerSha256).setPooling(pooling.name()).setMavenCoordinates(mavenCoordinates)
+                .build();
+    }
+
+    /** Reads the protobuf form. */
+    public static BackboneReference fromProto(BackboneReferenceProto p) {
+        return new BackboneReference(BackboneSource.Kind.valueOf(p.getKind()), p.getLocation(), p.getTokenizerLocation(),
+                p.getWeightsSha256(), p.getTokenizerSha256(), Pooling.valueOf(p.getPooling()), p.getMavenCoordinates());
+    }
+
+    /** True when this reference names a bundled model. */
+    public boolean isBundled() {
+        return kind == BackboneSource.Kind.BUNDLED && BundledModel.byName(location).isPresent();
+    }
+
+    /** The location as a path (for file-based kinds). */
+    public Path path() {
+        return Paths.get(location);
+    }
+}

@@ -1,0 +1,47 @@
+package org.tribuopeft.plugin;
+
+import org.tribuo.Example;
+import org.tribuo.Output;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Reads the text of examples from their metadata, failing with the example's position when it is missing or empty. */
+public final class TextExamples {
+    private TextExamples() {}
+
+    /**
+     * The text of one example.
+     *
+     * @param example the example
+     * @param key the metadata key
+     * @param index the example's position, for the error message
+     * @throws IllegalArgumentException when the key is absent, not a string, or blank
+     */
+    public static String text(Example<?> example, String key, int index) {
+        Optional<Object> value = example.getMetadataValue(key);
+        if (value.isEmpty()) {
+            throw new IllegalArgumentException("example " + index + " has no metadata '" + key + "' (its metadata keys: "
+                    + example.getMetadata().keySet() + "); put the text there, e.g. with TextRowProcessors.forText");
+        }
+        if (!(value.get() instanceof String s)) {
+            throw new IllegalArgumentException("example " + index + " metadata '" + key + "' is a "
+                    + value.get().getClass().getSimpleName() + ", not text");
+        }
+        if (s.isBlank()) {
+            throw new IllegalArgumentException("example " + index + " has an empty text in metadata '" + key + "'");
+        }
+        return s;
+    }
+
+    /** The texts of examples in order. */
+    public static <T extends Output<T>> List<String> texts(Iterable<Example<T>> examples, String key) {
+        List<String> out = new ArrayList<>();
+        int i = 0;
+        for (Example<T> e : examples) {
+            out.add(text(e, key, i++));
+        }
+        return out;
+    }
+}
