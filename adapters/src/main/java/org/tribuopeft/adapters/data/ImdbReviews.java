@@ -42,9 +42,20 @@ public final class ImdbReviews {
         return out;
     }
 
-    /** All reviews in a seeded random order. */
+    private static java.lang.ref.SoftReference<List<Review>> cached = new java.lang.ref.SoftReference<>(null);
+
+    /** All reviews in a seeded random order (a fresh list each call). */
     public static List<Review> shuffled(NpmCache cache, long seed) throws IOException {
-        List<Review> all = all(cache);
+        List<Review> all;
+        synchronized (ImdbReviews.class) {
+            List<Review> c = cached.get();
+            if (c == null) {
+                c = List.copyOf(all(cache));
+                cached = new java.lang.ref.SoftReference<>(c);
+            }
+            // the cached copy was read and checksummed earlier in this JVM
+            all = new ArrayList<>(c);
+        }
         SplittableRandom rng = new SplittableRandom(seed);
         for (int i = all.size() - 1; i > 0; i--) {
             int j = rng.nextInt(i + 1);

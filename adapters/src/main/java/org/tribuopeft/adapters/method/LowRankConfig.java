@@ -78,6 +78,21 @@ public abstract class LowRankConfig implements AdapterMethod {
         return new TargetSelection(targetModules, targetRegex, layersToTransform);
     }
 
+    /** The module-name list (PEFT target_modules), empty when a regex is used. */
+    public List<String> targetModules() {
+        return List.copyOf(targetModules);
+    }
+
+    /** The module-name regex, or empty. */
+    public String targetRegex() {
+        return targetRegex;
+    }
+
+    /** The adapted layer indices; empty means all. */
+    public List<Integer> layersToTransform() {
+        return List.copyOf(layersToTransform);
+    }
+
     /** Scaling numerator alpha. */
     public double alpha() {
         return alpha;
