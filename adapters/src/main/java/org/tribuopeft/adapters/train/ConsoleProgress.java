@@ -41,9 +41,14 @@ public final class ConsoleProgress implements ProgressListener {
 
     @Override
     public void onEpoch(EpochResult r) {
-        out.printf(Locale.ROOT, "%s epoch %d done in %s: train loss %.4f, validation loss %.4f, %s %.4f%n", prefix,
-                r.epoch(), formatDuration(r.seconds()), r.trainLoss(), r.validationLoss(), r.validationMetricName(),
-                r.validationMetric());
+        if (Double.isNaN(r.validationMetric())) {
+            out.printf(Locale.ROOT, "%s epoch %d done in %s: train loss %.4f (no validation split)%n", prefix, r.epoch(),
+                    formatDuration(r.seconds()), r.trainLoss());
+        } else {
+            out.printf(Locale.ROOT, "%s epoch %d done in %s: train loss %.4f, validation loss %.4f, %s %.4f%n", prefix,
+                    r.epoch(), formatDuration(r.seconds()), r.trainLoss(), r.validationLoss(), r.validationMetricName(),
+                    r.validationMetric());
+        }
         out.flush();
     }
 

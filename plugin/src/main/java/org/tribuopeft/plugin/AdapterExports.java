@@ -1,0 +1,109 @@
+package org.tribuopeft.plugin;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.tribuo.Output;
+import org.tribuopeft.adapters.backbone.Backbone;
+import org.tribuopeft.adapters.io.AtomicFiles;
+import org.tribuopeft.adapters.io.SafetensorsWriter;
+import org.tribuopeft.adapters.lora.LoraConfig;
+import org.tribuopeft.adapters.lora.LoraInit;
+import org.tribuopeft.adapters.lora.PissaInit;
+import org.tribuopeft.adapters.method.MethodKind;
+import org.tribuopeft.adapters.peft.PeftAdapter;
+import org.tribuopeft.adapters.peft.PeftAdapterWriter;
+import org.tribuopeft.adapters.peft.PeftKeyStyle;
+import org.tribuopeft.adapters.tensor.HostTensor;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Writes a trained {@link AdapterModel}'s weights in the Hugging Face ecosystem's formats: a PEFT
+ * adapter folder for the low-rank methods, a full model folder for full fine-tuning. Each folder also
+ * gets {@code tribuo_peft.json}, which records what PEFT's config cannot (pooling, label order, maximum
+ * length, the base model's checksums) so the folder can become a Tribuo model again.
+ */
+public final class AdapterExports {
+    /** The sidecar file name. */
+    public static final String SIDECAR = "tribuo_peft.json";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private AdapterExports() {}
+
+    /**
+     * Writes the model's adapter folder: PEFT format for LoRA, DoRA and AdaLoRA; a Hugging Face model
+     * folder for full fine-tuning.
+     */
+    public static <T extends Output<T>> void write(AdapterModel<T> model, Path dir, PeftKeyStyle style) throws IOException {
+        if (model.methodKind() == MethodKind.FULL) {
+            writeFullModel(model, dir);
+        } else {
+            writePeft(model, dir, style);
+        }
+    }
+
+    /** Writes a PEFT folder plus the sidecar. */
+    public static <T extends Output<T>> void writePeft(AdapterModel<T> model, Path dir, PeftKeyStyle style)
+            throws IOException {
+        Backbone base = model.backboneReference().load();
+        Map<String, PissaInit.Factors> pissa = new LinkedHashMap<>();
+        if (model.method() instanceof LoraConfig l && l.init() == LoraInit.PISSA) {
+            for (String name : model.trainedTensors().keySet()) {
+                if (name.endsWith(".lora_A.weight")) {
+                    String module = name.substring(0, name.length() - ".lora_A.weight".length());
+                    pissa.put(module, PissaInit.compute(base.weights().get(module + ".weight"), l.rank(), l.scaling()));
+                }
+            }
+        }
+        PeftAdapter adapter = new PeftAdapter(model.method(), model.trainedTensors(), model.rankMasks(),
+                model.backboneReference().location(), Map.of(), style);
+        PeftAdapterWriter.write(dir, adapter, style, pissa);
+        AtomicFiles.writeString(dir.resolve(SIDECAR), sidecar(model, style.name()));
+    }
+
+    /** Writes a full fine-tune as a Hugging Face folder: config.json, model.safetensors (encoder and head), tokenizer. */
+    public static <T extends Output<T>> void writeFullModel(AdapterModel<T> model, Path dir) throws IOException {
+        Backbone base = model.backboneReference().load();
+        Map<String, HostTensor> weights = new LinkedHashMap<>(base.weights().tensors());
+        weights.putAll(model.trainedTensors());
+        String sidecar = sidecar(model, "HF_MODEL");
+        AtomicFiles.writeFolder(dir, tmp -> {
+            Files.writeString(tmp.resolve(Backbone.CONFIG_JSON),
+                    JSON.writerWithDefaultPrettyPrinter().writeValueAsString(base.config().toHfJson()));
+            SafetensorsWriter.write(tmp.resolve(Backbone.MODEL_SAFETENSORS), weights, Map.of());
+            Files.write(tmp.resolve(Backbone.TOKENIZER_JSON), base.tokenizerJson());
+            Files.writeString(tmp.resolve(SIDECAR), sidecar);
+        });
+    }
+
+    static <T extends Output<T>> String sidecar(AdapterModel<T> model, String layout) throws IOException {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("format_version", 1);
+        o.put("layout", layout);
+        o.put("method", model.methodKind().configName());
+        o.put("task", model.task().name());
+        ArrayNode labels = o.putArray("outputs_in_head_order");
+        for (int i = 0; i < model.getOutputIDInfo().size(); i++) {
+            labels.add(model.getOutputIDInfo().getOutput(i).getSerializableForm(false));
+        }
+        BackboneReference ref = model.backboneReference();
+        o.put("pooling", ref.pooling().name());
+        o.put("head", "classifier(dropout(" + ref.pooling().name().toLowerCase(java.util.Locale.ROOT)
+                + "_pool(last_hidden_state, attention_mask)))");
+        o.put("max_length", model.maxLength());
+        o.put("text_field", model.textField());
+        ObjectNode b = o.putObject("base_model");
+        b.put("kind", ref.kind().name());
+        b.put("location", ref.location());
+        b.put("weights_sha256", ref.weightsSha256());
+        b.put("tokenizer_sha256", ref.tokenizerSha256());
+        b.put("maven_coordinates", ref.mavenCoordinates());
+        return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o);
+    }
+}

@@ -1,0 +1,216 @@
+package org.tribuopeft.plugin.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.oracle.labs.mlrg.olcut.config.ConfigurationManager;
+import com.oracle.labs.mlrg.olcut.config.json.JsonConfigFactory;
+import org.tribuo.Example;
+import org.tribuo.Model;
+import org.tribuo.Output;
+import org.tribuo.Prediction;
+import org.tribuo.evaluation.Evaluation;
+import org.tribuo.impl.ArrayExample;
+import org.tribuopeft.adapters.io.AtomicFiles;
+import org.tribuopeft.plugin.AdapterModel;
+import org.tribuopeft.plugin.EvaluationMetrics;
+import org.tribuopeft.plugin.TextPipeline;
+import org.tribuopeft.plugin.TextPresenceProcessor;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The command-line tool: {@code train}, {@code evaluate}, {@code predict} and {@code demo}. Pipelines
+ * come from OLCUT configuration files (XML or JSON) and accept OLCUT overrides such as
+ * {@code --@trainer.method dora}.
+ */
+public final class TribuoPeftCli {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Tribuo logs every SGD epoch through java.util.logging, which only keeps weak references to loggers:
+     * held here so the quieter level set in main stays in force.
+     */
+    private static final java.util.logging.Logger TRIBUO_LOG = java.util.logging.Logger.getLogger("org.tribuo");
+
+    private TribuoPeftCli() {}
+
+    /** Runs a command; exits with 0 on success, 2 on a usage error, 1 on failure. */
+    public static void main(String[] args) {
+        TRIBUO_LOG.setLevel(java.util.logging.Level.WARNING);
+        int code = run(args, System.out, System.err);
+        System.exit(code);
+    }
+
+    /** Runs a command and returns its exit code (for tests and embedding). */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("help")) {
+            out.print(usage());
+            return args.length == 0 ? 2 : 0;
+        }
+        try {
+            switch (args[0]) {
+                case "train" -> train(CliArgs.parse(args, Set.of("output", "pipeline")), out);
+                case "evaluate" -> evaluate(CliArgs.parse(args, Set.of("model", "pipeline")), out);
+                case "predict" -> predict(CliArgs.parse(args, Set.of("model", "input", "output")), out);
+                case "demo" -> demo(CliArgs.parse(args, Set.of("train", "test", "epochs", "batch-size",
+                        "learning-rate", "max-length", "seed", "output")), out);
+                default -> throw new CliException("unknown command '" + args[0] + "'");
+            }
+            return 0;
+        } catch (CliException e) {
+            err.println("error: " + e.getMessage());
+            err.print(usage());
+            return 2;
+        } catch (Exception e) {
+            err.println("error: " + e.getMessage());
+            if (Boolean.getBoolean("tribuopeft.debug")) {
+                e.printStackTrace(err);
+            }
+            return 1;
+        }
+    }
+
+    static String usage() {
+        return """
+                usage: tribuo-peft <command> [options]
+                  train     --config FILE [--output DIR] [--pipeline NAME] [--@component.property VALUE ...]
+                            train the pipeline's trainer and evaluate on its test data; with --output, write
+                            model.tribuo, adapter/, provenance.json and metrics.json into DIR
+                  evaluate  --model FILE --config FILE [--pipeline NAME]
+                            evaluate a saved model on a pipeline's test data
+                  predict   --model FILE --input FILE [--output FILE]
+                            predict texts (one per line, or JSON lines with a "text" field); writes JSON lines
+                  demo      [--train N] [--test N] [--epochs N] [--batch-size N] [--learning-rate X]
+                            [--max-length N] [--seed N] [--output DIR]
+                            LoRA on all-MiniLM-L6-v2 vs a frozen-embedding baseline on real IMDB reviews
+                """;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T extends Output<T>> TextPipeline<T> pipeline(CliArgs a) {
+        a.require("config");
+        ConfigurationManager.addFileFormatFactory(new JsonConfigFactory());
+        ConfigurationManager cm = new ConfigurationManager(a.olcutArgs.toArray(new String[0]));
+        String name = a.get("pipeline", "pipeline");
+        Object p = cm.lookup(name);
+        if (p == null) {
+            throw new CliException("configuration " + a.get("config", "") + " has no component named '" + name + "'");
+        }
+        if (!(p instanceof TextPipeline<?>)) {
+            throw new CliException("component '" + name + "' is a " + p.getClass().getName() + ", not a TextPipeline");
+        }
+        return (TextPipeline<T>) p;
+    }
+
+    private static <T extends Output<T>> void train(CliArgs a, PrintStream out) throws IOException {
+        TextPipeline<T> pipeline = pipeline(a);
+        out.println("training " + pipeline.trainer());
+        TextPipeline.Result<T> r = pipeline.run();
+        printEvaluation(r.evaluation(), out);
+        out.printf(Locale.ROOT, "training took %.1f s%n", r.trainSeconds());
+        String output = a.get("output", null);
+        if (output != null) {
+            RunOutputs.write(Paths.get(output), r.model(), r.evaluation(), r.trainSeconds());
+            out.println("wrote " + Paths.get(output).toAbsolutePath());
+        }
+    }
+
+    private static <T extends Output<T>> void evaluate(CliArgs a, PrintStream out) throws IOException {
+        Model<T> model = loadModel(Paths.get(a.require("model")));
+        TextPipeline<T> pipeline = pipeline(a);
+        var test = pipeline.testData();
+        Evaluation<T> e = test.getOutputFactory().getEvaluator().evaluate(model, test);
+        printEvaluation(e, out);
+    }
+
+    private static void printEvaluation(Evaluation<?> e, PrintStream out) {
+        out.println("evaluation on " + e.getPredictions().size() + " held-out examples:");
+        EvaluationMetrics.of(e).forEach((k, v) -> out.printf(Locale.ROOT, "  %-9s %.4f%n", k, v));
+        out.println(e);
+    }
+
+    @SuppressWarnings("unchecked")
+    static <T extends Output<T>> Model<T> loadModel(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            throw new CliException("model file " + file + " does not exist");
+        }
+        return (Model<T>) Model.deserializeFromFile(file);
+    }
+
+    private static <T extends Output<T>> void predict(CliArgs a, PrintStream out) throws IOException {
+        Model<T> model = loadModel(Paths.get(a.require("model")));
+        String key = model instanceof AdapterModel<T> am ? am.textField() : "text";
+        Path input = Paths.get(a.require("input"));
+        if (!Files.exists(input)) {
+            throw new CliException("input file " + input + " does not exist");
+        }
+        List<String> texts = new ArrayList<>();
+        int lineNo = 0;
+        for (String line : Files.readAllLines(input, StandardCharsets.UTF_8)) {
+            lineNo++;
+            if (line.isBlank()) {
+                continue;
+            }
+            if (line.trim().startsWith("{")) {
+                JsonNode n;
+                try {
+                    n = JSON.readTree(line);
+                } catch (IOException e) {
+                    throw new CliException(input + " line " + lineNo + " is not valid JSON: " + e.getMessage());
+                }
+                if (!n.hasNonNull(key)) {
+                    throw new CliException(input + " line " + lineNo + " has no \"" + key + "\" field");
+                }
+                texts.add(n.get(key).asText());
+            } else {
+                texts.add(line);
+            }
+        }
+        List<Example<T>> examples = new ArrayList<>();
+        T unknown = model.getOutputIDInfo().getDomain().iterator().next();
+        for (String t : texts) {
+            ArrayExample<T> e = new ArrayExample<>(unknown, Map.of(key, t));
+            e.add(TextPresenceProcessor.FEATURE, 1.0);
+            examples.add(e);
+        }
+        List<Prediction<T>> predictions = model.predict(examples);
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < predictions.size(); i++) {
+            Prediction<T> p = predictions.get(i);
+            ObjectNode o = JSON.createObjectNode();
+            o.put("text", texts.get(i));
+            o.put("prediction", p.getOutput().getSerializableForm(false));
+            ObjectNode scores = o.putObject("scores");
+            p.getOutputScores().forEach((k, v) -> scores.put(k, v.getSerializableForm(true)));
+            sb.append(JSON.writeValueAsString(o)).append('\n');
+        }
+        String output = a.get("output", null);
+        if (output == null) {
+            out.print(sb);
+        } else {
+            AtomicFiles.writeString(Paths.get(output), sb.toString());
+            out.println("wrote " + predictions.size() + " predictions to " + output);
+        }
+    }
+
+    private static void demo(CliArgs a, PrintStream out) throws IOException {
+        String output = a.get("output", null);
+        ImdbDemo.Settings s = new ImdbDemo.Settings(a.getInt("train", 2000), a.getInt("test", 1000),
+                a.getInt("epochs", 2), a.getInt("batch-size", 16), a.getDouble("learning-rate", 1e-3),
+                a.getInt("max-length", 128), a.getInt("seed", 2024), output == null ? null : Paths.get(output));
+        if (s.train() <= 0 || s.test() <= 0 || s.train() + s.test() > 50_000) {
+            throw new CliException("--train and --test must be positive and sum to at most 50000");
+        }
+        ImdbDemo.run(s, out);
+    }
+}
