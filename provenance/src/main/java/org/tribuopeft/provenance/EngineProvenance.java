@@ -69,9 +69,12 @@ public final class EngineProvenance extends MapBackedProvenance {
         return "unknown";
     }
 
-    /** A field's value as text. */
+    /** A field's value as text, or null when absent. */
     public String get(String key) {
         Provenance p = fields.get(key);
+        if (p instanceof com.oracle.labs.mlrg.olcut.provenance.PrimitiveProvenance<?> prim) {
+            return String.valueOf(prim.getValue());
+        }
         return p == null ? null : p.toString();
     }
 }

@@ -62,6 +62,7 @@ public final class TribuoPeftCli {
                 case "train" -> train(CliArgs.parse(args, Set.of("output", "pipeline")), out);
                 case "evaluate" -> evaluate(CliArgs.parse(args, Set.of("model", "pipeline")), out);
                 case "predict" -> predict(CliArgs.parse(args, Set.of("model", "input", "output")), out);
+                case "replay" -> replay(CliArgs.parse(args, Set.of("model")), out);
                 case "demo" -> demo(CliArgs.parse(args, Set.of("train", "test", "epochs", "batch-size",
                         "learning-rate", "max-length", "seed", "output")), out);
                 default -> throw new CliException("unknown command '" + args[0] + "'");
@@ -90,6 +91,9 @@ public final class TribuoPeftCli {
                             evaluate a saved model on a pipeline's test data
                   predict   --model FILE --input FILE [--output FILE]
                             predict texts (one per line, or JSON lines with a "text" field); writes JSON lines
+                  replay    --model FILE
+                            retrain a model from its provenance and report whether every trained tensor is
+                            bit-identical; refuses if the recorded data file or base model changed
                   demo      [--train N] [--test N] [--epochs N] [--batch-size N] [--learning-rate X]
                             [--max-length N] [--seed N] [--output DIR]
                             LoRA on all-MiniLM-L6-v2 vs a frozen-embedding baseline on real IMDB reviews
@@ -200,6 +204,19 @@ public final class TribuoPeftCli {
         } else {
             AtomicFiles.writeString(Paths.get(output), sb.toString());
             out.println("wrote " + predictions.size() + " predictions to " + output);
+        }
+    }
+
+    private static <T extends Output<T>> void replay(CliArgs a, PrintStream out) throws IOException {
+        Model<T> model = loadModel(Paths.get(a.require("model")));
+        if (!(model instanceof AdapterModel<T> am)) {
+            throw new CliException(a.require("model") + " is a " + model.getClass().getName() + ", not an AdapterModel");
+        }
+        out.println("replaying " + am.getName() + " from its provenance...");
+        var result = org.tribuopeft.plugin.Replays.replay(am);
+        out.print(result.report().render());
+        if (!result.report().bitIdentical()) {
+            throw new IllegalStateException("the replayed model differs from the original");
         }
     }
 

@@ -1,0 +1,90 @@
+package org.tribuopeft.plugin;
+
+import com.oracle.labs.mlrg.olcut.config.Config;
+import org.tribuopeft.adapters.adalora.AdaLoraConfig;
+import org.tribuopeft.adapters.dora.DoraConfig;
+import org.tribuopeft.adapters.full.FullFineTuning;
+import org.tribuopeft.adapters.lora.LoraConfig;
+import org.tribuopeft.plugin.data.ImdbDataSource;
+
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Generates the configuration reference (docs/configuration.md) from the {@code @Config} fields
+ * themselves, so the documented options, defaults and descriptions are always the code's.
+ */
+public final class ConfigurationReference {
+    /** The components documented, in order. */
+    public static final List<Class<?>> COMPONENTS = List.of(AdapterTrainer.class, LoraConfig.class, DoraConfig.class,
+            AdaLoraConfig.class, FullFineTuning.class, TextPipeline.class, ImdbDataSource.class,
+            TextPresenceProcessor.class);
+
+    private ConfigurationReference() {}
+
+    /** The reference as Markdown: one table per component. */
+    public static String markdown() {
+        StringBuilder sb = new StringBuilder();
+        for (Class<?> c : COMPONENTS) {
+            sb.append("### `").append(c.getName()).append("`\n\n");
+            sb.append("| property | type | default | description |\n|---|---|---|---|\n");
+            Object defaults = defaults(c);
+            for (Field f : configFields(c)) {
+                Config cfg = f.getAnnotation(Config.class);
+                sb.append("| `").append(f.getName()).append("` | ").append(typeName(f)).append(" | ")
+                        .append(cfg.mandatory() ? "**required**" : defaultValue(f, defaults)).append(" | ")
+                        .append(cfg.description().replace("|", "\\|")).append(" |\n");
+            }
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
+    private static List<Field> configFields(Class<?> c) {
+        List<Class<?>> chain = new ArrayList<>();
+        for (Class<?> k = c; k != null && k != Object.class; k = k.getSuperclass()) {
+            chain.add(0, k);
+        }
+        List<Field> out = new ArrayList<>();
+        for (Class<?> k : chain) {
+            for (Field f : k.getDeclaredFields()) {
+                if (f.isAnnotationPresent(Config.class) && !Modifier.isStatic(f.getModifiers())) {
+                    out.add(f);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Object defaults(Class<?> c) {
+        try {
+            Constructor<?> ctor = c.getDeclaredConstructor();
+            ctor.setAccessible(true);
+            return ctor.newInstance();
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot instantiate " + c.getName() + " for its defaults", e);
+        }
+    }
+
+    private static String defaultValue(Field f, Object instance) {
+        try {
+            f.setAccessible(true);
+            Object v = f.get(instance);
+            if (v == null) {
+                return "unset";
+            }
+            String s = v instanceof String str ? (str.isEmpty() ? "\"\"" : str) : v.toString();
+            return "`" + s + "`";
+        } catch (IllegalAccessException e) {
+            return "?";
+        }
+    }
+
+    private static String typeName(Field f) {
+        String t = f.getGenericType().getTypeName().replaceAll("\\b[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*\\.", "");
+        return t.replace("<", "&lt;").replace(">", "&gt;");
+    }
+}
