@@ -69,6 +69,10 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
             + "FullFineTuning component.")
     private AdapterMethod method;
 
+    @Config(description = "A PEFT adapter folder to continue training from (its method settings must equal the "
+            + "method component's); empty starts from the method's initialisation.")
+    private String initialAdapter = "";
+
     @Config(description = "The example metadata key holding the text.")
     private String textField = "text";
 
@@ -314,6 +318,14 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        if (!initialAdapter.isBlank()) {
+            try {
+                startFrom(model, base, outputInfo);
+            } catch (IOException | RuntimeException e) {
+                model.close();
+                throw new IllegalArgumentException("initialAdapter " + initialAdapter + ": " + e.getMessage(), e);
+            }
+        }
         TrainingReport report;
         try {
             report = new FineTuner(config, listener).fit(model, train, validation);
@@ -332,6 +344,46 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
         BackboneReference reference = BackboneReference.of(base, BackboneSpec.tokenizerLocation(backbone, tokenizer));
         return new AdapterModel<>("tribuo-peft-" + method.kind().configName(), provenance, examples.getFeatureIDMap(),
                 outputInfo, reference, method, maxLength, textField, evalBatchSize, model.snapshot(), model);
+    }
+
+    /**
+     * Loads the initial adapter into a freshly built model: every encoder tensor, and the head when the
+     * folder's outputs are the dataset's outputs in the same order. The adapter's settings must be the
+     * configured method's, so that what trains is what the configuration says.
+     */
+    private void startFrom(TextModel model, Backbone base, ImmutableOutputInfo<T> outputInfo) throws IOException {
+        java.nio.file.Path dir = java.nio.file.Paths.get(initialAdapter);
+        org.tribuopeft.adapters.peft.PeftAdapter adapter =
+                org.tribuopeft.adapters.peft.PeftAdapterReader.read(dir, base.config());
+        var wanted = method.getProvenance();
+        var found = adapter.method().getProvenance();
+        if (!wanted.getClassName().equals(found.getClassName())
+                || !wanted.getConfiguredParameters().equals(found.getConfiguredParameters())) {
+            throw new IllegalArgumentException("its settings " + adapter.method() + " differ from the method component "
+                    + method + "; configure the method to match the adapter");
+        }
+        TextModel.Snapshot current = model.snapshot();
+        java.util.Map<String, org.tribuopeft.adapters.tensor.HostTensor> values = new java.util.LinkedHashMap<>(
+                current.values());
+        for (String name : current.values().keySet()) {
+            if (!name.startsWith(org.tribuopeft.adapters.train.TaskHead.MODULE_NAME + ".")
+                    && adapter.tensors().containsKey(name)) {
+                values.put(name, adapter.tensors().get(name));
+            }
+        }
+        java.nio.file.Path sidecar = dir.resolve(AdapterExports.SIDECAR);
+        if (adapter.tensors().containsKey("classifier.weight") && java.nio.file.Files.exists(sidecar)) {
+            var names = new java.util.ArrayList<String>();
+            new com.fasterxml.jackson.databind.ObjectMapper().readTree(sidecar.toFile()).path("outputs_in_head_order")
+                    .forEach(n -> names.add(n.asText()));
+            if (names.equals(HeadOutputs.names(outputInfo))) {
+                values.put("classifier.weight", adapter.tensors().get("classifier.weight"));
+                values.put("classifier.bias", adapter.tensors().get("classifier.bias"));
+            }
+        }
+        java.util.Map<String, boolean[]> masks = new java.util.LinkedHashMap<>(current.rankMasks());
+        masks.putAll(adapter.rankMasks());
+        model.restore(new TextModel.Snapshot(values, masks));
     }
 
     @Override
@@ -353,7 +405,21 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
 
     @Override
     public synchronized TrainerProvenance getProvenance() {
-        return new AdapterTrainerProvenance(this, backbone());
+        return new AdapterTrainerProvenance(this, backbone(), initialAdapterSha256());
+    }
+
+    /** SHA-256 of the initial adapter's weights file, or empty when there is none. */
+    private String initialAdapterSha256() {
+        if (initialAdapter == null || initialAdapter.isBlank()) {
+            return "";
+        }
+        java.nio.file.Path w = java.nio.file.Paths.get(initialAdapter)
+                .resolve(org.tribuopeft.adapters.peft.PeftAdapterWriter.WEIGHTS);
+        try {
+            return org.tribuopeft.adapters.io.Sha256.ofFile(w);
+        } catch (IOException e) {
+            throw new UncheckedIOException("initialAdapter: cannot read " + w + ": " + e.getMessage(), e);
+        }
     }
 
     @Override

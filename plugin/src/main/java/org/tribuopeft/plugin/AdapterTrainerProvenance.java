@@ -23,16 +23,21 @@ public final class AdapterTrainerProvenance extends SkeletalTrainerProvenance {
     public static final String BACKBONE_SHA256 = "backbone-weights-sha256";
     /** Instance field: SHA-256 of the base model's tokenizer.json. */
     public static final String TOKENIZER_SHA256 = "backbone-tokenizer-sha256";
+    /** Instance field: SHA-256 of the initial adapter's weights (present only when one is configured). */
+    public static final String INITIAL_ADAPTER_SHA256 = "initial-adapter-sha256";
 
     private final HashProvenance backboneHash;
     private final HashProvenance tokenizerHash;
+    private final HashProvenance initialAdapterHash;
 
-    AdapterTrainerProvenance(AdapterTrainer<?> host, Backbone backbone) {
+    AdapterTrainerProvenance(AdapterTrainer<?> host, Backbone backbone, String initialAdapterSha256) {
         super(host);
         this.backboneHash = new HashProvenance(ProvenanceUtil.HashType.SHA256, BACKBONE_SHA256,
                 backbone.source().weightsFileSha256());
         this.tokenizerHash = new HashProvenance(ProvenanceUtil.HashType.SHA256, TOKENIZER_SHA256,
                 backbone.tokenizerSha256());
+        this.initialAdapterHash = initialAdapterSha256.isEmpty() ? null
+                : new HashProvenance(ProvenanceUtil.HashType.SHA256, INITIAL_ADAPTER_SHA256, initialAdapterSha256);
     }
 
     /**
@@ -48,6 +53,7 @@ public final class AdapterTrainerProvenance extends SkeletalTrainerProvenance {
         super(info);
         this.backboneHash = (HashProvenance) info.instanceValues.get(BACKBONE_SHA256);
         this.tokenizerHash = (HashProvenance) info.instanceValues.get(TOKENIZER_SHA256);
+        this.initialAdapterHash = (HashProvenance) info.instanceValues.get(INITIAL_ADAPTER_SHA256);
     }
 
     private static ExtractedInfo extract(Map<String, Provenance> map) {
@@ -56,6 +62,9 @@ public final class AdapterTrainerProvenance extends SkeletalTrainerProvenance {
                 BACKBONE_SHA256, HashProvenance.class, AdapterTrainerProvenance.class.getSimpleName()));
         info.instanceValues.put(TOKENIZER_SHA256, ObjectProvenance.checkAndExtractProvenance(info.configuredParameters,
                 TOKENIZER_SHA256, HashProvenance.class, AdapterTrainerProvenance.class.getSimpleName()));
+        ObjectProvenance.maybeExtractProvenance(info.configuredParameters, INITIAL_ADAPTER_SHA256, HashProvenance.class,
+                AdapterTrainerProvenance.class.getSimpleName()).ifPresent(h -> info.instanceValues.put(
+                INITIAL_ADAPTER_SHA256, h));
         return info;
     }
 
@@ -74,6 +83,9 @@ public final class AdapterTrainerProvenance extends SkeletalTrainerProvenance {
         Map<String, PrimitiveProvenance<?>> map = super.getInstanceValues();
         map.put(backboneHash.getKey(), backboneHash);
         map.put(tokenizerHash.getKey(), tokenizerHash);
+        if (initialAdapterHash != null) {
+            map.put(initialAdapterHash.getKey(), initialAdapterHash);
+        }
         return map;
     }
 
@@ -86,11 +98,12 @@ public final class AdapterTrainerProvenance extends SkeletalTrainerProvenance {
             return false;
         }
         AdapterTrainerProvenance that = (AdapterTrainerProvenance) o;
-        return backboneHash.equals(that.backboneHash) && tokenizerHash.equals(that.tokenizerHash);
+        return backboneHash.equals(that.backboneHash) && tokenizerHash.equals(that.tokenizerHash)
+                && Objects.equals(initialAdapterHash, that.initialAdapterHash);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(super.hashCode(), backboneHash, tokenizerHash);
+        return Objects.hash(super.hashCode(), backboneHash, tokenizerHash, initialAdapterHash);
     }
 }

@@ -68,6 +68,8 @@ class ExampleConfigsTest {
         assertEquals(xml.model().getProvenance().getTrainerProvenance().getConfiguredParameters(),
                 json.model().getProvenance().getTrainerProvenance().getConfiguredParameters());
         assertTrue(AdapterTrainerTest.sameTensors(cast(xml), cast(json)), "same config, same seed, same adapter");
+        // the IMDB source's provenance (with its tarball checksum) marshals and unmarshals
+        org.tribuo.test.Helpers.testProvenanceMarshalling(xml.model().getProvenance());
         cast(xml).close();
         cast(json).close();
     }

@@ -65,6 +65,7 @@ public final class TrainingRunProvenance extends MapBackedProvenance {
         m.put("trainable-parameters", new LongProvenance("trainable-parameters", trainable));
         m.put("total-parameters", new LongProvenance("total-parameters", total));
         m.put(SECONDS, new DoubleProvenance(SECONDS, report.totalSeconds()));
+        m.put("median-step-seconds", new DoubleProvenance("median-step-seconds", report.medianStepSeconds()));
         List<EpochProvenance> epochs = new ArrayList<>();
         for (EpochResult e : report.epochs()) {
             epochs.add(EpochProvenance.of(e));

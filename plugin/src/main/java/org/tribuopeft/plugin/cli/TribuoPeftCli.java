@@ -62,7 +62,11 @@ public final class TribuoPeftCli {
                 case "train" -> train(CliArgs.parse(args, Set.of("output", "pipeline")), out);
                 case "evaluate" -> evaluate(CliArgs.parse(args, Set.of("model", "pipeline")), out);
                 case "predict" -> predict(CliArgs.parse(args, Set.of("model", "input", "output")), out);
+                case "export-peft" -> exportPeft(CliArgs.parse(args, Set.of("model", "output", "key-style")), out);
                 case "replay" -> replay(CliArgs.parse(args, Set.of("model")), out);
+                case "provenance" -> provenance(CliArgs.parse(args, Set.of("model", "file")), out);
+                case "benchmark" -> benchmark(CliArgs.parse(args, Set.of("methods", "train", "test", "epochs",
+                        "batch-size", "seed")), out);
                 case "demo" -> demo(CliArgs.parse(args, Set.of("train", "test", "epochs", "batch-size",
                         "learning-rate", "max-length", "seed", "output")), out);
                 default -> throw new CliException("unknown command '" + args[0] + "'");
@@ -91,9 +95,17 @@ public final class TribuoPeftCli {
                             evaluate a saved model on a pipeline's test data
                   predict   --model FILE --input FILE [--output FILE]
                             predict texts (one per line, or JSON lines with a "text" field); writes JSON lines
+                  export-peft --model FILE --output DIR [--key-style seq-cls|bare]
+                            write the model's adapter as a Hugging Face PEFT folder (full fine-tunes as a
+                            Hugging Face model folder)
                   replay    --model FILE
                             retrain a model from its provenance and report whether every trained tensor is
                             bit-identical; refuses if the recorded data file or base model changed
+                  provenance --model FILE | --file provenance.json
+                            print a model's provenance as sorted "path = value" lines
+                  benchmark [--methods lora,dora,adalora,full] [--train N] [--test N] [--epochs N]
+                            [--batch-size N] [--seed N]
+                            every method on the same IMDB slice: accuracy, step time, throughput, memory
                   demo      [--train N] [--test N] [--epochs N] [--batch-size N] [--learning-rate X]
                             [--max-length N] [--seed N] [--output DIR]
                             LoRA on all-MiniLM-L6-v2 vs a frozen-embedding baseline on real IMDB reviews
@@ -207,6 +219,22 @@ public final class TribuoPeftCli {
         }
     }
 
+    private static <T extends Output<T>> void exportPeft(CliArgs a, PrintStream out) throws IOException {
+        Model<T> model = loadModel(Paths.get(a.require("model")));
+        if (!(model instanceof AdapterModel<T> am)) {
+            throw new CliException(a.require("model") + " is not an AdapterModel");
+        }
+        String style = a.get("key-style", "seq-cls");
+        org.tribuopeft.adapters.peft.PeftKeyStyle keys = switch (style) {
+            case "seq-cls" -> org.tribuopeft.adapters.peft.PeftKeyStyle.SEQUENCE_CLASSIFICATION;
+            case "bare" -> org.tribuopeft.adapters.peft.PeftKeyStyle.BARE_ENCODER;
+            default -> throw new CliException("--key-style must be seq-cls or bare, got '" + style + "'");
+        };
+        Path dir = Paths.get(a.require("output"));
+        org.tribuopeft.plugin.AdapterExports.write(am, dir, keys);
+        out.println("wrote " + dir.toAbsolutePath());
+    }
+
     private static <T extends Output<T>> void replay(CliArgs a, PrintStream out) throws IOException {
         Model<T> model = loadModel(Paths.get(a.require("model")));
         if (!(model instanceof AdapterModel<T> am)) {
@@ -218,6 +246,32 @@ public final class TribuoPeftCli {
         if (!result.report().bitIdentical()) {
             throw new IllegalStateException("the replayed model differs from the original");
         }
+    }
+
+    private static void provenance(CliArgs a, PrintStream out) throws IOException {
+        com.oracle.labs.mlrg.olcut.provenance.ObjectProvenance p;
+        if (a.options.containsKey("file")) {
+            Path file = Paths.get(a.require("file"));
+            if (!Files.exists(file)) {
+                throw new CliException("provenance file " + file + " does not exist");
+            }
+            try {
+                p = new com.oracle.labs.mlrg.olcut.config.json.JsonProvenanceSerialization(true)
+                        .deserializeAndUnmarshal(Files.readString(file));
+            } catch (com.oracle.labs.mlrg.olcut.provenance.io.ProvenanceSerializationException e) {
+                throw new CliException(file + " is not OLCUT provenance JSON: " + e.getMessage());
+            }
+        } else {
+            p = loadModel(Paths.get(a.require("model"))).getProvenance();
+        }
+        org.tribuopeft.provenance.replay.ProvenanceFlattener.flatten(p)
+                .forEach((k, v) -> out.println(k + " = " + v));
+    }
+
+    private static void benchmark(CliArgs a, PrintStream out) throws IOException {
+        List<String> methods = List.of(a.get("methods", "lora,dora,adalora,full").split(","));
+        MethodBenchmark.run(methods, a.getInt("train", 1000), a.getInt("test", 500), a.getInt("epochs", 2),
+                a.getInt("batch-size", 16), a.getInt("seed", 2024), out);
     }
 
     private static void demo(CliArgs a, PrintStream out) throws IOException {

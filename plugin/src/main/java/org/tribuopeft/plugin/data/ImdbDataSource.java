@@ -186,7 +186,7 @@ public final class ImdbDataSource implements ConfigurableDataSource<Label> {
 
         @Override
         public Map<String, PrimitiveProvenance<?>> getInstanceValues() {
-            Map<String, PrimitiveProvenance<?>> m = new HashMap<>();
+            Map<String, PrimitiveProvenance<?>> m = super.getInstanceValues();
             m.put(RESOURCE_HASH, hash);
             m.put(DATA_FILE, file);
             m.put(PACKAGE, npmPackage);

@@ -1,0 +1,223 @@
+package org.tribuopeft.adapters.export;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import ai.onnx.proto.OnnxMl.StringStringEntryProto;
+import org.tribuopeft.adapters.backbone.BertConfig;
+import org.tribuopeft.adapters.backbone.BertWeights;
+import org.tribuopeft.adapters.backbone.HiddenActivation;
+import org.tribuopeft.adapters.backbone.Pooling;
+import org.tribuopeft.adapters.backbone.TargetModule;
+import org.tribuopeft.adapters.tensor.HostTensor;
+import org.tribuopeft.adapters.train.TaskKind;
+
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Writes a text model as an ONNX graph for ONNX Runtime: the BERT encoder, the pooling and the task
+ * head, with inputs {@code input_ids}, {@code attention_mask}, {@code token_type_ids} (int64
+ * [batch, sequence]) and outputs {@code logits} and {@code scores} (softmax, sigmoid or identity,
+ * [batch, outputs]) plus {@code last_hidden_state}. Two forms:
+ * <ul>
+ *   <li>merged: the adapter folded into the weights, a standalone model;</li>
+ *   <li>with adapter inputs: the base weights, and for each adaptable Linear two optional graph inputs
+ *   {@code <module>.lora_A} [in, r] and {@code <module>.lora_B} [r, out] (scaling folded into B; zero
+ *   by default, so the graph alone is the base model), plus the head as {@code classifier.weight}
+ *   [hidden, outputs] and {@code classifier.bias}. ONNX Runtime's {@code OrtLoraAdapter} then switches
+ *   adapters per run on one session.</li>
+ * </ul>
+ */
+public final class OnnxExporter {
+    /** The ONNX opset written (LayerNormalization needs 17). */
+    public static final int OPSET = 17;
+
+    private OnnxExporter() {}
+
+    /**
+     * What to export.
+     *
+     * @param weights the encoder weights (merged, for the merged form; the pretrained ones otherwise)
+     * @param headWeight the head's weight [outputs, hidden], or null to expose the head as inputs
+     * @param headBias the head's bias [outputs], or null with {@code headWeight}
+     * @param outputs the head's width
+     * @param pooling the pooling
+     * @param task the task (fixes the {@code scores} activation)
+     * @param loraModules modules that get low-rank inputs (empty for the merged form)
+     * @param metadata string metadata stored in the model (provenance, labels, tokenizer, ...)
+     */
+    public record Spec(BertWeights weights, HostTensor headWeight, HostTensor headBias, int outputs, Pooling pooling,
+                       TaskKind task, Set<String> loraModules, Map<String, String> metadata) {
+        /** Copies the collections. */
+        public Spec {
+            loraModules = Set.copyOf(new LinkedHashSet<>(loraModules));
+            metadata = Map.copyOf(metadata);
+        }
+    }
+
+    /**
+     * The merged form of a model: its adapters folded into the weights for the export and taken out
+     * again afterwards (full fine-tunes are exported as trained).
+     */
+    public static ModelProto merged(org.tribuopeft.adapters.train.TextModel model, Map<String, String> metadata) {
+        var adapted = model.adapted();
+        boolean merge = !adapted.layers().isEmpty() && !adapted.isMerged();
+        if (merge) {
+            adapted.merge();
+        }
+        try {
+            BertWeights weights = adapted.encoder().toWeights();
+            return export(new Spec(weights, HostTensor.of(model.head().weight().getArray()),
+                    HostTensor.of(model.head().bias().getArray()), model.head().outputs(),
+                    model.backbone().pooling(), model.task(), Set.of(), metadata));
+        } finally {
+            if (merge) {
+                adapted.unmerge();
+            }
+        }
+    }
+
+    /** Builds the ONNX model. */
+    public static ModelProto export(Spec spec) {
+        BertConfig c = spec.weights().config();
+        OnnxGraph g = new OnnxGraph("tribuo-peft-bert");
+        g.input("input_ids", OnnxGraph.INT64, "batch", "sequence");
+        g.input("attention_mask", OnnxGraph.INT64, "batch", "sequence");
+        g.input("token_type_ids", OnnxGraph.INT64, "batch", "sequence");
+        Map<String, HostTensor> w = spec.weights().tensors();
+
+        // embeddings
+        String word = g.op("Gather", "word", g.floatInit("embeddings.word_embeddings.weight",
+                w.get("embeddings.word_embeddings.weight")), "input_ids");
+        String type = g.op("Gather", "type", g.floatInit("embeddings.token_type_embeddings.weight",
+                w.get("embeddings.token_type_embeddings.weight")), "token_type_ids");
+        String shape = g.op("Shape", "shape", "input_ids");
+        String seq = g.opWithAttrs("Gather", "seq", new String[] {shape, g.longInit("one", new long[] {1})}, "axis", 0L);
+        String positions = g.op("Range", "positions", g.longInit("zero", new long[] {0}), seq,
+                g.longInit("step", new long[] {1}));
+        String pos = g.op("Gather", "pos", g.floatInit("embeddings.position_embeddings.weight",
+                w.get("embeddings.position_embeddings.weight")), positions);
+        String x = layerNorm(g, c, g.op("Add", "emb", g.op("Add", "emb", word, type), pos), "embeddings.LayerNorm", w);
+
+        // additive attention mask: (mask − 1) · float32 max, shaped [batch, 1, 1, sequence]
+        String maskF = g.opWithAttrs("Cast", "maskf", new String[] {"attention_mask"}, "to", (long) OnnxGraph.FLOAT);
+        String maskBias = g.op("Mul", "maskbias", g.op("Sub", "maskm1", maskF, g.scalar(1f)), g.scalar(Float.MAX_VALUE));
+        String mask4 = g.op("Unsqueeze", "mask4", maskBias, g.longInit("axes", new long[] {1, 2}, 2));
+
+        String headShape = g.longInit("heads", new long[] {0, 0, c.numHeads(), c.headSize()}, 4);
+        String mergedShape = g.longInit("merged", new long[] {0, 0, c.hiddenSize()}, 3);
+        String scale = g.scalar((float) Math.sqrt(c.headSize()));
+        for (int l = 0; l < c.numLayers(); l++) {
+            String p = BertWeights.layerPrefix(l);
+            String q = transpose(g, g.op("Reshape", "q", linear(g, spec, x, TargetModule.QUERY.moduleName(l), w), headShape),
+                    0, 2, 1, 3);
+            String k = transpose(g, g.op("Reshape", "k", linear(g, spec, x, TargetModule.KEY.moduleName(l), w), headShape),
+                    0, 2, 3, 1);
+            String v = transpose(g, g.op("Reshape", "v", linear(g, spec, x, TargetModule.VALUE.moduleName(l), w), headShape),
+                    0, 2, 1, 3);
+            String scores = g.op("Add", "scores", g.op("Div", "scaled", g.op("MatMul", "qk", q, k), scale), mask4);
+            String probs = g.opWithAttrs("Softmax", "probs", new String[] {scores}, "axis", -1L);
+            String ctx = g.op("Reshape", "ctx", transpose(g, g.op("MatMul", "ctx", probs, v), 0, 2, 1, 3), mergedShape);
+            String attn = linear(g, spec, ctx, TargetModule.ATTENTION_OUTPUT.moduleName(l), w);
+            String a = layerNorm(g, c, g.op("Add", "res", attn, x), p + "attention.output.LayerNorm", w);
+            String inter = activation(g, c.hiddenAct(), linear(g, spec, a, TargetModule.INTERMEDIATE.moduleName(l), w));
+            String out = linear(g, spec, inter, TargetModule.OUTPUT.moduleName(l), w);
+            x = layerNorm(g, c, g.op("Add", "res", out, a), p + "output.LayerNorm", w);
+        }
+        String hidden = g.op("Identity", "hidden", x);
+        g.rename(hidden, "last_hidden_state");
+        g.output("last_hidden_state", OnnxGraph.FLOAT, "batch", "sequence", (long) c.hiddenSize());
+
+        String pooled;
+        if (spec.pooling() == Pooling.CLS) {
+            pooled = g.opWithAttrs("Gather", "cls", new String[] {"last_hidden_state", g.longInit("first", new long[] {0})},
+                    "axis", 1L);
+        } else {
+            String m3 = g.op("Unsqueeze", "mask3", maskF, g.longInit("axes", new long[] {2}, 1));
+            String axis1 = g.longInit("axes", new long[] {1}, 1);
+            String sum = g.opWithAttrs("ReduceSum", "sum", new String[] {g.op("Mul", "masked", "last_hidden_state", m3),
+                axis1}, "keepdims", 0L);
+            String count = g.op("Max", "count", g.opWithAttrs("ReduceSum", "count", new String[] {m3, axis1}, "keepdims",
+                    0L), g.scalar(1e-9f));
+            pooled = g.op("Div", "mean", sum, count);
+        }
+        String headW;
+        String headB;
+        if (spec.headWeight() == null) {
+            headW = "classifier.weight";
+            headB = "classifier.bias";
+            g.floatInit(headW, new HostTensor(new long[] {c.hiddenSize(), spec.outputs()},
+                    new float[c.hiddenSize() * spec.outputs()]));
+            g.floatInit(headB, new HostTensor(new long[] {spec.outputs()}, new float[spec.outputs()]));
+            g.input(headW, OnnxGraph.FLOAT, (long) c.hiddenSize(), (long) spec.outputs());
+            g.input(headB, OnnxGraph.FLOAT, (long) spec.outputs());
+        } else {
+            headW = g.floatInit("classifier.weight_t", spec.headWeight().transpose2d());
+            headB = g.floatInit("classifier.bias", spec.headBias());
+        }
+        String logits = g.op("Add", "logits", g.op("MatMul", "head", pooled, headW), headB);
+        g.rename(logits, "logits");
+        g.output("logits", OnnxGraph.FLOAT, "batch", (long) spec.outputs());
+        String activated = switch (spec.task()) {
+            case SINGLE_LABEL -> g.opWithAttrs("Softmax", "scores", new String[] {"logits"}, "axis", -1L);
+            case MULTI_LABEL -> g.op("Sigmoid", "scores", "logits");
+            case REGRESSION -> g.op("Identity", "scores", "logits");
+        };
+        g.rename(activated, "scores");
+        g.output("scores", OnnxGraph.FLOAT, "batch", (long) spec.outputs());
+
+        ModelProto.Builder model = ModelProto.newBuilder().setIrVersion(8).setProducerName("tribuo-peft")
+                .setDomain("org.tribuopeft").setModelVersion(1).setGraph(g.build())
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET));
+        spec.metadata().forEach((k, v) -> model.addMetadataProps(StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
+        return model.build();
+    }
+
+    private static String transpose(OnnxGraph g, String in, long... perm) {
+        return g.opWithAttrs("Transpose", "t", new String[] {in}, "perm", perm);
+    }
+
+    private static String layerNorm(OnnxGraph g, BertConfig c, String in, String prefix, Map<String, HostTensor> w) {
+        return g.opWithAttrs("LayerNormalization", "ln", new String[] {in,
+            g.floatInit(prefix + ".weight", w.get(prefix + ".weight")), g.floatInit(prefix + ".bias", w.get(prefix + ".bias"))},
+                "axis", -1L, "epsilon", (float) c.layerNormEps());
+    }
+
+    private static String activation(OnnxGraph g, HiddenActivation act, String in) {
+        return switch (act) {
+            case GELU -> {
+                String erf = g.op("Erf", "erf", g.op("Div", "scaled", in, g.scalar((float) Math.sqrt(2.0))));
+                yield g.op("Mul", "gelu", g.op("Mul", "half", in, g.scalar(0.5f)), g.op("Add", "one", erf, g.scalar(1f)));
+            }
+            case GELU_TANH -> {
+                String cube = g.op("Mul", "cube", g.op("Mul", "sq", in, in), in);
+                String inner = g.op("Mul", "inner", g.op("Add", "poly", in, g.op("Mul", "c", cube, g.scalar(0.044715f))),
+                        g.scalar((float) Math.sqrt(2.0 / Math.PI)));
+                String t = g.op("Add", "one", g.op("Tanh", "tanh", inner), g.scalar(1f));
+                yield g.op("Mul", "gelu", g.op("Mul", "half", in, g.scalar(0.5f)), t);
+            }
+            case RELU -> g.op("Relu", "relu", in);
+        };
+    }
+
+    /** x·Wᵀ + b, plus (x·A)·B from graph inputs when the module takes an adapter. */
+    private static String linear(OnnxGraph g, Spec spec, String in, String module, Map<String, HostTensor> w) {
+        HostTensor weight = w.get(module + ".weight");
+        String y = g.op("Add", "linear", g.op("MatMul", "matmul", in, g.floatInit(module + ".weight_t",
+                weight.transpose2d())), g.floatInit(module + ".bias", w.get(module + ".bias")));
+        if (!spec.loraModules().contains(module)) {
+            return y;
+        }
+        long out = weight.dim(0);
+        long inDim = weight.dim(1);
+        String a = module + ".lora_A";
+        String b = module + ".lora_B";
+        String rank = "r_" + module.replace('.', '_');
+        g.floatInit(a, new HostTensor(new long[] {inDim, 1}, new float[(int) inDim]));
+        g.floatInit(b, new HostTensor(new long[] {1, out}, new float[(int) out]));
+        g.input(a, OnnxGraph.FLOAT, inDim, rank);
+        g.input(b, OnnxGraph.FLOAT, rank, out);
+        return g.op("Add", "adapted", y, g.op("MatMul", "lora_b", g.op("MatMul", "lora_a", in, a), b));
+    }
+}

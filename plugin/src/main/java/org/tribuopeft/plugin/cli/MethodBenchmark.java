@@ -1,0 +1,116 @@
+package org.tribuopeft.plugin.cli;
+
+import org.tribuo.MutableDataset;
+import org.tribuo.classification.Label;
+import org.tribuo.classification.evaluation.LabelEvaluation;
+import org.tribuo.classification.evaluation.LabelEvaluator;
+import org.tribuopeft.adapters.adalora.AdaLoraConfig;
+import org.tribuopeft.adapters.backbone.BundledModel;
+import org.tribuopeft.adapters.dora.DoraConfig;
+import org.tribuopeft.adapters.full.FullFineTuning;
+import org.tribuopeft.adapters.lora.LoraConfig;
+import org.tribuopeft.adapters.method.AdapterMethod;
+import org.tribuopeft.adapters.train.TextModel;
+import org.tribuopeft.plugin.AdapterModel;
+import org.tribuopeft.plugin.AdapterTrainer;
+import org.tribuopeft.plugin.TextExamples;
+import org.tribuopeft.plugin.data.ImdbDataSource;
+import org.tribuopeft.provenance.TrainingRunProvenance;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Trains each method on the same real IMDB slice with all-MiniLM-L6-v2 and prints a Markdown table:
+ * held-out accuracy and macro-F1, trainable parameters, median step time, inference throughput
+ * unmerged and merged, the merged-vs-unmerged logit difference, and the process's peak resident memory.
+ */
+final class MethodBenchmark {
+    private MethodBenchmark() {}
+
+    static AdapterMethod method(String name, int steps) {
+        List<String> qv = List.of("query", "value");
+        return switch (name) {
+            case "lora" -> new LoraConfig(8, 16, 0.1, qv);
+            case "dora" -> new DoraConfig(8, 16, 0.1, qv);
+            case "adalora" -> new AdaLoraConfig(12, 8, 16, qv).withSchedule(steps / 10, steps / 5, 10);
+            case "full" -> new FullFineTuning();
+            default -> throw new CliException("unknown method '" + name + "'; use lora, dora, adalora, full");
+        };
+    }
+
+    static void run(List<String> methods, int train, int test, int epochs, int batchSize, long seed, PrintStream out)
+            throws IOException {
+        MutableDataset<Label> trainData = new MutableDataset<>(new ImdbDataSource(seed, 0, train));
+        MutableDataset<Label> testData = new MutableDataset<>(new ImdbDataSource(seed, train, test));
+        List<String> testTexts = TextExamples.texts(testData, "text");
+        int steps = epochs * ((train + batchSize - 1) / batchSize);
+        StringBuilder table = new StringBuilder();
+        table.append(String.format(Locale.ROOT, "IMDB, all-MiniLM-L6-v2, %d train / %d held-out reviews, 128 tokens, "
+                + "%d epochs, batch %d, seed %d%n%n", train, test, epochs, batchSize, seed));
+        table.append("| method | lr | trainable params | held-out accuracy | macro-F1 | median step (s) | "
+                + "train time (s) | predict (reviews/s) | merged predict (reviews/s) | max \\|merged − unmerged\\| logit "
+                + "| peak RSS (MiB) |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+        for (String name : methods) {
+            double lr = name.equals("full") ? 5e-5 : 1e-3;
+            AdapterTrainer<Label> trainer = new AdapterTrainer<>(BundledModel.ALL_MINILM_L6_V2.modelName(),
+                    method(name, steps), 128, batchSize, epochs, lr, seed);
+            out.println("[benchmark] training " + name + " ...");
+            long t0 = System.nanoTime();
+            AdapterModel<Label> model = trainer.train(trainData);
+            double trainSeconds = (System.nanoTime() - t0) / 1e9;
+            TrainingRunProvenance run = (TrainingRunProvenance) model.getProvenance().getInstanceProvenance().getMap()
+                    .get(AdapterTrainer.TRAINING_RUN_KEY);
+            LabelEvaluation eval = new LabelEvaluator().evaluate(model, testData);
+            TextModel tm = model.textModel();
+            long p0 = System.nanoTime();
+            float[][] unmerged = tm.predictLogits(testTexts, 64);
+            double predictRate = testTexts.size() / ((System.nanoTime() - p0) / 1e9);
+            String mergedRate = "n/a";
+            String mergedDiff = "n/a";
+            if (!tm.adapted().layers().isEmpty()) {
+                tm.adapted().merge();
+                long m0 = System.nanoTime();
+                float[][] merged = tm.predictLogits(testTexts, 64);
+                mergedRate = String.format(Locale.ROOT, "%.1f", testTexts.size() / ((System.nanoTime() - m0) / 1e9));
+                tm.adapted().unmerge();
+                double max = 0;
+                for (int i = 0; i < merged.length; i++) {
+                    for (int j = 0; j < merged[i].length; j++) {
+                        max = Math.max(max, Math.abs(merged[i][j] - unmerged[i][j]));
+                    }
+                }
+                mergedDiff = String.format(Locale.ROOT, "%.1e", max);
+            }
+            double median = medianStep(run);
+            table.append(String.format(Locale.ROOT, "| %s | %.0e | %,d | %.4f | %.4f | %.2f | %.0f | %.1f | %s | %s | %d |%n",
+                    name, lr, tm.trainableParameterCount(), eval.accuracy(), eval.macroAveragedF1(), median, trainSeconds,
+                    predictRate, mergedRate, mergedDiff, peakRssMiB()));
+            out.print(table);
+            model.close();
+        }
+    }
+
+    private static double medianStep(TrainingRunProvenance run) {
+        var p = run.fields().get("median-step-seconds");
+        return p == null ? Double.NaN : (Double) ((com.oracle.labs.mlrg.olcut.provenance.PrimitiveProvenance<?>) p).getValue();
+    }
+
+    /** VmHWM of this process (Linux), in MiB; -1 elsewhere. */
+    static long peakRssMiB() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+}
