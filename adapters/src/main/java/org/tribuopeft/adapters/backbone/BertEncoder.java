@@ -69,6 +69,37 @@ public final class BertEncoder extends NamedBlock {
         return encoder;
     }
 
+    /**
+     * A second encoder over the very same base arrays (no copy): its slots hold fresh
+     * {@link DenseLinear}s around the shared weights, so another adapter can be installed on it while the
+     * pretrained weights exist once in memory. The shared weights must never be modified in place (no
+     * merging, no PiSSA) while shared.
+     */
+    public BertEncoder shareBase() {
+        Map<String, Parameter> p = baseParameters();
+        BertEmbeddings emb = new BertEmbeddings(config, arr(p, "embeddings.word_embeddings.weight"),
+                arr(p, "embeddings.position_embeddings.weight"), arr(p, "embeddings.token_type_embeddings.weight"),
+                arr(p, "embeddings.LayerNorm.weight"), arr(p, "embeddings.LayerNorm.bias"));
+        List<BertLayer> shared = new ArrayList<>();
+        for (int l = 0; l < config.numLayers(); l++) {
+            String pre = BertWeights.layerPrefix(l);
+            Map<TargetModule, DenseLinear> dense = new EnumMap<>(TargetModule.class);
+            for (TargetModule t : TargetModule.values()) {
+                dense.put(t, new DenseLinear(arr(p, pre + t.path() + ".weight"), arr(p, pre + t.path() + ".bias")));
+            }
+            shared.add(new BertLayer(config, dense, arr(p, pre + "attention.output.LayerNorm.weight"),
+                    arr(p, pre + "attention.output.LayerNorm.bias"), arr(p, pre + "output.LayerNorm.weight"),
+                    arr(p, pre + "output.LayerNorm.bias")));
+        }
+        BertEncoder encoder = new BertEncoder(config, emb, shared);
+        encoder.freezeParameters(true);
+        return encoder;
+    }
+
+    private static NDArray arr(Map<String, Parameter> p, String name) {
+        return p.get(name).getArray();
+    }
+
     private static NDArray array(BertWeights w, NDManager manager, String name) {
         return w.get(name).toNDArray(manager);
     }

@@ -39,9 +39,11 @@ public final class TextModel implements AutoCloseable {
     private final TaskKind task;
     private final TextTokenizer tokenizer;
     private final Pooling pooling;
+    private final boolean ownsManager;
 
     private TextModel(NDManager manager, Backbone backbone, AdaptedEncoder adapted, TaskHead head, TaskKind task,
-                      TextTokenizer tokenizer, Pooling pooling) {
+                      TextTokenizer tokenizer, Pooling pooling, boolean ownsManager) {
+        this.ownsManager = ownsManager;
         this.manager = manager;
         this.backbone = backbone;
         this.adapted = adapted;
@@ -83,7 +85,7 @@ public final class TextModel implements AutoCloseable {
             TaskHead head = TaskHead.initialise(manager, backbone.config().hiddenSize(), outputs,
                     backbone.config().hiddenDropout(), headRng);
             head.freezeParameters(false);
-            return new TextModel(manager, backbone, adapted, head, task, tokenizer, backbone.pooling());
+            return new TextModel(manager, backbone, adapted, head, task, tokenizer, backbone.pooling(), true);
         } catch (IOException | RuntimeException e) {
             if (tokenizer != null) {
                 tokenizer.close();
@@ -91,6 +93,36 @@ public final class TextModel implements AutoCloseable {
             manager.close();
             throw e;
         }
+    }
+
+    /**
+     * Another model over this model's pretrained weights (shared, not copied), with its own method and
+     * head: many adapters over one base in memory. The new model lives as long as this one; closing it
+     * frees only its tokenizer. Methods that modify the base in place (PiSSA, full fine-tuning) cannot
+     * share it and are refused, as is sharing a merged model.
+     */
+    public TextModel shareBase(AdapterMethod method, TaskKind newTask, int outputs, SplittableRandom rng)
+            throws IOException {
+        if (method.kind() == org.tribuopeft.adapters.method.MethodKind.FULL
+                || method instanceof org.tribuopeft.adapters.lora.LoraConfig l
+                && l.init() == org.tribuopeft.adapters.lora.LoraInit.PISSA) {
+            throw new IllegalArgumentException(method + " changes the pretrained weights, so it cannot share them with "
+                    + "other adapters");
+        }
+        if (method instanceof org.tribuopeft.adapters.method.LowRankConfig lr
+                && lr.bias() != org.tribuopeft.adapters.method.BiasMode.NONE) {
+            throw new IllegalArgumentException(method + " trains the base biases (bias=" + lr.bias() + "), so it cannot "
+                    + "share them with other adapters");
+        }
+        if (adapted.isMerged() || adapted.layers().values().stream().anyMatch(AdapterLayer::isMerged)) {
+            throw new IllegalStateException("unmerge before sharing the base: merged weights are not the pretrained ones");
+        }
+        TextTokenizer tok = backbone.tokenizer(tokenizer.maxLength());
+        AdaptedEncoder other = method.apply(adapted.encoder().shareBase(), rng.split());
+        TaskHead newHead = TaskHead.initialise(manager, backbone.config().hiddenSize(), outputs,
+                backbone.config().hiddenDropout(), rng.split());
+        newHead.freezeParameters(false);
+        return new TextModel(manager, backbone, other, newHead, newTask, tok, pooling, false);
     }
 
     /** The pretrained backbone this model was built on. */
@@ -252,6 +284,8 @@ public final class TextModel implements AutoCloseable {
     @Override
     public void close() {
         tokenizer.close();
-        manager.close();
+        if (ownsManager) {
+            manager.close();
+        }
     }
 }

@@ -63,6 +63,9 @@ public final class TribuoPeftCli {
                 case "evaluate" -> evaluate(CliArgs.parse(args, Set.of("model", "pipeline")), out);
                 case "predict" -> predict(CliArgs.parse(args, Set.of("model", "input", "output")), out);
                 case "export-peft" -> exportPeft(CliArgs.parse(args, Set.of("model", "output", "key-style")), out);
+                case "export-onnx" -> exportOnnx(CliArgs.parse(args, Set.of("model", "output", "adapter-output")),
+                        out);
+                case "config-reference" -> out.print(org.tribuopeft.plugin.ConfigurationReference.markdown());
                 case "replay" -> replay(CliArgs.parse(args, Set.of("model")), out);
                 case "provenance" -> provenance(CliArgs.parse(args, Set.of("model", "file")), out);
                 case "benchmark" -> benchmark(CliArgs.parse(args, Set.of("methods", "train", "test", "epochs",
@@ -98,6 +101,11 @@ public final class TribuoPeftCli {
                   export-peft --model FILE --output DIR [--key-style seq-cls|bare]
                             write the model's adapter as a Hugging Face PEFT folder (full fine-tunes as a
                             Hugging Face model folder)
+                  export-onnx --model FILE --output FILE.onnx [--adapter-output FILE.onnx_adapter]
+                            write an ONNX model for ONNX Runtime: merged, or (with --adapter-output) the base
+                            with adapter inputs plus this model's adapter file
+                  config-reference
+                            print the reference of every configurable option (docs/configuration.md)
                   replay    --model FILE
                             retrain a model from its provenance and report whether every trained tensor is
                             bit-identical; refuses if the recorded data file or base model changed
@@ -233,6 +241,24 @@ public final class TribuoPeftCli {
         Path dir = Paths.get(a.require("output"));
         org.tribuopeft.plugin.AdapterExports.write(am, dir, keys);
         out.println("wrote " + dir.toAbsolutePath());
+    }
+
+    private static <T extends Output<T>> void exportOnnx(CliArgs a, PrintStream out) throws IOException {
+        Model<T> model = loadModel(Paths.get(a.require("model")));
+        if (!(model instanceof AdapterModel<T> am)) {
+            throw new CliException(a.require("model") + " is not an AdapterModel");
+        }
+        Path onnx = Paths.get(a.require("output"));
+        String adapter = a.get("adapter-output", null);
+        if (adapter == null) {
+            org.tribuopeft.plugin.OnnxExports.writeMerged(am, onnx);
+            out.println("wrote " + onnx.toAbsolutePath() + " (merged)");
+        } else {
+            org.tribuopeft.plugin.OnnxExports.writeAdapterBase(onnx, am);
+            org.tribuopeft.plugin.OnnxExports.writeAdapter(am, Paths.get(adapter));
+            out.println("wrote " + onnx.toAbsolutePath() + " (base with adapter inputs) and " + Paths.get(adapter)
+                    .toAbsolutePath());
+        }
     }
 
     private static <T extends Output<T>> void replay(CliArgs a, PrintStream out) throws IOException {

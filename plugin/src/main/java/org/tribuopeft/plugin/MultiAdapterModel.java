@@ -1,0 +1,249 @@
+package org.tribuopeft.plugin;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.oracle.labs.mlrg.olcut.provenance.Provenance;
+import com.oracle.labs.mlrg.olcut.util.Pair;
+import org.tribuo.Example;
+import org.tribuo.Excuse;
+import org.tribuo.ImmutableFeatureMap;
+import org.tribuo.ImmutableOutputInfo;
+import org.tribuo.Model;
+import org.tribuo.Output;
+import org.tribuo.Prediction;
+import org.tribuo.impl.ModelDataCarrier;
+import org.tribuo.protos.core.ModelDataProto;
+import org.tribuo.protos.core.ModelProto;
+import org.tribuo.provenance.ModelProvenance;
+import org.tribuo.provenance.impl.EmptyDatasetProvenance;
+import org.tribuo.provenance.impl.EmptyTrainerProvenance;
+import org.tribuopeft.adapters.method.BiasMode;
+import org.tribuopeft.adapters.method.LowRankConfig;
+import org.tribuopeft.adapters.train.TextModel;
+import org.tribuopeft.plugin.outputs.TaskOutputs;
+import org.tribuopeft.plugin.protos.MultiAdapterModelProto;
+import org.tribuopeft.plugin.protos.NamedAdapterProto;
+
+import java.io.IOException;
+import java.io.NotSerializableException;
+import java.io.ObjectOutputStream;
+import java.io.UncheckedIOException;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Collections;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SplittableRandom;
+
+/**
+ * Several named adapters over one pretrained base held once in memory: each example's metadata value
+ * under {@code adapterKey} picks the adapter that predicts it, and examples are batched per adapter.
+ * Every adapter must share the base, the outputs, the task, the length and the pooling, and must leave
+ * the base unchanged (LoRA, DoRA or AdaLoRA without trained biases).
+ *
+ * @param <T> the output type
+ */
+public final class MultiAdapterModel<T extends Output<T>> extends Model<T> implements AutoCloseable {
+    private static final long serialVersionUID = 1L;
+
+    /** The protobuf format version this class writes. */
+    public static final int CURRENT_VERSION = 0;
+
+    private final transient Map<String, AdapterModel<T>> adapters;
+    private final String adapterKey;
+    private final transient TaskOutputs<T> outputs;
+    private transient Map<String, TextModel> live;
+
+    private MultiAdapterModel(String name, ModelProvenance provenance, ImmutableFeatureMap features,
+                              ImmutableOutputInfo<T> info, Map<String, AdapterModel<T>> adapters, String adapterKey) {
+        super(name, provenance, features, info, TaskOutputs.forDomain(info).generatesProbabilities());
+        this.adapters = Collections.unmodifiableMap(new LinkedHashMap<>(adapters));
+        this.adapterKey = adapterKey;
+        this.outputs = TaskOutputs.forDomain(info);
+    }
+
+    /**
+     * Combines trained adapter models.
+     *
+     * @param name the model's name
+     * @param adapters adapter name to model
+     * @param adapterKey the example metadata key naming each example's adapter
+     * @throws IllegalArgumentException when the models cannot share one base
+     */
+    public static <T extends Output<T>> MultiAdapterModel<T> of(String name, Map<String, AdapterModel<T>> adapters,
+                                                                String adapterKey) {
+        if (adapters.isEmpty()) {
+            throw new IllegalArgumentException("no adapters given");
+        }
+        AdapterModel<T> first = adapters.values().iterator().next();
+        Map<String, Provenance> run = new LinkedHashMap<>();
+        for (Map.Entry<String, AdapterModel<T>> e : adapters.entrySet()) {
+            check(e.getKey(), e.getValue(), first);
+            run.put("adapter." + e.getKey(), e.getValue().getProvenance());
+        }
+        ModelProvenance provenance = new ModelProvenance(MultiAdapterModel.class.getName(), OffsetDateTime.now(),
+                new EmptyDatasetProvenance(), new EmptyTrainerProvenance(), run);
+        return new MultiAdapterModel<>(name, provenance, first.getFeatureIDMap(), first.getOutputIDInfo(), adapters,
+                adapterKey);
+    }
+
+    private static <T extends Output<T>> void check(String name, AdapterModel<T> m, AdapterModel<T> first) {
+        String why = null;
+        if (!m.backboneReference().weightsSha256().equals(first.backboneReference().weightsSha256())) {
+            why = "is trained on a different base model";
+        } else if (!HeadOutputs.names(m.getOutputIDInfo()).equals(HeadOutputs.names(first.getOutputIDInfo()))
+                || m.task() != first.task()) {
+            why = "has different outputs";
+        } else if (m.maxLength() != first.maxLength() || !m.textField().equals(first.textField())
+                || m.backboneReference().pooling() != first.backboneReference().pooling()) {
+            why = "has a different maximum length, text field or pooling";
+        } else if (!(m.method() instanceof LowRankConfig lr) || lr.bias() != BiasMode.NONE) {
+            why = "changes base weights (" + m.method() + ")";
+        }
+        if (why != null) {
+            throw new IllegalArgumentException("adapter '" + name + "' " + why + "; adapters sharing one base must "
+                    + "agree on base, outputs, length, text field and pooling, and leave the base unchanged");
+        }
+    }
+
+    /** The adapters by name. */
+    public Map<String, AdapterModel<T>> adapters() {
+        return adapters;
+    }
+
+    /** The metadata key that names each example's adapter. */
+    public String adapterKey() {
+        return adapterKey;
+    }
+
+    private synchronized Map<String, TextModel> live() {
+        if (live == null) {
+            Map<String, TextModel> m = new LinkedHashMap<>();
+            TextModel owner = null;
+            for (Map.Entry<String, AdapterModel<T>> e : adapters.entrySet()) {
+                AdapterModel<T> a = e.getValue();
+                TextModel tm;
+                try {
+                    if (owner == null) {
+                        tm = TextModel.create(a.backboneReference().load(), a.method(), a.task(),
+                                outputs.width(outputIDInfo), a.maxLength(), new SplittableRandom(0));
+                        owner = tm;
+                    } else {
+                        tm = owner.shareBase(a.method(), a.task(), outputs.width(outputIDInfo), new SplittableRandom(0));
+                    }
+                } catch (IOException ex) {
+                    throw new UncheckedIOException(ex);
+                }
+                tm.restore(new TextModel.Snapshot(a.trainedTensors(), a.rankMasks()));
+                m.put(e.getKey(), tm);
+            }
+            live = m;
+        }
+        return live;
+    }
+
+    @Override
+    public Prediction<T> predict(Example<T> example) {
+        return innerPredict(List.of(example)).get(0);
+    }
+
+    @Override
+    protected synchronized List<Prediction<T>> innerPredict(Iterable<Example<T>> examples) {
+        List<Example<T>> list = new ArrayList<>();
+        examples.forEach(list::add);
+        Map<String, List<Integer>> groups = new LinkedHashMap<>();
+        for (int i = 0; i < list.size(); i++) {
+            Object v = list.get(i).getMetadataValue(adapterKey).orElse(null);
+            if (!(v instanceof String s) || !adapters.containsKey(s)) {
+                throw new IllegalArgumentException("example " + i + " names adapter " + v + " in metadata '" + adapterKey
+                        + "'; this model has " + adapters.keySet());
+            }
+            groups.computeIfAbsent(s, k -> new ArrayList<>()).add(i);
+        }
+        String textField = adapters.values().iterator().next().textField();
+        List<Prediction<T>> out = new ArrayList<>(Collections.nCopies(list.size(), null));
+        Map<String, TextModel> models = live();
+        for (Map.Entry<String, List<Integer>> g : groups.entrySet()) {
+            List<String> texts = new ArrayList<>();
+            for (int i : g.getValue()) {
+                texts.add(TextExamples.text(list.get(i), textField, i));
+            }
+            float[][] rows = models.get(g.getKey()).predict(texts, 64);
+            for (int k = 0; k < rows.length; k++) {
+                int i = g.getValue().get(k);
+                out.set(i, outputs.prediction(rows[k], outputIDInfo, list.get(i)));
+            }
+        }
+        return out;
+    }
+
+    /** No per-feature weights exist; always empty. */
+    @Override
+    public Map<String, List<Pair<String, Double>>> getTopFeatures(int n) {
+        return Collections.emptyMap();
+    }
+
+    /** Explanations are not supported; always empty. */
+    @Override
+    public Optional<Excuse<T>> getExcuse(Example<T> example) {
+        return Optional.empty();
+    }
+
+    @Override
+    protected MultiAdapterModel<T> copy(String newName, ModelProvenance newProvenance) {
+        return new MultiAdapterModel<>(newName, newProvenance, featureIDMap, outputIDInfo, adapters, adapterKey);
+    }
+
+    @Override
+    public ModelProto serialize() {
+        MultiAdapterModelProto.Builder b = MultiAdapterModelProto.newBuilder()
+                .setMetadata(createDataCarrier().serialize().toByteString()).setAdapterKey(adapterKey);
+        adapters.forEach((n, m) -> b.addAdapters(NamedAdapterProto.newBuilder().setName(n)
+                .setModel(ByteString.copyFrom(m.serialize().toByteArray()))));
+        return ModelProto.newBuilder().setVersion(CURRENT_VERSION).setClassName(MultiAdapterModel.class.getName())
+                .setSerializedData(Any.pack(b.build())).build();
+    }
+
+    /** Rebuilds a model from its protobuf form (called by Tribuo's {@code Model.deserialize}). */
+    public static MultiAdapterModel<?> deserializeFromProto(int version, String className, Any message)
+            throws InvalidProtocolBufferException {
+        if (version < 0 || version > CURRENT_VERSION) {
+            throw new IllegalArgumentException("unknown MultiAdapterModel version " + version);
+        }
+        MultiAdapterModelProto p = message.unpack(MultiAdapterModelProto.class);
+        ModelDataCarrier<?> carrier = ModelDataCarrier.deserialize(ModelDataProto.parseFrom(p.getMetadata()));
+        return build(carrier, p);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <U extends Output<U>> MultiAdapterModel<U> build(ModelDataCarrier<U> c, MultiAdapterModelProto p)
+            throws InvalidProtocolBufferException {
+        Map<String, AdapterModel<U>> adapters = new LinkedHashMap<>();
+        for (NamedAdapterProto a : p.getAdaptersList()) {
+            adapters.put(a.getName(), (AdapterModel<U>) Model.deserialize(ModelProto.parseFrom(a.getModel())));
+        }
+        adapters.forEach((n, m) -> check(n, m, adapters.values().iterator().next()));
+        return new MultiAdapterModel<>(c.name(), c.provenance(), c.featureDomain(), c.outputDomain(), adapters,
+                p.getAdapterKey());
+    }
+
+    /** Frees the shared native model. */
+    @Override
+    public synchronized void close() {
+        if (live != null) {
+            List<TextModel> models = new ArrayList<>(live.values());
+            Collections.reverse(models); // the owner of the shared base closes last
+            models.forEach(TextModel::close);
+            live = null;
+        }
+    }
+
+    private void writeObject(ObjectOutputStream out) throws IOException {
+        throw new NotSerializableException(getClass().getName() + " is saved with protobuf: use serialize()");
+    }
+
+}

@@ -1,0 +1,83 @@
+package org.tribuopeft.plugin;
+
+import org.junit.jupiter.api.Test;
+import org.tribuo.Example;
+import org.tribuo.Prediction;
+import org.tribuo.classification.Label;
+import org.tribuo.impl.ArrayExample;
+import org.tribuo.test.Helpers;
+import org.tribuopeft.adapters.adalora.AdaLoraConfig;
+import org.tribuopeft.adapters.dora.DoraConfig;
+import org.tribuopeft.adapters.full.FullFineTuning;
+import org.tribuopeft.adapters.lora.LoraConfig;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Many adapters over one base: each example is predicted exactly as its own adapter's model predicts it. */
+class MultiAdapterModelTest {
+
+    @Test
+    void eachExampleGetsThePredictionOfItsAdaptersModel() {
+        AdapterModel<Label> lora = AdapterModelSerializationTest.<Label>trainer(
+                new LoraConfig(4, 8, 0.0, List.of("query", "value"))).train(TinyDatasets.labels(32, 1));
+        AdapterModel<Label> dora = AdapterModelSerializationTest.<Label>trainer(
+                new DoraConfig(2, 4, 0.0, List.of("dense"))).train(TinyDatasets.labels(32, 2));
+        AdapterModel<Label> ada = AdapterModelSerializationTest.<Label>trainer(
+                new AdaLoraConfig(4, 2, 8, List.of("value"))).train(TinyDatasets.labels(32, 3));
+        Map<String, AdapterModel<Label>> byName = Map.of("support", lora, "sales", dora, "legal", ada);
+        MultiAdapterModel<Label> multi = MultiAdapterModel.of("three-teams", new java.util.LinkedHashMap<>(byName),
+                "team");
+
+        List<Example<Label>> base = TinyDatasets.examples(18, 4, TinyDatasets::label);
+        List<Example<Label>> routed = new ArrayList<>();
+        List<String> names = List.of("support", "sales", "legal");
+        for (int i = 0; i < base.size(); i++) {
+            Map<String, Object> meta = new HashMap<>(base.get(i).getMetadata());
+            meta.put("team", names.get(i % 3));
+            ArrayExample<Label> e = new ArrayExample<>(base.get(i).getOutput(), meta);
+            e.add(TextPresenceProcessor.FEATURE, 1.0);
+            routed.add(e);
+        }
+        List<Prediction<Label>> together = multi.predict(routed);
+        // each adapter's own model, given the same examples in the same batch, predicts bit for bit the same
+        for (int n = 0; n < names.size(); n++) {
+            List<Example<Label>> mine = new ArrayList<>();
+            for (int i = n; i < routed.size(); i += 3) {
+                mine.add(routed.get(i));
+            }
+            List<Prediction<Label>> alone = byName.get(names.get(n)).predict(mine);
+            for (int k = 0; k < mine.size(); k++) {
+                int i = n + 3 * k;
+                for (var s : alone.get(k).getOutputScores().entrySet()) {
+                    assertEquals(s.getValue().getScore(), together.get(i).getOutputScores().get(s.getKey()).getScore(),
+                            0.0, "example " + i + " via " + names.get(n));
+                }
+            }
+        }
+        Helpers.testModelProtoSerialization(multi, Label.class, routed);
+
+        ArrayExample<Label> stray = new ArrayExample<>(new Label("pos"), Map.of("text", "good", "team", "hr"));
+        stray.add(TextPresenceProcessor.FEATURE, 1.0);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> multi.predict(stray));
+        assertTrue(e.getMessage().contains("hr") && e.getMessage().contains("support"), e.getMessage());
+        multi.close();
+    }
+
+    @Test
+    void aFullFineTuneCannotShareTheBase() {
+        AdapterModel<Label> lora = AdapterModelSerializationTest.<Label>trainer(
+                new LoraConfig(4, 8, 0.0, List.of("query"))).train(TinyDatasets.labels(16, 1));
+        AdapterModel<Label> full = AdapterModelSerializationTest.<Label>trainer(new FullFineTuning())
+                .train(TinyDatasets.labels(16, 1));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> MultiAdapterModel.of("m", new java.util.LinkedHashMap<>(Map.of("a", lora, "b", full)), "k"));
+        assertTrue(e.getMessage().contains("changes base weights"), e.getMessage());
+    }
+}
