@@ -62,9 +62,20 @@ public final class AdapterExports {
             }
         }
         PeftAdapter adapter = new PeftAdapter(model.method(), model.trainedTensors(), model.rankMasks(),
-                model.backboneReference().location(), Map.of(), style);
+                model.backboneReference().location(), Map.of(), style, trainedSteps(model));
         PeftAdapterWriter.write(dir, adapter, style, pissa);
         AtomicFiles.writeString(dir.resolve(SIDECAR), sidecar(model, style.name()));
+    }
+
+    /** The optimizer steps the model was trained for, from its provenance (0 when not recorded). */
+    static <T extends Output<T>> int trainedSteps(AdapterModel<T> model) {
+        var run = model.getProvenance().getInstanceProvenance().getMap().get(AdapterTrainer.TRAINING_RUN_KEY);
+        if (run instanceof org.tribuopeft.provenance.TrainingRunProvenance trp
+                && trp.fields().get("steps-planned") instanceof com.oracle.labs.mlrg.olcut.provenance.primitives
+                .IntProvenance steps) {
+            return steps.getValue();
+        }
+        return 0;
     }
 
     /** Writes a full fine-tune as a Hugging Face folder: config.json, model.safetensors (encoder and head), tokenizer. */

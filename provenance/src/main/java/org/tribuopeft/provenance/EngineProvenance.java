@@ -6,11 +6,8 @@ import com.oracle.labs.mlrg.olcut.provenance.primitives.StringProvenance;
 import org.tribuo.Tribuo;
 import org.tribuopeft.adapters.engine.TorchRuntime;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Properties;
 
 /**
  * The software and hardware a model was trained on: DJL, PyTorch, ONNX Runtime, Tribuo and Java
@@ -35,7 +32,7 @@ public final class EngineProvenance extends MapBackedProvenance {
         Map<String, Provenance> m = new HashMap<>();
         put(m, "djl-version", TorchRuntime.djlVersion());
         put(m, "pytorch-version", TorchRuntime.pytorchVersion());
-        put(m, "onnxruntime-version", mavenVersion("com.microsoft.onnxruntime", "onnxruntime"));
+        put(m, "onnxruntime-version", onnxRuntimeVersion());
         put(m, "tribuo-version", Tribuo.VERSION);
         put(m, "java-version", System.getProperty("java.version"));
         put(m, "java-vendor", System.getProperty("java.vendor"));
@@ -52,21 +49,15 @@ public final class EngineProvenance extends MapBackedProvenance {
         m.put(key, new StringProvenance(key, value == null ? "unknown" : value));
     }
 
-    /** The version in a jar's Maven metadata, or {@code unknown} (the GPU build is tried too). */
-    static String mavenVersion(String group, String artifact) {
-        for (String a : new String[] {artifact, artifact + "_gpu"}) {
-            try (InputStream in = EngineProvenance.class.getClassLoader()
-                    .getResourceAsStream("META-INF/maven/" + group + "/" + a + "/pom.properties")) {
-                if (in != null) {
-                    Properties p = new Properties();
-                    p.load(in);
-                    return p.getProperty("version", "unknown") + (a.endsWith("_gpu") ? " (gpu)" : "");
-                }
-            } catch (IOException e) {
-                // try the next one
-            }
+    /** The ONNX Runtime jar's version from its manifest (with " (gpu)" for the CUDA build), or {@code unknown}. */
+    static String onnxRuntimeVersion() {
+        Package p = ai.onnxruntime.OrtEnvironment.class.getPackage();
+        String version = p == null ? null : p.getImplementationVersion();
+        if (version == null) {
+            return "unknown";
         }
-        return "unknown";
+        String title = p.getImplementationTitle();
+        return title != null && title.contains("gpu") ? version + " (gpu)" : version;
     }
 
     /** A field's value as text, or null when absent. */

@@ -18,9 +18,19 @@ import java.util.Map;
  * @param baseModelName the config's {@code base_model_name_or_path}
  * @param unknownConfig adapter_config.json entries this library does not know, as JSON text values
  * @param keyStyle the key prefix the folder used
+ * @param adaLoraTotalStep the optimizer steps AdaLoRA's schedule spanned in training (PEFT's required
+ *     {@code total_step}), or 0 when unknown or not AdaLoRA
  */
 public record PeftAdapter(AdapterMethod method, Map<String, HostTensor> tensors, Map<String, boolean[]> rankMasks,
-                          String baseModelName, Map<String, String> unknownConfig, PeftKeyStyle keyStyle) {
+                          String baseModelName, Map<String, String> unknownConfig, PeftKeyStyle keyStyle,
+                          int adaLoraTotalStep) {
+
+    /** An adapter whose AdaLoRA step count (if any) is unknown or in its method settings. */
+    public PeftAdapter(AdapterMethod method, Map<String, HostTensor> tensors, Map<String, boolean[]> rankMasks,
+                       String baseModelName, Map<String, String> unknownConfig, PeftKeyStyle keyStyle) {
+        this(method, tensors, rankMasks, baseModelName, unknownConfig, keyStyle, 0);
+    }
+
     /** Copies the maps. */
     public PeftAdapter {
         tensors = Map.copyOf(tensors);

@@ -50,7 +50,18 @@ public final class PeftAdapterReader {
             "modules_to_save", "rank_pattern", "alpha_pattern", "megatron_config", "megatron_core", "loftq_config",
             "eva_config", "corda_config", "layer_replication", "lora_bias", "trainable_token_indices", "runtime_config",
             "target_parameters", "peft_version", "init_r", "target_r", "tinit", "tfinal", "deltaT", "beta1", "beta2",
-            "orth_reg_weight", "total_step", "use_qalora", "qalora_group_size", "ensure_weight_tying");
+            "orth_reg_weight", "total_step", "use_qalora", "qalora_group_size", "ensure_weight_tying",
+            "alora_invocation_tokens", "use_bdlora", "arrow_config", "kasa_config", "lora_ga_config",
+            "monteclora_config", "velora_config");
+
+    /** Settings (PEFT 0.21) that change the forward pass when set, which this library does not implement. */
+    static final Map<String, String> UNSUPPORTED_WHEN_SET = Map.of(
+            "lora_bias", "a trainable bias on lora_B",
+            "use_qalora", "quantization-aware LoRA",
+            "use_bdlora", "block-diagonal LoRA",
+            "alora_invocation_tokens", "activated LoRA",
+            "trainable_token_indices", "trainable token embeddings",
+            "arrow_config", "Arrow routing between adapters");
 
     private PeftAdapterReader() {}
 
@@ -86,6 +97,13 @@ public final class PeftAdapterReader {
             System.err.println("NOTE: " + configFile + " has keys this version does not know (kept, not used): "
                     + unknown.keySet());
         }
+        for (Map.Entry<String, String> u : UNSUPPORTED_WHEN_SET.entrySet()) {
+            JsonNode v = cfg.get(u.getKey());
+            if (v != null && !v.isNull() && !(v.isBoolean() && !v.asBoolean()) && !(v.isContainerNode() && v.isEmpty())) {
+                throw new ModelFileException(configFile, u.getKey() + "=" + v + " asks for " + u.getValue()
+                        + ", which this library does not implement");
+            }
+        }
         String type = required(cfg, "peft_type", configFile).asText();
         LowRankConfig method = switch (type) {
             case "LORA" -> loraConfig(cfg, configFile);
@@ -109,9 +127,16 @@ public final class PeftAdapterReader {
         Map<String, boolean[]> masks = method instanceof AdaLoraConfig a
                 ? rankPattern(cfg, style, modules, a.initR(), configFile) : Map.of();
         Map<String, HostTensor> tensors = new LinkedHashMap<>();
+        List<String> ignored = new ArrayList<>();
         for (Map.Entry<String, HostTensor> e : content.floats().entrySet()) {
             String key = e.getKey();
             String name;
+            if (key.startsWith(style.encoderPrefix() + "pooler.")) {
+                // PEFT's "dense" also matches BertModel's pooler, which this encoder does not have and which
+                // does not affect last_hidden_state
+                ignored.add(key);
+                continue;
+            }
             if (key.startsWith(style.encoderPrefix() + "encoder.") || key.startsWith(style.encoderPrefix() + "embeddings.")) {
                 name = key.substring(style.encoderPrefix().length()).replace(".base_layer.bias", ".bias");
             } else if (key.startsWith(PeftKeyStyle.HEAD_PREFIX + "classifier.")) {
@@ -122,9 +147,15 @@ public final class PeftAdapterReader {
             }
             tensors.put(name, e.getValue());
         }
+        if (!ignored.isEmpty()) {
+            System.err.println("NOTE: " + weightsFile + " adapts the pooler, which this encoder has no use for; ignored: "
+                    + ignored);
+        }
         checkAndExpand(tensors, modules, method, masks, base, weightsFile);
         String baseName = cfg.path("base_model_name_or_path").asText("");
-        return new PeftAdapter(method, tensors, masks, baseName, unknown, style);
+        int totalStep = cfg.path("total_step").isInt() ? cfg.get("total_step").asInt() : 0;
+        return new PeftAdapter(method, tensors, masks, baseName, unknown, style,
+                method instanceof AdaLoraConfig ? totalStep : 0);
     }
 
     private static JsonNode required(JsonNode cfg, String key, Path file) throws ModelFileException {
@@ -252,8 +283,8 @@ public final class PeftAdapterReader {
         for (String module : modules) {
             JsonNode bits = null;
             if (pattern != null && pattern.isObject()) {
-                for (String key : new String[] {style.encoderPrefix() + module + ".lora_E",
-                    style.encoderPrefix() + module + ".lora_E.default"}) {
+                for (String key : new String[] {style.modulePrefix() + module + ".lora_E",
+                    style.modulePrefix() + module + ".lora_E.default", style.encoderPrefix() + module + ".lora_E"}) {
                     if (pattern.has(key)) {
                         bits = pattern.get(key);
                     }

@@ -160,14 +160,17 @@ public final class PeftAdapterWriter {
             c.put("beta1", a.beta1());
             c.put("beta2", a.beta2());
             c.put("orth_reg_weight", a.orthRegWeight());
-            if (a.totalStep() > 0) {
-                c.put("total_step", a.totalStep());
+            // PEFT requires a positive total_step; ours may be 0 ("the run's step count"), resolved in training
+            int total = a.totalStep() > 0 ? a.totalStep() : adapter.adaLoraTotalStep();
+            if (total > 0) {
+                c.put("total_step", total);
             } else {
                 c.putNull("total_step");
             }
             ObjectNode pattern = c.putObject("rank_pattern");
             new TreeMap<>(adapter.rankMasks()).forEach((module, mask) -> {
-                ArrayNode bits = pattern.putArray(style.encoderPrefix() + module + ".lora_E");
+                // PEFT names rank_pattern entries relative to the wrapped model (no base_model.model. prefix)
+                ArrayNode bits = pattern.putArray(style.modulePrefix() + module + ".lora_E");
                 for (boolean k : mask) {
                     bits.add(k);
                 }

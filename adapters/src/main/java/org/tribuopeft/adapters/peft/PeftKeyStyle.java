@@ -29,6 +29,14 @@ public enum PeftKeyStyle {
         return encoderPrefix;
     }
 
+    /**
+     * The prefix of module names relative to the wrapped model ({@code ""} or {@code "bert."}), as PEFT
+     * writes the keys of an AdaLoRA {@code rank_pattern}.
+     */
+    public String modulePrefix() {
+        return encoderPrefix.substring(HEAD_PREFIX.length());
+    }
+
     /** PEFT's {@code task_type}. */
     public String taskType() {
         return taskType;

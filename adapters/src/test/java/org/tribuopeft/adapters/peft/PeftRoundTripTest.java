@@ -129,7 +129,8 @@ class PeftRoundTripTest {
             assertArrayEquals(new long[] {kept, 16}, c.entries().get(prefix + ".lora_A").shape());
             assertArrayEquals(new long[] {kept, 1}, c.entries().get(prefix + ".lora_E").shape());
             assertArrayEquals(new long[] {16, kept}, c.entries().get(prefix + ".lora_B").shape());
-            assertEquals(4, cfg.get("rank_pattern").get(prefix + ".lora_E").size());
+            // PEFT keys rank_pattern relative to the wrapped model, without base_model.model.
+            assertEquals(4, cfg.get("rank_pattern").get(e.getKey() + ".lora_E").size());
         }
         assertEquals(2 * 4, total);
     }

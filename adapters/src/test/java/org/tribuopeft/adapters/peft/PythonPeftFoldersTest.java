@@ -1,0 +1,74 @@
+package org.tribuopeft.adapters.peft;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.tribuopeft.adapters.adalora.AdaLoraLinear;
+import org.tribuopeft.adapters.backbone.Backbone;
+import org.tribuopeft.adapters.backbone.Pooling;
+import org.tribuopeft.adapters.backbone.TokenBatch;
+import org.tribuopeft.adapters.engine.TorchRuntime;
+import org.tribuopeft.adapters.method.AdaptedEncoder;
+import org.tribuopeft.adapters.tensor.HostTensor;
+
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Adapter folders written by Python PEFT 0.21.0 (LoRA, DoRA and AdaLoRA with a rank pattern, by
+ * {@code src/test/resources/peft-python/interop.py} on a small random BERT) load here and give the
+ * last hidden states PEFT computed for the same token ids.
+ */
+class PythonPeftFoldersTest {
+    static final Path ROOT = Paths.get("src", "test", "resources", "peft-python");
+
+    static long[][] rows(JsonNode n) {
+        long[][] out = new long[n.size()][];
+        for (int i = 0; i < n.size(); i++) {
+            out[i] = new long[n.get(i).size()];
+            for (int j = 0; j < out[i].length; j++) {
+                out[i][j] = n.get(i).get(j).asLong();
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void foldersWrittenByPythonPeftReproducePeftsHiddenStates() throws Exception {
+        JsonNode expected = new ObjectMapper().readTree(ROOT.resolve("expected.json").toFile());
+        TokenBatch batch = new TokenBatch(rows(expected.get("ids")), rows(expected.get("mask")),
+                rows(expected.get("types")));
+        Backbone base = Backbone.fromHfFolder(ROOT.resolve("base"), Pooling.MEAN);
+        for (String name : new String[] {"py_lora", "py_dora", "py_adalora"}) {
+            PeftAdapter adapter = PeftAdapterReader.read(ROOT.resolve(name), base.config());
+            try (NDManager manager = TorchRuntime.engine().newBaseManager()) {
+                AdaptedEncoder adapted = adapter.method().apply(base.createEncoder(manager), new SplittableRandom(1));
+                Map<String, HostTensor> encoderTensors = new LinkedHashMap<>(adapter.tensors());
+                encoderTensors.keySet().removeIf(k -> k.startsWith("classifier."));
+                adapted.loadTrainableTensors(encoderTensors);
+                adapter.rankMasks().forEach((m, keep) -> ((AdaLoraLinear) adapted.layers().get(m)).applyMask(keep));
+                float[] ours = adapted.encoder().encode(manager, batch).toFloatArray();
+                JsonNode theirs = expected.get("hidden").get(name);
+                int hidden = base.config().hiddenSize();
+                int tokens = batch.length();
+                double max = 0;
+                for (int b = 0; b < batch.size(); b++) {
+                    for (int t = 0; t < batch.tokenCount(b); t++) {
+                        for (int h = 0; h < hidden; h++) {
+                            int k = (b * tokens + t) * hidden + h;
+                            max = Math.max(max, Math.abs(ours[k] - theirs.get(k).asDouble()));
+                        }
+                    }
+                }
+                System.out.printf("%s (written by Python PEFT) vs PEFT's hidden states: max |diff| = %.2e%n", name, max);
+                assertTrue(max <= 1e-5, name + " differs from Python PEFT by " + max);
+            }
+        }
+    }
+}
