@@ -9,7 +9,6 @@ import com.oracle.labs.mlrg.olcut.config.json.JsonProvenanceSerialization;
 import com.oracle.labs.mlrg.olcut.provenance.ConfiguredObjectProvenance;
 import com.oracle.labs.mlrg.olcut.provenance.ObjectProvenance;
 import com.oracle.labs.mlrg.olcut.provenance.ProvenanceUtil;
-import com.oracle.labs.mlrg.olcut.util.Pair;
 import org.tribuo.Example;
 import org.tribuo.ImmutableFeatureMap;
 import org.tribuo.ImmutableOutputInfo;
@@ -32,8 +31,6 @@ import org.tribuopeft.plugin.protos.RankMaskProto;
 import org.tribuopeft.plugin.protos.TensorProto;
 
 import java.io.IOException;
-import java.io.NotSerializableException;
-import java.io.ObjectOutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -42,7 +39,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.SplittableRandom;
 
 /**
@@ -53,7 +49,7 @@ import java.util.SplittableRandom;
  *
  * @param <T> the output type
  */
-public final class AdapterModel<T extends Output<T>> extends Model<T> implements AutoCloseable {
+public final class AdapterModel<T extends Output<T>> extends TextPredictingModel<T> implements AutoCloseable {
     private static final long serialVersionUID = 1L;
 
     /** The protobuf format version this class writes. */
@@ -64,7 +60,6 @@ public final class AdapterModel<T extends Output<T>> extends Model<T> implements
 
     private final transient BackboneReference backboneReference;
     private final transient AdapterMethod method;
-    private final transient TaskOutputs<T> outputs;
     private final int maxLength;
     private final String textField;
     private final int predictBatchSize;
@@ -74,10 +69,9 @@ public final class AdapterModel<T extends Output<T>> extends Model<T> implements
     AdapterModel(String name, ModelProvenance provenance, ImmutableFeatureMap featureIDMap,
                  ImmutableOutputInfo<T> outputIDInfo, BackboneReference backboneReference, AdapterMethod method,
                  int maxLength, String textField, int predictBatchSize, TextModel.Snapshot trained, TextModel live) {
-        super(name, provenance, featureIDMap, outputIDInfo, TaskOutputs.forDomain(outputIDInfo).generatesProbabilities());
+        super(name, provenance, featureIDMap, outputIDInfo);
         this.backboneReference = backboneReference;
         this.method = method;
-        this.outputs = TaskOutputs.forDomain(outputIDInfo);
         this.maxLength = maxLength;
         this.textField = textField;
         this.predictBatchSize = predictBatchSize;
@@ -134,11 +128,6 @@ public final class AdapterModel<T extends Output<T>> extends Model<T> implements
     }
 
     @Override
-    public Prediction<T> predict(Example<T> example) {
-        return innerPredict(List.of(example)).get(0);
-    }
-
-    @Override
     protected synchronized List<Prediction<T>> innerPredict(Iterable<Example<T>> examples) {
         List<Example<T>> list = new ArrayList<>();
         examples.forEach(list::add);
@@ -152,18 +141,6 @@ public final class AdapterModel<T extends Output<T>> extends Model<T> implements
             out.add(outputs.prediction(rows[i], outputIDInfo, list.get(i)));
         }
         return out;
-    }
-
-    /** No per-feature weights exist: the model reads text, not features. Always empty. */
-    @Override
-    public Map<String, List<Pair<String, Double>>> getTopFeatures(int n) {
-        return Collections.emptyMap();
-    }
-
-    /** Explanations are not supported for transformer models; always empty. */
-    @Override
-    public Optional<org.tribuo.Excuse<T>> getExcuse(Example<T> example) {
-        return Optional.empty();
     }
 
     @Override
@@ -297,12 +274,6 @@ public final class AdapterModel<T extends Output<T>> extends Model<T> implements
                     + " is not an AdapterMethod");
         }
         return am;
-    }
-
-    /** Java serialization would lose the tensors; this model is saved with {@link #serialize()} only. */
-    private void writeObject(ObjectOutputStream out) throws IOException {
-        throw new NotSerializableException(getClass().getName() + " is saved with protobuf: use serialize() or "
-                + "serializeToFile(Path)");
     }
 
     /** The task of this model's head. */

@@ -4,9 +4,7 @@ import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.oracle.labs.mlrg.olcut.provenance.Provenance;
-import com.oracle.labs.mlrg.olcut.util.Pair;
 import org.tribuo.Example;
-import org.tribuo.Excuse;
 import org.tribuo.ImmutableFeatureMap;
 import org.tribuo.ImmutableOutputInfo;
 import org.tribuo.Model;
@@ -21,13 +19,10 @@ import org.tribuo.provenance.impl.EmptyTrainerProvenance;
 import org.tribuopeft.adapters.method.BiasMode;
 import org.tribuopeft.adapters.method.LowRankConfig;
 import org.tribuopeft.adapters.train.TextModel;
-import org.tribuopeft.plugin.outputs.TaskOutputs;
 import org.tribuopeft.plugin.protos.MultiAdapterModelProto;
 import org.tribuopeft.plugin.protos.NamedAdapterProto;
 
 import java.io.IOException;
-import java.io.NotSerializableException;
-import java.io.ObjectOutputStream;
 import java.io.UncheckedIOException;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
@@ -36,7 +31,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.SplittableRandom;
 
 /**
@@ -47,7 +41,7 @@ import java.util.SplittableRandom;
  *
  * @param <T> the output type
  */
-public final class MultiAdapterModel<T extends Output<T>> extends Model<T> implements AutoCloseable {
+public final class MultiAdapterModel<T extends Output<T>> extends TextPredictingModel<T> implements AutoCloseable {
     private static final long serialVersionUID = 1L;
 
     /** The protobuf format version this class writes. */
@@ -55,15 +49,13 @@ public final class MultiAdapterModel<T extends Output<T>> extends Model<T> imple
 
     private final transient Map<String, AdapterModel<T>> adapters;
     private final String adapterKey;
-    private final transient TaskOutputs<T> outputs;
     private transient Map<String, TextModel> live;
 
     private MultiAdapterModel(String name, ModelProvenance provenance, ImmutableFeatureMap features,
                               ImmutableOutputInfo<T> info, Map<String, AdapterModel<T>> adapters, String adapterKey) {
-        super(name, provenance, features, info, TaskOutputs.forDomain(info).generatesProbabilities());
+        super(name, provenance, features, info);
         this.adapters = Collections.unmodifiableMap(new LinkedHashMap<>(adapters));
         this.adapterKey = adapterKey;
-        this.outputs = TaskOutputs.forDomain(info);
     }
 
     /**
@@ -147,11 +139,6 @@ public final class MultiAdapterModel<T extends Output<T>> extends Model<T> imple
     }
 
     @Override
-    public Prediction<T> predict(Example<T> example) {
-        return innerPredict(List.of(example)).get(0);
-    }
-
-    @Override
     protected synchronized List<Prediction<T>> innerPredict(Iterable<Example<T>> examples) {
         List<Example<T>> list = new ArrayList<>();
         examples.forEach(list::add);
@@ -179,18 +166,6 @@ public final class MultiAdapterModel<T extends Output<T>> extends Model<T> imple
             }
         }
         return out;
-    }
-
-    /** No per-feature weights exist; always empty. */
-    @Override
-    public Map<String, List<Pair<String, Double>>> getTopFeatures(int n) {
-        return Collections.emptyMap();
-    }
-
-    /** Explanations are not supported; always empty. */
-    @Override
-    public Optional<Excuse<T>> getExcuse(Example<T> example) {
-        return Optional.empty();
     }
 
     @Override
@@ -240,10 +215,6 @@ public final class MultiAdapterModel<T extends Output<T>> extends Model<T> imple
             models.forEach(TextModel::close);
             live = null;
         }
-    }
-
-    private void writeObject(ObjectOutputStream out) throws IOException {
-        throw new NotSerializableException(getClass().getName() + " is saved with protobuf: use serialize()");
     }
 
 }

@@ -13,9 +13,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.oracle.labs.mlrg.olcut.provenance.Provenance;
 import com.oracle.labs.mlrg.olcut.provenance.ProvenanceUtil;
 import com.oracle.labs.mlrg.olcut.provenance.primitives.HashProvenance;
-import com.oracle.labs.mlrg.olcut.util.Pair;
 import org.tribuo.Example;
-import org.tribuo.Excuse;
 import org.tribuo.ImmutableFeatureMap;
 import org.tribuo.ImmutableOutputInfo;
 import org.tribuo.Model;
@@ -34,23 +32,18 @@ import org.tribuopeft.adapters.backbone.TokenBatch;
 import org.tribuopeft.adapters.io.ModelFileException;
 import org.tribuopeft.adapters.io.Sha256;
 import org.tribuopeft.adapters.train.TaskKind;
-import org.tribuopeft.plugin.outputs.TaskOutputs;
 import org.tribuopeft.plugin.protos.OnnxTextModelProto;
 
 import java.io.IOException;
-import java.io.NotSerializableException;
-import java.io.ObjectOutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -62,7 +55,7 @@ import java.util.Set;
  *
  * @param <T> the output type
  */
-public final class OnnxTextModel<T extends Output<T>> extends Model<T> implements AutoCloseable {
+public final class OnnxTextModel<T extends Output<T>> extends TextPredictingModel<T> implements AutoCloseable {
     private static final long serialVersionUID = 1L;
 
     /** The protobuf format version this class writes. */
@@ -73,7 +66,6 @@ public final class OnnxTextModel<T extends Output<T>> extends Model<T> implement
     private final transient byte[] onnx;
     private final transient byte[] adapter;
     private final boolean preferCuda;
-    private final transient TaskOutputs<T> outputs;
     private final int maxLength;
     private final String textField;
     private final String tokenizerJson;
@@ -85,11 +77,10 @@ public final class OnnxTextModel<T extends Output<T>> extends Model<T> implement
     private OnnxTextModel(String name, ModelProvenance provenance, ImmutableFeatureMap features,
                           ImmutableOutputInfo<T> info, byte[] onnx, byte[] adapter, boolean preferCuda,
                           Map<String, String> metadata) {
-        super(name, provenance, features, info, TaskOutputs.forDomain(info).generatesProbabilities());
+        super(name, provenance, features, info);
         this.onnx = onnx;
         this.adapter = adapter;
         this.preferCuda = preferCuda;
-        this.outputs = TaskOutputs.forDomain(info);
         this.maxLength = Integer.parseInt(metadata.get(OnnxExports.PREFIX + "max_length"));
         this.textField = metadata.get(OnnxExports.PREFIX + "text_field");
         this.tokenizerJson = metadata.get(OnnxExports.PREFIX + "tokenizer");
@@ -202,11 +193,6 @@ public final class OnnxTextModel<T extends Output<T>> extends Model<T> implement
     }
 
     @Override
-    public Prediction<T> predict(Example<T> example) {
-        return innerPredict(List.of(example)).get(0);
-    }
-
-    @Override
     protected synchronized List<Prediction<T>> innerPredict(Iterable<Example<T>> examples) {
         ensureSession();
         List<Example<T>> list = new ArrayList<>();
@@ -239,18 +225,6 @@ public final class OnnxTextModel<T extends Output<T>> extends Model<T> implement
             }
         }
         return out;
-    }
-
-    /** No per-feature weights exist; always empty. */
-    @Override
-    public Map<String, List<Pair<String, Double>>> getTopFeatures(int n) {
-        return Collections.emptyMap();
-    }
-
-    /** Explanations are not supported; always empty. */
-    @Override
-    public Optional<Excuse<T>> getExcuse(Example<T> example) {
-        return Optional.empty();
     }
 
     @Override
@@ -317,9 +291,5 @@ public final class OnnxTextModel<T extends Output<T>> extends Model<T> implement
             loraAdapter = null;
             tokenizer = null;
         }
-    }
-
-    private void writeObject(ObjectOutputStream out) throws IOException {
-        throw new NotSerializableException(getClass().getName() + " is saved with protobuf: use serialize()");
     }
 }

@@ -1,19 +1,15 @@
 package org.tribuopeft.adapters.adalora;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import org.tribuopeft.adapters.backbone.DenseLinear;
-import org.tribuopeft.adapters.backbone.NamedBlock;
-import org.tribuopeft.adapters.method.AdapterLayer;
+import org.tribuopeft.adapters.method.LowRankLinear;
 import org.tribuopeft.adapters.method.MethodKind;
-import org.tribuopeft.adapters.tensor.HostTensor;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -26,8 +22,7 @@ import java.util.Map;
  * ranknum = the initial rank. The rank allocator prunes triplets by zeroing Λ entries; the mask of
  * kept triplets is held here and is what "rank" means for this layer.
  */
-public final class AdaLoraLinear extends NamedBlock implements AdapterLayer {
-    private final DenseLinear base;
+public final class AdaLoraLinear extends LowRankLinear {
     private final Parameter loraA;
     private final Parameter loraE;
     private final Parameter loraB;
@@ -35,7 +30,6 @@ public final class AdaLoraLinear extends NamedBlock implements AdapterLayer {
     private final double rankNum;
     private final double dropout;
     private final boolean[] kept;
-    private boolean merged;
 
     /**
      * Wraps a frozen layer.
@@ -48,13 +42,8 @@ public final class AdaLoraLinear extends NamedBlock implements AdapterLayer {
      * @param dropout adapter-input dropout while training
      */
     public AdaLoraLinear(DenseLinear base, NDArray a, NDArray e, NDArray b, double scaling, double dropout) {
+        super(checkShapes(base, a, e, b));
         int r = (int) a.getShape().get(0);
-        if (a.getShape().get(1) != base.inFeatures() || b.getShape().get(0) != base.outFeatures()
-                || b.getShape().get(1) != r || e.getShape().get(0) != r) {
-            throw new IllegalArgumentException("AdaLoRA factors A " + a.getShape() + ", E " + e.getShape() + ", B "
-                    + b.getShape() + " do not fit a " + base.inFeatures() + "→" + base.outFeatures() + " layer");
-        }
-        this.base = addModule("base_layer", base);
         this.loraA = addParameter("lora_A", Parameter.Type.WEIGHT, a);
         this.loraE = addParameter("lora_E", Parameter.Type.WEIGHT, e);
         this.loraB = addParameter("lora_B", Parameter.Type.WEIGHT, b);
@@ -65,14 +54,19 @@ public final class AdaLoraLinear extends NamedBlock implements AdapterLayer {
         Arrays.fill(kept, true);
     }
 
-    @Override
-    public MethodKind kind() {
-        return MethodKind.ADALORA;
+    private static DenseLinear checkShapes(DenseLinear base, NDArray a, NDArray e, NDArray b) {
+        long r = a.getShape().get(0);
+        if (a.getShape().get(1) != base.inFeatures() || b.getShape().get(0) != base.outFeatures()
+                || b.getShape().get(1) != r || e.getShape().get(0) != r) {
+            throw new IllegalArgumentException("AdaLoRA factors A " + a.getShape() + ", E " + e.getShape() + ", B "
+                    + b.getShape() + " do not fit a " + base.inFeatures() + "→" + base.outFeatures() + " layer");
+        }
+        return base;
     }
 
     @Override
-    public DenseLinear base() {
-        return base;
+    public MethodKind kind() {
+        return MethodKind.ADALORA;
     }
 
     /** P, [r, in]. */
@@ -127,8 +121,8 @@ public final class AdaLoraLinear extends NamedBlock implements AdapterLayer {
 
     @Override
     public NDArray apply(ParameterStore ps, NDArray x, boolean training) {
-        NDArray result = base.apply(ps, x, training);
-        if (merged) {
+        NDArray result = base().apply(ps, x, training);
+        if (isMerged()) {
             return result;
         }
         var device = x.getDevice();
@@ -149,42 +143,9 @@ public final class AdaLoraLinear extends NamedBlock implements AdapterLayer {
         return m;
     }
 
-    private NDArray delta() {
+    @Override
+    protected NDArray delta() {
         return loraB.getArray().matMul(loraA.getArray().mul(loraE.getArray())).mul((float) pathScale());
-    }
-
-    @Override
-    public HostTensor deltaWeight() {
-        try (NDScope scope = new NDScope()) {
-            return HostTensor.of(delta());
-        }
-    }
-
-    @Override
-    public void merge() {
-        if (merged) {
-            throw new IllegalStateException("already merged");
-        }
-        try (NDScope scope = new NDScope()) {
-            base.weight().getArray().addi(delta());
-        }
-        merged = true;
-    }
-
-    @Override
-    public void unmerge() {
-        if (!merged) {
-            throw new IllegalStateException("not merged");
-        }
-        try (NDScope scope = new NDScope()) {
-            base.weight().getArray().subi(delta());
-        }
-        merged = false;
-    }
-
-    @Override
-    public boolean isMerged() {
-        return merged;
     }
 
     @Override
@@ -194,15 +155,5 @@ public final class AdaLoraLinear extends NamedBlock implements AdapterLayer {
             n += k ? 1 : 0;
         }
         return n;
-    }
-
-    @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        return new NDList(apply(ps, inputs.singletonOrThrow(), training));
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return base.getOutputShapes(inputShapes);
     }
 }

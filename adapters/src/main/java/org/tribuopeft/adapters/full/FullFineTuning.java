@@ -2,9 +2,7 @@ package org.tribuopeft.adapters.full;
 
 import ai.djl.nn.Parameter;
 import com.oracle.labs.mlrg.olcut.config.Config;
-import com.oracle.labs.mlrg.olcut.config.Configurable;
 import com.oracle.labs.mlrg.olcut.provenance.ConfiguredObjectProvenance;
-import com.oracle.labs.mlrg.olcut.provenance.Provenancable;
 import com.oracle.labs.mlrg.olcut.provenance.impl.ConfiguredObjectProvenanceImpl;
 import org.tribuopeft.adapters.backbone.BertEncoder;
 import org.tribuopeft.adapters.method.AdaptedEncoder;

@@ -16,6 +16,7 @@ import org.tribuopeft.adapters.dora.DoraConfig;
 import org.tribuopeft.adapters.full.FullFineTuning;
 import org.tribuopeft.adapters.lora.LoraConfig;
 import org.tribuopeft.adapters.method.AdapterMethod;
+import org.tribuopeft.adapters.testing.FloatRows;
 import org.tribuopeft.adapters.testing.SyntheticTexts;
 import org.tribuopeft.adapters.testing.TinyBert;
 import org.tribuopeft.adapters.train.FineTuner;
@@ -70,16 +71,6 @@ class OnnxExportParityTest {
         }
     }
 
-    static double maxDiff(float[][] a, float[][] b) {
-        double m = 0;
-        for (int i = 0; i < a.length; i++) {
-            for (int j = 0; j < a[i].length; j++) {
-                m = Math.max(m, Math.abs(a[i][j] - b[i][j]));
-            }
-        }
-        return m;
-    }
-
     @Test
     void mergedExportsOfEveryMethodMatchDjlOnTheTinyModel() throws Exception {
         List<LabelledText> data = SyntheticTexts.twoClass(32, 1);
@@ -91,7 +82,7 @@ class OnnxExportParityTest {
                 try (TextModel model = train(TinyBert.backbone(5), m, task, 2, task == TaskKind.SINGLE_LABEL ? data
                         : data.stream().map(t -> new LabelledText(t.text(), t.target())).toList(), 24, 3);
                      OrtSession s = session(OnnxExporter.merged(model, Map.of()))) {
-                    double d = maxDiff(model.predictLogits(texts, 12), ortLogits(s, model.tokenizer().encode(texts), null));
+                    double d = FloatRows.maxAbsDiff(model.predictLogits(texts, 12), ortLogits(s, model.tokenizer().encode(texts), null));
                     assertTrue(d <= 1e-4, m + " " + task + ": ONNX Runtime differs by " + d);
                 }
             }
@@ -108,7 +99,7 @@ class OnnxExportParityTest {
         try (TextModel model = train(base, new LoraConfig(8, 16, 0.0, List.of("query", "value")), TaskKind.SINGLE_LABEL,
                 2, train, 128, 4);
              OrtSession s = session(OnnxExporter.merged(model, Map.of("note", "test")))) {
-            double d = maxDiff(model.predictLogits(texts, 16), ortLogits(s, model.tokenizer().encode(texts), null));
+            double d = FloatRows.maxAbsDiff(model.predictLogits(texts, 16), ortLogits(s, model.tokenizer().encode(texts), null));
             System.out.printf("MiniLM LoRA merged ONNX vs DJL on 16 real reviews: max |logit diff| = %.2e%n", d);
             assertTrue(d <= 1e-4, "merged ONNX differs by " + d);
         }
@@ -133,9 +124,9 @@ class OnnxExportParityTest {
             try (OrtSession s = session(baseModel);
                  OrtLoraAdapter a1 = OrtLoraAdapter.create(OrtAdapterFile.bytes(OnnxAdapterParameters.of(lora), 1, 1));
                  OrtLoraAdapter a2 = OrtLoraAdapter.create(OrtAdapterFile.bytes(OnnxAdapterParameters.of(ada), 1, 1))) {
-                double d1 = maxDiff(lora.predictLogits(texts, 12), ortLogits(s, batch, a1));
-                double d2 = maxDiff(ada.predictLogits(texts, 12), ortLogits(s, batch, a2));
-                double cross = maxDiff(lora.predictLogits(texts, 12), ortLogits(s, batch, a2));
+                double d1 = FloatRows.maxAbsDiff(lora.predictLogits(texts, 12), ortLogits(s, batch, a1));
+                double d2 = FloatRows.maxAbsDiff(ada.predictLogits(texts, 12), ortLogits(s, batch, a2));
+                double cross = FloatRows.maxAbsDiff(lora.predictLogits(texts, 12), ortLogits(s, batch, a2));
                 System.out.printf("one ORT session, two .onnx_adapter files: LoRA %.2e, AdaLoRA %.2e (cross %.2e)%n",
                         d1, d2, cross);
                 assertTrue(d1 <= 1e-4 && d2 <= 1e-4, "adapter outputs differ: " + d1 + ", " + d2);

@@ -15,7 +15,6 @@ import org.tribuopeft.adapters.lora.LoraInit;
 import org.tribuopeft.adapters.lora.PissaInit;
 import org.tribuopeft.adapters.method.AdapterMethod;
 import org.tribuopeft.adapters.method.BiasMode;
-import org.tribuopeft.adapters.tensor.HostTensor;
 import org.tribuopeft.adapters.testing.SyntheticTexts;
 import org.tribuopeft.adapters.testing.TinyBert;
 import org.tribuopeft.adapters.train.FineTuner;

@@ -7,6 +7,7 @@ import org.tribuopeft.adapters.lora.LoraConfig;
 import org.tribuopeft.adapters.lora.LoraInit;
 import org.tribuopeft.adapters.method.AdapterMethod;
 import org.tribuopeft.adapters.tensor.HostTensor;
+import org.tribuopeft.adapters.testing.FloatRows;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,7 +48,7 @@ class MergeUnmergeTest {
                 assertFalse(m.adapted().isMerged());
                 float[][] again = m.predictLogits(texts, 16);
 
-                double outDiff = maxDiff(unmerged, merged);
+                double outDiff = FloatRows.maxAbsDiff(unmerged, merged);
                 double weightDiff = 0;
                 for (Map.Entry<String, HostTensor> e : base.entrySet()) {
                     HostTensor now = HostTensor.of(m.adapted().encoder().baseParameters().get(e.getKey()).getArray());
@@ -57,7 +58,7 @@ class MergeUnmergeTest {
                         weightDiff);
                 assertTrue(outDiff <= 1e-5, method + ": merged logits differ by " + outDiff);
                 assertTrue(weightDiff <= 1e-6, method + ": unmerge left weights off by " + weightDiff);
-                assertTrue(maxDiff(unmerged, again) <= 1e-5, method + ": outputs after unmerge differ");
+                assertTrue(FloatRows.maxAbsDiff(unmerged, again) <= 1e-5, method + ": outputs after unmerge differ");
             }
         }
     }
@@ -66,16 +67,6 @@ class MergeUnmergeTest {
         double m = 0;
         for (float v : t.data()) {
             m = Math.max(m, Math.abs(v));
-        }
-        return m;
-    }
-
-    static double maxDiff(float[][] a, float[][] b) {
-        double m = 0;
-        for (int i = 0; i < a.length; i++) {
-            for (int j = 0; j < a[i].length; j++) {
-                m = Math.max(m, Math.abs(a[i][j] - b[i][j]));
-            }
         }
         return m;
     }
