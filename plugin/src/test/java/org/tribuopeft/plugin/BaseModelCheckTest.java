@@ -20,9 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** A saved model refuses a base whose checksum differs, unless told to accept it, and can follow a moved base. */
 class BaseModelCheckTest {
 
-    @Test
-    void loadingWithADifferentBaseFailsUnlessExplicitlyAllowed(@TempDir Path tmp) throws Exception {
-        Path base = tmp.resolve("base");
+    /** Copies the tiny base to {@code base}, trains a LoRA model on it and saves it; returns the model file. */
+    static Path trainAndSave(Path tmp, Path base) throws Exception {
         Files.createDirectories(base);
         for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {
             Files.copy(TinyBert.folder(21).resolve(f), base.resolve(f));
@@ -33,6 +32,13 @@ class BaseModelCheckTest {
         Path file = tmp.resolve("model.tribuo");
         model.serializeToFile(file);
         model.close();
+        return file;
+    }
+
+    @Test
+    void loadingWithADifferentBaseFailsUnlessExplicitlyAllowed(@TempDir Path tmp) throws Exception {
+        Path base = tmp.resolve("base");
+        Path file = trainAndSave(tmp, base);
 
         Path weights = base.resolve("model.safetensors");
         String recorded = Sha256.ofFile(weights);
@@ -60,16 +66,7 @@ class BaseModelCheckTest {
     @Test
     void aMovedBaseIsFoundThroughTheLocationOverrideAndStillChecked(@TempDir Path tmp) throws Exception {
         Path base = tmp.resolve("base");
-        Files.createDirectories(base);
-        for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {
-            Files.copy(TinyBert.folder(21).resolve(f), base.resolve(f));
-        }
-        AdapterModel<Label> model = new AdapterTrainer<Label>(base.toString(),
-                new LoraConfig(4, 8, 0.0, List.of("query")), 24, 8, 1, 5e-3, 1).withProgressSeconds(0)
-                .train(TinyDatasets.labels(16, 1));
-        Path file = tmp.resolve("model.tribuo");
-        model.serializeToFile(file);
-        model.close();
+        Path file = trainAndSave(tmp, base);
         Path moved = tmp.resolve("moved");
         Files.move(base, moved);
         assertThrows(IllegalStateException.class, () -> Model.deserializeFromFile(file));
