@@ -200,6 +200,10 @@ public final class Backbone {
         return shards;
     }
 
+    /**
+     * A checkpoint key in {@code BertModel} naming: drops the {@code bert.} prefix of task models and maps
+     * old {@code gamma}/{@code beta} LayerNorm names to {@code weight}/{@code bias}.
+     */
     static String canonicalName(String key) {
         String k = key.startsWith("bert.") ? key.substring(5) : key;
         if (k.endsWith(".gamma")) {

@@ -95,7 +95,7 @@ public final class OnnxBertReader {
     private BertWeights extract() throws ModelFileException {
         Map<String, HostTensor> tensors = new LinkedHashMap<>();
         for (TensorProto t : graph.getInitializerList()) {
-            String name = canonical(t.getName());
+            String name = Backbone.canonicalName(t.getName());
             if (isFloat(t) && !t.getName().startsWith("onnx::")) {
                 tensors.put(name, toHost(t));
             }
@@ -115,17 +115,17 @@ public final class OnnxBertReader {
                     continue;
                 }
                 String weightName = bias.get().substring(0, bias.get().length() - ".bias".length()) + ".weight";
-                tensors.remove(canonical(w.getName()));
+                tensors.remove(Backbone.canonicalName(w.getName()));
                 tensors.put(weightName, toHost(w).transpose2d());
             } else if (n.getOpType().equals("Gemm") && n.getInputCount() == 3 && initializers.containsKey(n.getInput(1))
                     && initializers.containsKey(n.getInput(2))) {
-                String biasName = canonical(n.getInput(2));
+                String biasName = Backbone.canonicalName(n.getInput(2));
                 if (!biasName.endsWith(".bias")) {
                     continue;
                 }
                 boolean transB = intAttribute(n, "transB", 0) == 1;
                 HostTensor w = toHost(initializers.get(n.getInput(1)));
-                tensors.remove(canonical(n.getInput(1)));
+                tensors.remove(Backbone.canonicalName(n.getInput(1)));
                 tensors.put(biasName.substring(0, biasName.length() - 5) + ".weight", transB ? w : w.transpose2d());
             }
         }
@@ -137,8 +137,8 @@ public final class OnnxBertReader {
                 continue;
             }
             for (String in : c.getInputList()) {
-                if (!in.equals(output) && initializers.containsKey(in) && canonical(in).endsWith(".bias")) {
-                    return Optional.of(canonical(in));
+                if (!in.equals(output) && initializers.containsKey(in) && Backbone.canonicalName(in).endsWith(".bias")) {
+                    return Optional.of(Backbone.canonicalName(in));
                 }
             }
         }
@@ -271,16 +271,6 @@ public final class OnnxBertReader {
             }
         }
         return dflt;
-    }
-
-    private static String canonical(String name) {
-        String n = name.startsWith("bert.") ? name.substring(5) : name;
-        if (n.endsWith(".gamma")) {
-            n = n.substring(0, n.length() - 6) + ".weight";
-        } else if (n.endsWith(".beta")) {
-            n = n.substring(0, n.length() - 5) + ".bias";
-        }
-        return n;
     }
 
     private static boolean isFloat(TensorProto t) {
