@@ -1,5 +1,6 @@
 package org.tribuopeft.plugin;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -19,7 +20,9 @@ import org.tribuopeft.adapters.tensor.HostTensor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -31,6 +34,9 @@ import java.util.Map;
 public final class AdapterExports {
     /** The sidecar file name. */
     public static final String SIDECAR = "tribuo_peft.json";
+
+    /** The sidecar field listing the outputs (labels, or regression dimensions) in head row order. */
+    static final String OUTPUTS = "outputs_in_head_order";
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -93,16 +99,26 @@ public final class AdapterExports {
         });
     }
 
+    /** Reads a folder's sidecar. */
+    static JsonNode readSidecar(Path dir) throws IOException {
+        return JSON.readTree(dir.resolve(SIDECAR).toFile());
+    }
+
+    /** The outputs a sidecar lists, in head row order. */
+    static List<String> outputs(JsonNode sidecar) {
+        List<String> names = new ArrayList<>();
+        sidecar.path(OUTPUTS).forEach(n -> names.add(n.asText()));
+        return names;
+    }
+
     static <T extends Output<T>> String sidecar(AdapterModel<T> model, String layout) throws IOException {
         ObjectNode o = JSON.createObjectNode();
         o.put("format_version", 1);
         o.put("layout", layout);
         o.put("method", model.methodKind().configName());
         o.put("task", model.task().name());
-        ArrayNode labels = o.putArray("outputs_in_head_order");
-        for (int i = 0; i < model.getOutputIDInfo().size(); i++) {
-            labels.add(model.getOutputIDInfo().getOutput(i).getSerializableForm(false));
-        }
+        ArrayNode labels = o.putArray(OUTPUTS);
+        HeadOutputs.names(model.getOutputIDInfo()).forEach(labels::add);
         BackboneReference ref = model.backboneReference();
         o.put("pooling", ref.pooling().name());
         o.put("head", "classifier(dropout(" + ref.pooling().name().toLowerCase(java.util.Locale.ROOT)

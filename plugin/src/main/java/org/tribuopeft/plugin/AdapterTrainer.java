@@ -373,10 +373,7 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
         }
         java.nio.file.Path sidecar = dir.resolve(AdapterExports.SIDECAR);
         if (adapter.tensors().containsKey("classifier.weight") && java.nio.file.Files.exists(sidecar)) {
-            var names = new java.util.ArrayList<String>();
-            new com.fasterxml.jackson.databind.ObjectMapper().readTree(sidecar.toFile()).path("outputs_in_head_order")
-                    .forEach(n -> names.add(n.asText()));
-            if (names.equals(HeadOutputs.names(outputInfo))) {
+            if (AdapterExports.outputs(AdapterExports.readSidecar(dir)).equals(HeadOutputs.names(outputInfo))) {
                 values.put("classifier.weight", adapter.tensors().get("classifier.weight"));
                 values.put("classifier.bias", adapter.tensors().get("classifier.bias"));
             }

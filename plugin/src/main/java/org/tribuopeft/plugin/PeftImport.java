@@ -1,7 +1,6 @@
 package org.tribuopeft.plugin;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.oracle.labs.mlrg.olcut.provenance.Provenance;
 import com.oracle.labs.mlrg.olcut.provenance.ProvenanceUtil;
 import com.oracle.labs.mlrg.olcut.provenance.primitives.HashProvenance;
@@ -29,7 +28,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -42,8 +40,6 @@ import java.util.Map;
  * which the caller names the outputs.
  */
 public final class PeftImport {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private PeftImport() {}
 
     /**
@@ -69,10 +65,8 @@ public final class PeftImport {
             throw new ModelFileException(sidecar, "does not exist; for a folder written by Python PEFT pass Options "
                     + "naming the task, the outputs in head order, the pooling and the maximum length");
         }
-        JsonNode s = JSON.readTree(sidecar.toFile());
-        List<String> outputs = new ArrayList<>();
-        s.path("outputs_in_head_order").forEach(n -> outputs.add(n.asText()));
-        Options o = new Options(TaskKind.valueOf(s.path("task").asText()), outputs,
+        JsonNode s = AdapterExports.readSidecar(dir);
+        Options o = new Options(TaskKind.valueOf(s.path("task").asText()), AdapterExports.outputs(s),
                 Pooling.valueOf(s.path("pooling").asText("MEAN")), s.path("max_length").asInt(128),
                 s.path("text_field").asText("text"));
         return load(dir, backbone, o);

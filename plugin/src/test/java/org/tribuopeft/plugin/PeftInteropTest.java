@@ -5,6 +5,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.tribuo.Example;
 import org.tribuo.Prediction;
 import org.tribuo.classification.Label;
+import org.tribuo.regression.Regressor;
 import org.tribuopeft.adapters.adalora.AdaLoraConfig;
 import org.tribuopeft.adapters.dora.DoraConfig;
 import org.tribuopeft.adapters.io.ModelFileException;
@@ -56,6 +57,24 @@ class PeftInteropTest {
             model.close();
             imported.close();
         }
+    }
+
+    @Test
+    void regressionFolderImportsWithDimensionNamesAndIdenticalPredictions(@TempDir Path tmp) throws Exception {
+        AdapterModel<Regressor> model = AdapterModelSerializationTest.<Regressor>trainer(
+                new LoraConfig(4, 8, 0.0, List.of("query", "value"))).train(TinyDatasets.regression(32, 1));
+        Path dir = tmp.resolve("peft-regression");
+        AdapterExports.writePeft(model, dir, PeftKeyStyle.SEQUENCE_CLASSIFICATION);
+        assertEquals(List.of("length", "score"), AdapterExports.outputs(AdapterExports.readSidecar(dir)));
+        AdapterModel<Regressor> imported = PeftImport.load(dir, AdapterModelSerializationTest.TINY);
+        List<Example<Regressor>> test = TinyDatasets.examples(8, 2, TinyDatasets::regressor);
+        List<Prediction<Regressor>> pa = model.predict(test);
+        List<Prediction<Regressor>> pb = imported.predict(test);
+        for (int i = 0; i < pa.size(); i++) {
+            assertEquals(pa.get(i).getOutput(), pb.get(i).getOutput(), "example " + i);
+        }
+        model.close();
+        imported.close();
     }
 
     @Test
