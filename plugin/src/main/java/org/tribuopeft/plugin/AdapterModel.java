@@ -89,6 +89,23 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
         return method;
     }
 
+    /**
+     * Why this model cannot share one pretrained base and one input pipeline with {@code other} (a different
+     * base, outputs, maximum length or pooling), or null when it can.
+     */
+    String mismatchWith(AdapterModel<T> other) {
+        if (!backboneReference.weightsSha256().equals(other.backboneReference.weightsSha256())) {
+            return "is trained on a different base model";
+        }
+        if (!HeadOutputs.names(outputIDInfo).equals(HeadOutputs.names(other.outputIDInfo)) || task() != other.task()) {
+            return "has different outputs";
+        }
+        if (maxLength != other.maxLength || backboneReference.pooling() != other.backboneReference.pooling()) {
+            return "has a different maximum length or pooling";
+        }
+        return null;
+    }
+
     /** The metadata key predictions read text from. */
     public String textField() {
         return textField;

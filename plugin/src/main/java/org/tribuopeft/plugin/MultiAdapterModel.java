@@ -84,16 +84,10 @@ public final class MultiAdapterModel<T extends Output<T>> extends TextPredicting
     }
 
     private static <T extends Output<T>> void check(String name, AdapterModel<T> m, AdapterModel<T> first) {
-        String why = null;
-        if (!m.backboneReference().weightsSha256().equals(first.backboneReference().weightsSha256())) {
-            why = "is trained on a different base model";
-        } else if (!HeadOutputs.names(m.getOutputIDInfo()).equals(HeadOutputs.names(first.getOutputIDInfo()))
-                || m.task() != first.task()) {
-            why = "has different outputs";
-        } else if (m.maxLength() != first.maxLength() || !m.textField().equals(first.textField())
-                || m.backboneReference().pooling() != first.backboneReference().pooling()) {
-            why = "has a different maximum length, text field or pooling";
-        } else if (!(m.method() instanceof LowRankConfig lr) || lr.bias() != BiasMode.NONE) {
+        String why = m.mismatchWith(first);
+        if (why == null && !m.textField().equals(first.textField())) {
+            why = "reads its text from a different metadata key";
+        } else if (why == null && (!(m.method() instanceof LowRankConfig lr) || lr.bias() != BiasMode.NONE)) {
             why = "changes base weights (" + m.method() + ")";
         }
         if (why != null) {

@@ -54,18 +54,9 @@ public final class OnnxExports {
         AdapterModel<T> first = models[0];
         Set<String> modules = new LinkedHashSet<>();
         for (AdapterModel<T> m : models) {
-            String why = null;
-            if (!m.backboneReference().weightsSha256().equals(first.backboneReference().weightsSha256())) {
-                why = "a different base model";
-            } else if (!HeadOutputs.names(m.getOutputIDInfo()).equals(HeadOutputs.names(first.getOutputIDInfo()))
-                    || m.task() != first.task()) {
-                why = "different outputs";
-            } else if (m.maxLength() != first.maxLength() || m.backboneReference().pooling()
-                    != first.backboneReference().pooling()) {
-                why = "a different maximum length or pooling";
-            }
+            String why = m.mismatchWith(first);
             if (why != null) {
-                throw new IllegalArgumentException(m.getName() + " has " + why + " than " + first.getName()
+                throw new IllegalArgumentException(m.getName() + " " + why + " than " + first.getName()
                         + "; adapters sharing one ONNX session must agree on base, outputs, length and pooling");
             }
             modules.addAll(m.textModel().adapted().layers().keySet());
