@@ -8,6 +8,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import org.tribuopeft.adapters.backbone.DenseLinear;
+import org.tribuopeft.adapters.engine.Scalars;
 import org.tribuopeft.adapters.method.LowRankLinear;
 import org.tribuopeft.adapters.method.MethodKind;
 
@@ -131,7 +132,7 @@ public final class AdaLoraLinear extends LowRankLinear {
         NDArray b = ps.getValue(loraB, device, training);
         NDArray xd = training && dropout > 0 ? Dropout.dropout(x, (float) dropout, true).singletonOrThrow() : x;
         NDArray path = Linear.linear(Linear.linear(xd, a.mul(e)).singletonOrThrow(), b).singletonOrThrow();
-        return result.add(path.mul((float) pathScale()));
+        return result.add(Scalars.mul(path, (float) pathScale()));
     }
 
     @Override
@@ -145,7 +146,7 @@ public final class AdaLoraLinear extends LowRankLinear {
 
     @Override
     protected NDArray delta() {
-        return loraB.getArray().matMul(loraA.getArray().mul(loraE.getArray())).mul((float) pathScale());
+        return Scalars.mul(loraB.getArray().matMul(loraA.getArray().mul(loraE.getArray())), (float) pathScale());
     }
 
     @Override

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.ParameterStore;
+import org.tribuopeft.adapters.engine.Scalars;
 import org.tribuopeft.adapters.method.TrainingHook;
 
 import java.util.ArrayList;
@@ -92,7 +93,7 @@ public final class RankAllocator implements TrainingHook {
         for (int i = 1; i < norms.size(); i++) {
             sum = sum.add(norms.get(i));
         }
-        return sum.div(norms.size()).mul((float) config.orthRegWeight());
+        return Scalars.mul(Scalars.div(sum, norms.size()), (float) config.orthRegWeight());
     }
 
     private static NDArray frobenius(NDArray m) {
@@ -151,8 +152,8 @@ public final class RankAllocator implements TrainingHook {
                 NDArray avgUnc = expAvgUnc.computeIfAbsent(name, k -> persistentZeros(value));
                 try (NDScope scope = new NDScope()) {
                     NDArray ipt = value.mul(grad).abs();
-                    avgIpt.muli(b1).addi(ipt.mul(1f - b1));
-                    avgUnc.muli(b2).addi(ipt.sub(avgIpt).abs().mul(1f - b2));
+                    avgIpt.muli(b1).addi(Scalars.mul(ipt, 1f - b1));
+                    avgUnc.muli(b2).addi(Scalars.mul(ipt.sub(avgIpt).abs(), 1f - b2));
                 }
             }
         }

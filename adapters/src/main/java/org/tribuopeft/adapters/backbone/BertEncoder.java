@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import org.tribuopeft.adapters.engine.Scalars;
 import org.tribuopeft.adapters.io.ModelFileException;
 import org.tribuopeft.adapters.tensor.HostTensor;
 
@@ -131,7 +132,7 @@ public final class BertEncoder extends NamedBlock {
                           boolean training) {
         NDArray x = embeddings.embed(ps, ids, tokenTypes, training);
         // (mask - 1) * float32 max: 0 on tokens, the most negative float on padding, as the PyTorch export does
-        NDArray maskBias = attentionMask.toType(DataType.FLOAT32, false).sub(1f).mul(Float.MAX_VALUE)
+        NDArray maskBias = Scalars.mul(Scalars.sub(attentionMask.toType(DataType.FLOAT32, false), 1f), Float.MAX_VALUE)
                 .reshape(ids.getShape().get(0), 1, 1, ids.getShape().get(1));
         for (BertLayer layer : layers) {
             x = layer.apply(ps, x, maskBias, training);

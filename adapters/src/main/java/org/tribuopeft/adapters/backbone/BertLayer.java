@@ -8,6 +8,7 @@ import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import org.tribuopeft.adapters.engine.Scalars;
 
 import java.util.EnumMap;
 import java.util.Map;
@@ -81,7 +82,7 @@ public final class BertLayer extends NamedBlock {
                 .reshape(batch, tokens, heads, headSize).transpose(0, 2, 3, 1);
         NDArray v = linears.get(TargetModule.VALUE).apply(ps, x, training)
                 .reshape(batch, tokens, heads, headSize).transpose(0, 2, 1, 3);
-        NDArray scores = q.matMul(k).div((float) Math.sqrt(headSize)).add(maskBias);
+        NDArray scores = Scalars.div(q.matMul(k), (float) Math.sqrt(headSize)).add(maskBias);
         NDArray probs = Dropout.dropout(scores.softmax(-1), (float) config.attentionDropout(), training)
                 .singletonOrThrow();
         NDArray context = probs.matMul(v).transpose(0, 2, 1, 3).reshape(batch, tokens, config.hiddenSize());

@@ -2,6 +2,7 @@ package org.tribuopeft.adapters.backbone;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
+import org.tribuopeft.adapters.engine.Scalars;
 
 import java.util.Arrays;
 import java.util.Locale;
@@ -38,8 +39,8 @@ public enum HiddenActivation {
 
     private static NDArray geluTanh(NDArray x) {
         // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
-        NDArray inner = x.pow(3).mul(0.044715f).add(x).mul((float) Math.sqrt(2.0 / Math.PI));
-        return inner.tanh().add(1f).mul(x).mul(0.5f);
+        NDArray inner = Scalars.mul(Scalars.mul(Scalars.pow(x, 3), 0.044715f).add(x), (float) Math.sqrt(2.0 / Math.PI));
+        return Scalars.mul(Scalars.add(inner.tanh(), 1f).mul(x), 0.5f);
     }
 
     /** Parses a {@code hidden_act} value; empty when it is not one we implement. */

@@ -3,6 +3,7 @@ package org.tribuopeft.adapters.backbone;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import org.tribuopeft.adapters.engine.Scalars;
 
 /** How a sentence vector is taken from the per-token hidden states. */
 public enum Pooling {
@@ -24,7 +25,7 @@ public enum Pooling {
             case MEAN -> {
                 NDArray mask = attentionMask.toType(DataType.FLOAT32, false).expandDims(-1);
                 NDArray summed = hidden.mul(mask).sum(new int[] {1});
-                NDArray counts = mask.sum(new int[] {1}).maximum(1e-9f);
+                NDArray counts = Scalars.maximum(mask.sum(new int[] {1}), 1e-9f);
                 yield summed.div(counts);
             }
         };

@@ -7,6 +7,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import org.tribuopeft.adapters.backbone.DenseLinear;
+import org.tribuopeft.adapters.engine.Scalars;
 import org.tribuopeft.adapters.lora.LoraLinear;
 import org.tribuopeft.adapters.method.MethodKind;
 import org.tribuopeft.adapters.tensor.HostTensor;
@@ -72,14 +73,14 @@ public final class DoraLinear extends LoraLinear {
         NDArray b = ps.getValue(loraB(), device, training);
         NDArray m = ps.getValue(magnitude, device, training);
         // ‖W + s·B·A‖ per output row, detached: gradients reach m through m/‖·‖ only
-        NDArray norm = rowNorm(w.add(b.matMul(a).stopGradient().mul((float) scaling()))).stopGradient();
+        NDArray norm = rowNorm(w.add(Scalars.mul(b.matMul(a).stopGradient(), (float) scaling()))).stopGradient();
         NDArray scale = m.div(norm);
         NDArray xd = dropped(x, training);
         NDArray baseResult = xd == x
                 ? (base.bias() == null ? result : result.sub(ps.getValue(base.bias(), device, training)))
                 : Linear.linear(xd, w).singletonOrThrow();
-        NDArray lora = loraPath(ps, xd, training).mul((float) scaling());
-        return result.add(baseResult.mul(scale.sub(1f))).add(lora.mul(scale));
+        NDArray lora = Scalars.mul(loraPath(ps, xd, training), (float) scaling());
+        return result.add(baseResult.mul(Scalars.sub(scale, 1f))).add(lora.mul(scale));
     }
 
     @Override

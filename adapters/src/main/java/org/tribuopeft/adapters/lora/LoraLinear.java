@@ -6,6 +6,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import org.tribuopeft.adapters.backbone.DenseLinear;
+import org.tribuopeft.adapters.engine.Scalars;
 import org.tribuopeft.adapters.method.LowRankLinear;
 import org.tribuopeft.adapters.method.MethodKind;
 
@@ -92,7 +93,7 @@ public class LoraLinear extends LowRankLinear {
         if (isMerged()) {
             return result;
         }
-        return result.add(loraPath(ps, dropped(x, training), training).mul((float) scaling));
+        return result.add(Scalars.mul(loraPath(ps, dropped(x, training), training), (float) scaling));
     }
 
     @Override
@@ -106,7 +107,7 @@ public class LoraLinear extends LowRankLinear {
     /** {@code scaling · B · A} on the engine, [out, in]. */
     @Override
     protected NDArray delta() {
-        return loraB.getArray().matMul(loraA.getArray()).mul((float) scaling);
+        return Scalars.mul(loraB.getArray().matMul(loraA.getArray()), (float) scaling);
     }
 
     @Override

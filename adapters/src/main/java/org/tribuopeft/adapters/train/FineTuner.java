@@ -9,6 +9,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import org.tribuopeft.adapters.backbone.TokenBatch;
+import org.tribuopeft.adapters.engine.Scalars;
 import org.tribuopeft.adapters.engine.TorchRuntime;
 import org.tribuopeft.adapters.method.TrainingHook;
 
@@ -186,7 +187,7 @@ public final class FineTuner {
             Map<String, NDArray> grads = new LinkedHashMap<>();
             if (hook.needsGradients()) {
                 for (Map.Entry<String, Parameter> e : trainable.entrySet()) {
-                    grads.put(e.getKey(), e.getValue().getArray().getGradient().mul((float) scale));
+                    grads.put(e.getKey(), Scalars.mul(e.getValue().getArray().getGradient(), (float) scale));
                 }
             }
             optimizer.step(lr, scale);

@@ -2,6 +2,7 @@ package org.tribuopeft.adapters.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
+import org.tribuopeft.adapters.engine.Scalars;
 
 /** What the task head predicts, which fixes its activation and loss. */
 public enum TaskKind {
@@ -23,7 +24,7 @@ public enum TaskKind {
             case SINGLE_LABEL -> logits.logSoftmax(-1).mul(targets).sum(new int[] {1}).neg().mean();
             case MULTI_LABEL -> {
                 // numerically stable BCE with logits: max(x, 0) − x·y + log(1 + e^−|x|)
-                NDArray softplus = logits.abs().neg().exp().add(1f).log();
+                NDArray softplus = Scalars.add(logits.abs().neg().exp(), 1f).log();
                 yield Activation.relu(logits).sub(logits.mul(targets)).add(softplus).mean();
             }
             case REGRESSION -> logits.sub(targets).square().mean();
