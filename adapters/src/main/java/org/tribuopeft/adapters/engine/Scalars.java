@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
+import java.util.function.BinaryOperator;
+
 /**
  * Arithmetic between an engine array and a plain number, with the number held in memory PyTorch owns.
  * DJL's {@code NDArray.mul(Number)} (and {@code div}, {@code add}, {@code sub}, {@code pow},
@@ -17,37 +19,27 @@ public final class Scalars {
 
     /** {@code x · v}. */
     public static NDArray mul(NDArray x, float v) {
-        try (NDArray s = of(x, v)) {
-            return x.mul(s);
-        }
+        return withScalar(x, v, NDArray::mul);
     }
 
     /** {@code x / v}. */
     public static NDArray div(NDArray x, float v) {
-        try (NDArray s = of(x, v)) {
-            return x.div(s);
-        }
+        return withScalar(x, v, NDArray::div);
     }
 
     /** {@code x + v}. */
     public static NDArray add(NDArray x, float v) {
-        try (NDArray s = of(x, v)) {
-            return x.add(s);
-        }
+        return withScalar(x, v, NDArray::add);
     }
 
     /** {@code x - v}. */
     public static NDArray sub(NDArray x, float v) {
-        try (NDArray s = of(x, v)) {
-            return x.sub(s);
-        }
+        return withScalar(x, v, NDArray::sub);
     }
 
     /** Element-wise {@code max(x, v)}. */
     public static NDArray maximum(NDArray x, float v) {
-        try (NDArray s = of(x, v)) {
-            return x.maximum(s);
-        }
+        return withScalar(x, v, NDArray::maximum);
     }
 
     /** {@code x} to an integer power (an int32 exponent, as DJL's {@code pow(Integer)} passes it). */
@@ -57,8 +49,10 @@ public final class Scalars {
         }
     }
 
-    /** A 0-d array of {@code x}'s type holding {@code v}, allocated by the engine. */
-    private static NDArray of(NDArray x, float v) {
-        return x.getManager().full(new Shape(), v, x.getDataType());
+    /** {@code op(x, s)} with {@code s} a 0-d array of {@code x}'s type holding {@code v}, allocated by the engine. */
+    private static NDArray withScalar(NDArray x, float v, BinaryOperator<NDArray> op) {
+        try (NDArray s = x.getManager().full(new Shape(), v, x.getDataType())) {
+            return op.apply(x, s);
+        }
     }
 }
