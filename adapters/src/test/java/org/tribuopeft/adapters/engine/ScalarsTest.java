@@ -3,9 +3,8 @@ package org.tribuopeft.adapters.engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.tribuopeft.adapters.testing.EngineTestBase;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -21,22 +20,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
  * the gradient exactly. With DJL's own {@code Number} overloads ({@code x.mul(2f)}) the gradient of the
  * first test comes out NaN in every round, which is how training diverged and replays differed.
  */
-class ScalarsTest {
+class ScalarsTest extends EngineTestBase {
     private static final float[] X = {0.5f, 1f, 2f, 3f};
     private static final int TERMS = 200;
     private static final int ROUNDS = 3;
-
-    private NDManager manager;
-
-    @BeforeEach
-    void setUp() {
-        manager = TorchRuntime.engine().newBaseManager();
-    }
-
-    @AfterEach
-    void tearDown() {
-        manager.close();
-    }
 
     @Test
     void mulGradientSurvivesGarbageCollection() throws InterruptedException {

@@ -1,17 +1,14 @@
 package org.tribuopeft.adapters.lora;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.tribuopeft.adapters.adalora.AdaLoraLinear;
 import org.tribuopeft.adapters.backbone.DenseLinear;
 import org.tribuopeft.adapters.dora.DoraLinear;
-import org.tribuopeft.adapters.engine.TorchRuntime;
 import org.tribuopeft.adapters.tensor.HostTensor;
+import org.tribuopeft.adapters.testing.EngineTestBase;
 
 import java.util.SplittableRandom;
 
@@ -21,24 +18,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Each adapter layer's forward pass against an independent double-precision computation of its
  * published formula, on random inputs and random (non-zero) factors.
  */
-class AdapterFormulaTest {
+class AdapterFormulaTest extends EngineTestBase {
     static final int IN = 12;
     static final int OUT = 10;
     static final int R = 4;
     static final int BATCH = 5;
 
-    private NDManager manager;
     private final SplittableRandom rng = new SplittableRandom(42);
-
-    @BeforeEach
-    void setUp() {
-        manager = TorchRuntime.engine().newBaseManager();
-    }
-
-    @AfterEach
-    void tearDown() {
-        manager.close();
-    }
 
     private float[] random(int n) {
         float[] v = new float[n];
