@@ -1,5 +1,8 @@
 package org.tribuopeft.plugin;
 
+import com.oracle.labs.mlrg.olcut.config.ConfigurationData;
+import com.oracle.labs.mlrg.olcut.config.ConfigurationManager;
+import com.oracle.labs.mlrg.olcut.provenance.ProvenanceUtil;
 import org.junit.jupiter.api.Test;
 import org.tribuo.Example;
 import org.tribuo.Model;
@@ -15,7 +18,9 @@ import org.tribuopeft.adapters.method.AdapterMethod;
 import org.tribuopeft.adapters.testing.TinyBert;
 
 import java.util.List;
+import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -53,6 +58,29 @@ class AdapterModelSerializationTest {
         List<Example<MultiLabel>> test = TinyDatasets.examples(16, 2, TinyDatasets::multiLabel);
         Helpers.testModelProtoSerialization(model, MultiLabel.class, test);
         assertEquals(4, model.rankMasks().size());
+    }
+
+    @Test
+    void loraWithRankAndAlphaPatternsRoundTripsAndItsProvenanceRebuildsTheSameMethod() {
+        LoraConfig patterned = new LoraConfig(4, 8, 0.0, List.of("query", "value"))
+                .withPatterns(Map.of("layer.1.attention.self.query", 2), Map.of("value", 3.0));
+        AdapterModel<Label> model = AdapterModelSerializationTest.<Label>trainer(patterned)
+                .train(TinyDatasets.labels(32, 1));
+        assertArrayEquals(new long[] {2, 16},
+                model.trainedTensors().get("encoder.layer.1.attention.self.query.lora_A.weight").shape());
+        AdapterModel<Label> copy = (AdapterModel<Label>) Helpers.testModelProtoSerialization(model, Label.class,
+                TinyDatasets.examples(8, 2, TinyDatasets::label));
+        assertEquals(patterned.rankPattern(), ((LoraConfig) copy.method()).rankPattern());
+        assertEquals(patterned.alphaPattern(), ((LoraConfig) copy.method()).alphaPattern());
+
+        // the trainer configuration recovered from provenance alone (what a replay starts from)
+        List<ConfigurationData> configs = ProvenanceUtil.extractConfiguration(model.getProvenance().getTrainerProvenance());
+        ConfigurationManager cm = new ConfigurationManager();
+        cm.addConfiguration(configs);
+        AdapterTrainer<?> rebuilt = (AdapterTrainer<?>) cm.lookup(configs.get(0).getName());
+        LoraConfig method = (LoraConfig) rebuilt.method();
+        assertEquals(2, method.rank("encoder.layer.1.attention.self.query"));
+        assertEquals(3.0, method.alpha("encoder.layer.0.attention.self.value"));
     }
 
     @Test

@@ -37,6 +37,6 @@ public class DoraConfig extends LoraConfig {
     @Override
     protected AdapterLayer createLayer(DenseLinear base, String moduleName, SplittableRandom rng) {
         InitialFactors f = initialFactors(base, moduleName, rng);
-        return new DoraLinear(base, f.a(), f.b(), scaling(), dropout);
+        return new DoraLinear(base, f.a(), f.b(), scaling(moduleName), dropout);
     }
 }

@@ -10,11 +10,15 @@ import org.tribuopeft.adapters.method.AdapterLayer;
 import org.tribuopeft.adapters.method.BiasMode;
 import org.tribuopeft.adapters.method.LowRankConfig;
 import org.tribuopeft.adapters.method.MethodKind;
+import org.tribuopeft.adapters.method.ModulePattern;
 import org.tribuopeft.adapters.tensor.HostTensor;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 
 /**
  * LoRA: a rank-r update {@code scaling·B·A} beside each target Linear, with PEFT's defaults (r 8,
@@ -31,6 +35,15 @@ public class LoraConfig extends LowRankConfig {
 
     @Config(description = "Initialisation of A and B: KAIMING (PEFT default), GAUSSIAN or PISSA.")
     protected LoraInit init = LoraInit.KAIMING;
+
+    @Config(description = "Per-module ranks that override rank (PEFT rank_pattern). Each key is a regular expression "
+            + "selecting the modules whose full name is the key or ends with '.' + key, e.g. query or "
+            + "layer.0.attention.self.query. A key that selects no adapted module, or two keys that give one module "
+            + "different ranks, are errors.")
+    protected Map<String, Integer> rankPattern = new HashMap<>();
+
+    @Config(description = "Per-module alphas that override alpha (PEFT alpha_pattern), keys as for rankPattern.")
+    protected Map<String, Double> alphaPattern = new HashMap<>();
 
     /** PEFT's defaults. */
     public LoraConfig() { }
@@ -77,6 +90,19 @@ public class LoraConfig extends LowRankConfig {
         return this;
     }
 
+    /**
+     * Returns this config with per-module ranks and alphas (PEFT's rank_pattern and alpha_pattern).
+     *
+     * @param ranks key → rank, keys as described on {@link ModulePattern}
+     * @param alphas key → alpha
+     */
+    public LoraConfig withPatterns(Map<String, Integer> ranks, Map<String, Double> alphas) {
+        this.rankPattern = new HashMap<>(ranks);
+        this.alphaPattern = new HashMap<>(alphas);
+        postConfig();
+        return this;
+    }
+
     /** Returns this config selecting modules by a regular expression over full module names. */
     public LoraConfig withTargetRegex(String regex) {
         this.targetRegex = regex;
@@ -93,6 +119,28 @@ public class LoraConfig extends LowRankConfig {
         if (init == null) {
             throw new PropertyException("", "init", "init must be one of KAIMING, GAUSSIAN, PISSA");
         }
+        rankPattern().entries().forEach((key, r) -> {
+            if (r == null || r <= 0) {
+                throw new PropertyException("", "rankPattern", "rank for key '" + key + "' must be positive, found " + r);
+            }
+        });
+        alphaPattern().entries().forEach((key, a) -> {
+            if (a == null || !(a > 0) || a.isInfinite()) {
+                throw new PropertyException("", "alphaPattern", "alpha for key '" + key
+                        + "' must be a positive number, found " + a);
+            }
+        });
+    }
+
+    @Override
+    public void checkSelection(List<String> modules) {
+        for (ModulePattern<?> p : List.of(rankPattern(), alphaPattern())) {
+            try {
+                p.checkEachKeySelects(modules);
+            } catch (IllegalArgumentException e) {
+                throw new PropertyException("", p.field(), e.getMessage());
+            }
+        }
     }
 
     @Override
@@ -100,9 +148,29 @@ public class LoraConfig extends LowRankConfig {
         return MethodKind.LORA;
     }
 
-    /** The rank r. */
+    /** The rank r of modules that no {@code rankPattern} key selects. */
     public int rank() {
         return rank;
+    }
+
+    /** The rank of one module: its {@code rankPattern} value, else {@link #rank()}. */
+    public int rank(String module) {
+        return rankPattern().valueFor(module).orElse(rank);
+    }
+
+    /** The alpha of one module: its {@code alphaPattern} value, else {@link #alpha()}. */
+    public double alpha(String module) {
+        return alphaPattern().valueFor(module).orElse(alpha);
+    }
+
+    /** The per-module ranks (PEFT rank_pattern); empty when every module has rank r. */
+    public ModulePattern<Integer> rankPattern() {
+        return new ModulePattern<>("rankPattern", rankPattern);
+    }
+
+    /** The per-module alphas (PEFT alpha_pattern); empty when every module has the one alpha. */
+    public ModulePattern<Double> alphaPattern() {
+        return new ModulePattern<>("alphaPattern", alphaPattern);
     }
 
     /** Whether rsLoRA scaling is on. */
@@ -115,15 +183,24 @@ public class LoraConfig extends LowRankConfig {
         return init;
     }
 
-    /** The factor on the adapter path: alpha/r, or alpha/√r with rsLoRA. */
+    /** The factor on the adapter path of modules no pattern selects: alpha/r, or alpha/√r with rsLoRA. */
     public double scaling() {
-        return useRslora ? alpha / Math.sqrt(rank) : alpha / rank;
+        return scaling(alpha, rank);
+    }
+
+    /** The factor on one module's adapter path, from its own alpha and rank. */
+    public double scaling(String module) {
+        return scaling(alpha(module), rank(module));
+    }
+
+    private double scaling(double a, int r) {
+        return useRslora ? a / Math.sqrt(r) : a / r;
     }
 
     @Override
     protected AdapterLayer createLayer(DenseLinear base, String moduleName, SplittableRandom rng) {
         InitialFactors f = initialFactors(base, moduleName, rng);
-        return new LoraLinear(base, f.a(), f.b(), scaling(), dropout);
+        return new LoraLinear(base, f.a(), f.b(), scaling(moduleName), dropout);
     }
 
     /**
@@ -138,22 +215,23 @@ public class LoraConfig extends LowRankConfig {
     protected InitialFactors initialFactors(DenseLinear base, String moduleName, SplittableRandom rng) {
         int in = base.inFeatures();
         int out = base.outFeatures();
-        if (rank > Math.min(in, out)) {
-            throw new PropertyException("", "rank", "rank " + rank + " exceeds the smaller dimension of " + moduleName
-                    + " (" + out + "×" + in + ")");
+        int r = rank(moduleName);
+        if (r > Math.min(in, out)) {
+            throw new PropertyException("", r == rank ? "rank" : "rankPattern", "rank " + r
+                    + " exceeds the smaller dimension of " + moduleName + " (" + out + "×" + in + ")");
         }
         NDManager manager = base.weight().getArray().getManager();
         switch (init) {
             case KAIMING -> {
                 double bound = 1.0 / Math.sqrt(in);
-                return new InitialFactors(uniform(manager, rank, in, bound, rng), manager.zeros(new Shape(out, rank)));
+                return new InitialFactors(uniform(manager, r, in, bound, rng), manager.zeros(new Shape(out, r)));
             }
             case GAUSSIAN -> {
-                return new InitialFactors(gaussian(manager, rank, in, 1.0 / rank, rng),
-                        manager.zeros(new Shape(out, rank)));
+                return new InitialFactors(gaussian(manager, r, in, 1.0 / r, rng), manager.zeros(new Shape(out, r)));
             }
             case PISSA -> {
-                PissaInit.Factors f = PissaInit.compute(HostTensor.of(base.weight().getArray()), rank, scaling());
+                PissaInit.Factors f = PissaInit.compute(HostTensor.of(base.weight().getArray()), r,
+                        scaling(moduleName));
                 HostTensor.copyInto(f.residual(), base.weight().getArray());
                 return new InitialFactors(f.a().toNDArray(manager), f.b().toNDArray(manager));
             }
@@ -182,6 +260,7 @@ public class LoraConfig extends LowRankConfig {
     public String toString() {
         return kind().configName() + "(r=" + rank + ", alpha=" + alpha + ", dropout=" + dropout + ", targets="
                 + (targetRegex.isEmpty() ? targetModules : targetRegex) + (useRslora ? ", rslora" : "") + ", init="
-                + init + ")";
+                + init + (rankPattern.isEmpty() ? "" : ", rankPattern=" + new TreeMap<>(rankPattern))
+                + (alphaPattern.isEmpty() ? "" : ", alphaPattern=" + new TreeMap<>(alphaPattern)) + ")";
     }
 }

@@ -116,6 +116,15 @@ public abstract class LowRankConfig implements AdapterMethod {
      */
     protected abstract AdapterLayer createLayer(DenseLinear base, String moduleName, SplittableRandom rng);
 
+    /**
+     * Checks method-specific settings against the modules about to be adapted; {@link #apply} calls it
+     * before the encoder is touched. Nothing to check by default.
+     *
+     * @param modules the full names of the selected modules
+     * @throws PropertyException naming the field at fault
+     */
+    public void checkSelection(List<String> modules) { }
+
     /** The method's training hook, given the installed layers; none by default. */
     protected TrainingHook createHook(Map<String, AdapterLayer> layers) {
         return TrainingHook.NONE;
@@ -129,6 +138,7 @@ public abstract class LowRankConfig implements AdapterMethod {
         } catch (IllegalArgumentException e) {
             throw new PropertyException("", targetRegex.isEmpty() ? "targetModules" : "targetRegex", e.getMessage());
         }
+        checkSelection(modules);
         Map<String, AdapterLayer> layers = new LinkedHashMap<>();
         Map<String, Parameter> trainable = new LinkedHashMap<>();
         for (String module : modules) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.oracle.labs.mlrg.olcut.config.ConfigurationData;
 import com.oracle.labs.mlrg.olcut.config.ConfigurationManager;
 import com.oracle.labs.mlrg.olcut.config.property.ListProperty;
+import com.oracle.labs.mlrg.olcut.config.property.MapProperty;
 import com.oracle.labs.mlrg.olcut.config.property.Property;
 import com.oracle.labs.mlrg.olcut.config.property.SimpleProperty;
 import org.tribuopeft.adapters.adalora.AdaLoraConfig;
@@ -37,7 +38,8 @@ import java.util.TreeMap;
  * for a given base model. Every tensor is checked against the base's shapes; required config keys
  * must be present; config keys from newer PEFT versions that this library does not know are kept
  * and reported rather than failing; settings that would change the math and are not implemented
- * (fan_in_fan_out, rank_pattern on LoRA, layer replication) are refused by name.
+ * (fan_in_fan_out, layer replication, the settings in {@link #UNSUPPORTED_WHEN_SET}) are refused by name.
+ * LoRA's {@code rank_pattern} and {@code alpha_pattern} become {@link LoraConfig}'s per-module patterns.
  */
 public final class PeftAdapterReader {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -124,6 +126,9 @@ public final class PeftAdapterReader {
         } catch (IllegalArgumentException e) {
             throw new ModelFileException(configFile, "target_modules do not fit the base model: " + e.getMessage(), e);
         }
+        if (method instanceof LoraConfig l) {
+            keepPatternKeysThatSelect(l, modules, configFile);
+        }
         Map<String, boolean[]> masks = method instanceof AdaLoraConfig a
                 ? rankPattern(cfg, style, modules, a.initR(), configFile) : Map.of();
         Map<String, HostTensor> tensors = new LinkedHashMap<>();
@@ -198,9 +203,6 @@ public final class PeftAdapterReader {
         if (replication != null && !replication.isNull()) {
             throw new ModelFileException(file, "layer_replication is not supported");
         }
-        if (cfg.has("alpha_pattern") && cfg.get("alpha_pattern").size() > 0) {
-            throw new ModelFileException(file, "alpha_pattern (per-module alpha) is not supported yet");
-        }
     }
 
     private static LowRankConfig loraConfig(JsonNode cfg, Path file) throws ModelFileException {
@@ -216,11 +218,11 @@ public final class PeftAdapterReader {
             case "pissa" -> LoraInit.PISSA.name();
             default -> throw new ModelFileException(file, "init_lora_weights '" + initValue + "' is not supported");
         });
-        if (cfg.has("rank_pattern") && cfg.get("rank_pattern").size() > 0) {
-            throw new ModelFileException(file, "rank_pattern (per-module rank) is not supported for LORA yet");
-        }
+        Map<String, Map<String, String>> patterns = new LinkedHashMap<>();
+        patterns.put("rankPattern", pattern(cfg, "rank_pattern", file));
+        patterns.put("alphaPattern", pattern(cfg, "alpha_pattern", file));
         boolean dora = cfg.path("use_dora").asBoolean(false);
-        return (LowRankConfig) instantiate(dora ? DoraConfig.class : LoraConfig.class, props, file);
+        return (LowRankConfig) instantiate(dora ? DoraConfig.class : LoraConfig.class, props, patterns, file);
     }
 
     private static LowRankConfig adaLoraConfig(JsonNode cfg, Path file) throws ModelFileException {
@@ -235,12 +237,46 @@ public final class PeftAdapterReader {
                 props.put(k[1], v.asText());
             }
         }
-        return (LowRankConfig) instantiate(AdaLoraConfig.class, props, file);
+        if (cfg.path("alpha_pattern").size() > 0) {
+            System.err.println("NOTE: " + file + " has an alpha_pattern, which PEFT's AdaLoRA does not use (every layer "
+                    + "gets lora_alpha); ignored here too");
+        }
+        return (LowRankConfig) instantiate(AdaLoraConfig.class, props, Map.of(), file);
+    }
+
+    /**
+     * A LoRA {@code rank_pattern} or {@code alpha_pattern} as key → value text. Keys are PEFT's, relative to
+     * the wrapped model; a {@code bert.} prefix (sequence-classification models) is dropped because module
+     * names here start at {@code encoder.}.
+     */
+    private static Map<String, String> pattern(JsonNode cfg, String key, Path file) throws ModelFileException {
+        JsonNode node = cfg.get(key);
+        Map<String, String> out = new LinkedHashMap<>();
+        if (node == null || node.isNull()) {
+            return out;
+        }
+        if (!node.isObject()) {
+            throw new ModelFileException(file, key + " must be an object mapping module patterns to numbers, found "
+                    + node);
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getValue().isNumber()) {
+                throw new ModelFileException(file, key + " entry '" + e.getKey() + "' must be a number, found "
+                        + e.getValue());
+            }
+            String modulePattern = e.getKey().startsWith(PeftKeyStyle.SEQUENCE_CLASSIFICATION.modulePrefix())
+                    ? e.getKey().substring(PeftKeyStyle.SEQUENCE_CLASSIFICATION.modulePrefix().length()) : e.getKey();
+            out.put(modulePattern, e.getValue().asText());
+        }
+        return out;
     }
 
     /** Builds a method through OLCUT so every setting passes the same validation as a config file. */
-    private static Object instantiate(Class<?> type, Map<String, String> props, Path file) throws ModelFileException {
+    private static Object instantiate(Class<?> type, Map<String, String> props, Map<String, Map<String, String>> maps,
+                                      Path file) throws ModelFileException {
         Map<String, Property> p = new LinkedHashMap<>();
+        maps.forEach((k, v) -> p.put(k, MapProperty.createFromStringMap(v)));
         props.forEach((k, v) -> {
             if (k.equals("targetModules") || k.equals("layersToTransform")) {
                 List<String> items = new ArrayList<>();
@@ -260,6 +296,26 @@ public final class PeftAdapterReader {
             return cm.lookup("method");
         } catch (RuntimeException e) {
             throw new ModelFileException(file, "settings are not valid: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * PEFT ignores pattern keys that select no adapted module; they are dropped here too, with a note, and
+     * keys that give one module two different values are refused.
+     */
+    private static void keepPatternKeysThatSelect(LoraConfig l, List<String> modules, Path file)
+            throws ModelFileException {
+        List<String> unusedRanks = l.rankPattern().keysSelectingNone(modules);
+        List<String> unusedAlphas = l.alphaPattern().keysSelectingNone(modules);
+        if (!unusedRanks.isEmpty() || !unusedAlphas.isEmpty()) {
+            System.err.println("NOTE: " + file + " has rank_pattern/alpha_pattern keys that select no adapted module "
+                    + "(ignored, as PEFT does): " + unusedRanks + " " + unusedAlphas);
+            l.withPatterns(l.rankPattern().without(unusedRanks), l.alphaPattern().without(unusedAlphas));
+        }
+        try {
+            l.checkSelection(modules);
+        } catch (RuntimeException e) {
+            throw new ModelFileException(file, e.getMessage(), e);
         }
     }
 
@@ -326,7 +382,7 @@ public final class PeftAdapterReader {
                 expand(tensors, file, module + ".lora_E", new long[] {kept, 1}, keep, false);
                 expand(tensors, file, module + ".lora_B", new long[] {out, kept}, keep, true);
             } else {
-                int r = ((LoraConfig) method).rank();
+                int r = ((LoraConfig) method).rank(module);
                 expect(tensors, file, module + ".lora_A.weight", new long[] {r, in});
                 expect(tensors, file, module + ".lora_B.weight", new long[] {out, r});
                 if (method instanceof DoraConfig) {

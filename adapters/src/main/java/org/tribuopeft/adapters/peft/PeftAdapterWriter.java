@@ -129,7 +129,7 @@ public final class PeftAdapterWriter {
         c.put("bias", cfg.bias().peftName());
         c.put("fan_in_fan_out", false);
         c.put("use_dora", cfg.kind() == MethodKind.DORA);
-        c.putObject("alpha_pattern");
+        ObjectNode alphaPattern = c.putObject("alpha_pattern");
         ArrayNode save = c.putArray("modules_to_save");
         if (adapter.tensors().keySet().stream().anyMatch(k -> k.startsWith("classifier."))) {
             save.add("classifier");
@@ -145,7 +145,11 @@ public final class PeftAdapterWriter {
             } else {
                 c.put("init_lora_weights", l.init().peftValue());
             }
-            c.putObject("rank_pattern");
+            // PiSSA's rank-2r conversion doubles every rank and rescales every alpha to keep each module's scaling
+            ObjectNode rankPattern = c.putObject("rank_pattern");
+            new TreeMap<>(l.rankPattern().entries()).forEach((k, v) -> rankPattern.put(k, pissa ? 2 * v : v));
+            new TreeMap<>(l.alphaPattern().entries()).forEach((k, v) -> alphaPattern.put(k,
+                    pissa ? (l.useRslora() ? v * Math.sqrt(2) : 2 * v) : v));
         } else {
             AdaLoraConfig a = (AdaLoraConfig) cfg;
             c.put("r", a.targetR());

@@ -33,8 +33,8 @@ import java.util.SplittableRandom;
 
 /**
  * Writes the material for checking our PEFT folders against Python PEFT (run on a machine that has
- * transformers and peft): a small random BERT as a Hugging Face folder, LoRA, DoRA and AdaLoRA adapters
- * trained here and written as PEFT folders, and the token ids, last hidden states and logits our
+ * transformers and peft): a small random BERT as a Hugging Face folder, LoRA, DoRA, AdaLoRA and LoRA with
+ * rank/alpha patterns trained here and written as PEFT folders, and the token ids, last hidden states and logits our
  * engine computes. {@code java ... InteropBundle <dir>}.
  */
 public final class InteropBundle {
@@ -57,7 +57,10 @@ public final class InteropBundle {
         Map<String, AdapterMethod> methods = Map.of(
                 "lora", new LoraConfig(4, 8, 0.0, List.of("query", "value")),
                 "dora", new DoraConfig(4, 8, 0.0, List.of("query", "value", "dense")),
-                "adalora", new AdaLoraConfig(4, 2, 8, List.of("query", "value")));
+                "adalora", new AdaLoraConfig(4, 2, 8, List.of("query", "value")),
+                "lora_pattern", new LoraConfig(4, 8, 0.0, List.of("query", "value", "intermediate.dense")).withPatterns(
+                        Map.of("layer.0.attention.self.query", 2, "^encoder\\.layer\\.1\\.intermediate\\.dense", 6),
+                        Map.of("value", 3.0)));
         boolean first = true;
         for (Map.Entry<String, AdapterMethod> e : methods.entrySet()) {
             try (TextModel m = TextModel.create(base, e.getValue(), TaskKind.SINGLE_LABEL, 2, 32, new SplittableRandom(7))) {

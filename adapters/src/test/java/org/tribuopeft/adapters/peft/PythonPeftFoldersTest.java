@@ -22,8 +22,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Adapter folders written by Python PEFT 0.21.0 (LoRA, DoRA and AdaLoRA with a rank pattern, by
- * {@code src/test/resources/peft-python/interop.py} on a small random BERT) load here and give the
- * last hidden states PEFT computed for the same token ids.
+ * {@code src/test/resources/peft-python/interop.py}, and LoRA with rank_pattern and alpha_pattern, by
+ * {@code patterns.py}, on a small random BERT) load here and give the last hidden states PEFT computed
+ * for the same token ids.
  */
 class PythonPeftFoldersTest {
     static final Path ROOT = Paths.get("src", "test", "resources", "peft-python");
@@ -45,7 +46,7 @@ class PythonPeftFoldersTest {
         TokenBatch batch = new TokenBatch(rows(expected.get("ids")), rows(expected.get("mask")),
                 rows(expected.get("types")));
         Backbone base = Backbone.fromHfFolder(ROOT.resolve("base"), Pooling.MEAN);
-        for (String name : new String[] {"py_lora", "py_dora", "py_adalora"}) {
+        for (String name : new String[] {"py_lora", "py_dora", "py_adalora", "py_lora_pattern"}) {
             PeftAdapter adapter = PeftAdapterReader.read(ROOT.resolve(name), base.config());
             try (NDManager manager = TorchRuntime.engine().newBaseManager()) {
                 AdaptedEncoder adapted = adapter.method().apply(base.createEncoder(manager), new SplittableRandom(1));
