@@ -63,8 +63,7 @@ public final class AdapterExports {
             for (String name : model.trainedTensors().keySet()) {
                 if (name.endsWith(".lora_A.weight")) {
                     String module = name.substring(0, name.length() - ".lora_A.weight".length());
-                    pissa.put(module, PissaInit.compute(base.weights().get(module + ".weight"), l.rank(module),
-                            l.scaling(module)));
+                    pissa.put(module, l.pissaFactors(base.weights().get(module + ".weight"), module));
                 }
             }
         }

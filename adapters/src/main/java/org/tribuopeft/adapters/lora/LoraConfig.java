@@ -18,7 +18,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.TreeMap;
 
 /**
  * LoRA: a rank-r update {@code scaling·B·A} beside each target Linear, with PEFT's defaults (r 8,
@@ -230,13 +229,23 @@ public class LoraConfig extends LowRankConfig {
                 return new InitialFactors(gaussian(manager, r, in, 1.0 / r, rng), manager.zeros(new Shape(out, r)));
             }
             case PISSA -> {
-                PissaInit.Factors f = PissaInit.compute(HostTensor.of(base.weight().getArray()), r,
-                        scaling(moduleName));
+                PissaInit.Factors f = pissaFactors(HostTensor.of(base.weight().getArray()), moduleName);
                 HostTensor.copyInto(f.residual(), base.weight().getArray());
                 return new InitialFactors(f.a().toNDArray(manager), f.b().toNDArray(manager));
             }
             default -> throw new IllegalStateException("unknown init " + init);
         }
+    }
+
+    /**
+     * PiSSA's factors and residual for one module's pretrained weight, at that module's rank and scaling:
+     * what training starts from, and what a PEFT export needs to convert the trained adapter back.
+     *
+     * @param weight the module's original weight [out, in]
+     * @param moduleName its full module name
+     */
+    public PissaInit.Factors pissaFactors(HostTensor weight, String moduleName) {
+        return PissaInit.compute(weight, rank(moduleName), scaling(moduleName));
     }
 
     static NDArray uniform(NDManager manager, int rows, int cols, double bound, SplittableRandom rng) {
@@ -260,7 +269,7 @@ public class LoraConfig extends LowRankConfig {
     public String toString() {
         return kind().configName() + "(r=" + rank + ", alpha=" + alpha + ", dropout=" + dropout + ", targets="
                 + (targetRegex.isEmpty() ? targetModules : targetRegex) + (useRslora ? ", rslora" : "") + ", init="
-                + init + (rankPattern.isEmpty() ? "" : ", rankPattern=" + new TreeMap<>(rankPattern))
-                + (alphaPattern.isEmpty() ? "" : ", alphaPattern=" + new TreeMap<>(alphaPattern)) + ")";
+                + init + (rankPattern.isEmpty() ? "" : ", rankPattern=" + rankPattern().entries())
+                + (alphaPattern.isEmpty() ? "" : ", alphaPattern=" + alphaPattern().entries()) + ")";
     }
 }

@@ -2,10 +2,14 @@ package org.tribuopeft.adapters.method;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -17,27 +21,43 @@ import java.util.regex.PatternSyntaxException;
  * a configuration map has no order, so two keys that match one module with different values are an error
  * rather than a silent choice.
  *
- * @param field the configuration field the map came from, for messages
- * @param entries key → value
  * @param <T> the value type
  */
-public record ModulePattern<T>(String field, Map<String, T> entries) {
+public final class ModulePattern<T> {
+    private final String field;
+    private final SortedMap<String, T> entries;
+    /** Key → the compiled {@code (.*\.)?(key)}, in key order. */
+    private final Map<String, Pattern> selectors = new LinkedHashMap<>();
 
     /**
-     * Checks every key compiles as a regular expression.
+     * Keeps the entries in key order and compiles every key once.
      *
+     * @param field the configuration field the map came from, for messages
+     * @param entries key → value
      * @throws IllegalArgumentException naming the field and the key that does not compile
      */
-    public ModulePattern {
-        entries = Map.copyOf(entries == null ? Map.of() : entries);
-        for (String key : entries.keySet()) {
+    public ModulePattern(String field, Map<String, T> entries) {
+        this.field = field;
+        this.entries = Collections.unmodifiableSortedMap(new TreeMap<>(entries == null ? Map.of() : entries));
+        for (String key : this.entries.keySet()) {
             try {
                 Pattern.compile(key);
             } catch (PatternSyntaxException e) {
                 throw new IllegalArgumentException(field + " key '" + key + "' is not a regular expression: "
                         + e.getDescription());
             }
+            selectors.put(key, Pattern.compile("(.*\\.)?(" + key + ")"));
         }
+    }
+
+    /** The configuration field the map came from. */
+    public String field() {
+        return field;
+    }
+
+    /** Key → value, in key order. */
+    public SortedMap<String, T> entries() {
+        return entries;
     }
 
     /** Whether the map has no entries. */
@@ -54,11 +74,11 @@ public record ModulePattern<T>(String field, Map<String, T> entries) {
     public Optional<T> valueFor(String module) {
         String chosenKey = null;
         T chosen = null;
-        for (Map.Entry<String, T> e : new TreeMap<>(entries).entrySet()) {
+        for (Map.Entry<String, T> e : entries.entrySet()) {
             if (!selects(e.getKey(), module)) {
                 continue;
             }
-            if (chosenKey != null && !chosen.equals(e.getValue())) {
+            if (chosenKey != null && !Objects.equals(chosen, e.getValue())) {
                 throw new IllegalArgumentException(field + " keys '" + chosenKey + "' and '" + e.getKey()
                         + "' both select " + module + " with different values (" + chosen + ", " + e.getValue()
                         + "); make the keys select disjoint modules");
@@ -89,7 +109,7 @@ public record ModulePattern<T>(String field, Map<String, T> entries) {
     /** The keys, in sorted order, that select none of the given modules. */
     public List<String> keysSelectingNone(List<String> modules) {
         List<String> unused = new ArrayList<>();
-        for (String key : new TreeMap<>(entries).keySet()) {
+        for (String key : entries.keySet()) {
             if (modules.stream().noneMatch(m -> selects(key, m))) {
                 unused.add(key);
             }
@@ -104,7 +124,22 @@ public record ModulePattern<T>(String field, Map<String, T> entries) {
         return kept;
     }
 
-    private static boolean selects(String key, String module) {
-        return Pattern.compile("(.*\\.)?(" + key + ")").matcher(module).matches();
+    private boolean selects(String key, String module) {
+        return selectors.get(key).matcher(module).matches();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ModulePattern<?> p && field.equals(p.field) && entries.equals(p.entries);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(field, entries);
+    }
+
+    @Override
+    public String toString() {
+        return field + entries;
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.oracle.labs.mlrg.olcut.config.ConfigurationData;
 import com.oracle.labs.mlrg.olcut.config.ConfigurationManager;
+import com.oracle.labs.mlrg.olcut.config.PropertyException;
 import com.oracle.labs.mlrg.olcut.config.property.ListProperty;
 import com.oracle.labs.mlrg.olcut.config.property.MapProperty;
 import com.oracle.labs.mlrg.olcut.config.property.Property;
@@ -265,8 +266,8 @@ public final class PeftAdapterReader {
                 throw new ModelFileException(file, key + " entry '" + e.getKey() + "' must be a number, found "
                         + e.getValue());
             }
-            String modulePattern = e.getKey().startsWith(PeftKeyStyle.SEQUENCE_CLASSIFICATION.modulePrefix())
-                    ? e.getKey().substring(PeftKeyStyle.SEQUENCE_CLASSIFICATION.modulePrefix().length()) : e.getKey();
+            String prefix = PeftKeyStyle.SEQUENCE_CLASSIFICATION.modulePrefix();
+            String modulePattern = e.getKey().startsWith(prefix) ? e.getKey().substring(prefix.length()) : e.getKey();
             out.put(modulePattern, e.getValue().asText());
         }
         return out;
@@ -314,7 +315,7 @@ public final class PeftAdapterReader {
         }
         try {
             l.checkSelection(modules);
-        } catch (RuntimeException e) {
+        } catch (PropertyException e) {
             throw new ModelFileException(file, e.getMessage(), e);
         }
     }

@@ -135,21 +135,17 @@ public final class PeftAdapterWriter {
             save.add("classifier");
         }
         if (cfg instanceof LoraConfig l) {
-            int r = pissa ? 2 * l.rank() : l.rank();
-            double alpha = pissa ? (l.useRslora() ? cfg.alpha() * Math.sqrt(2) : 2 * cfg.alpha()) : cfg.alpha();
-            c.put("r", r);
-            c.put("lora_alpha", alpha);
+            c.put("r", exportedRank(l.rank(), pissa));
+            c.put("lora_alpha", exportedAlpha(l, cfg.alpha(), pissa));
             c.put("use_rslora", l.useRslora());
             if (l.init() == LoraInit.KAIMING || pissa) {
                 c.put("init_lora_weights", true);
             } else {
                 c.put("init_lora_weights", l.init().peftValue());
             }
-            // PiSSA's rank-2r conversion doubles every rank and rescales every alpha to keep each module's scaling
             ObjectNode rankPattern = c.putObject("rank_pattern");
-            new TreeMap<>(l.rankPattern().entries()).forEach((k, v) -> rankPattern.put(k, pissa ? 2 * v : v));
-            new TreeMap<>(l.alphaPattern().entries()).forEach((k, v) -> alphaPattern.put(k,
-                    pissa ? (l.useRslora() ? v * Math.sqrt(2) : 2 * v) : v));
+            l.rankPattern().entries().forEach((k, v) -> rankPattern.put(k, exportedRank(v, pissa)));
+            l.alphaPattern().entries().forEach((k, v) -> alphaPattern.put(k, exportedAlpha(l, v, pissa)));
         } else {
             AdaLoraConfig a = (AdaLoraConfig) cfg;
             c.put("r", a.targetR());
@@ -191,6 +187,19 @@ public final class PeftAdapterWriter {
             }
         });
         return c;
+    }
+
+    /** A rank as written: PiSSA is exported as a plain LoRA of twice the rank. */
+    private static int exportedRank(int rank, boolean pissa) {
+        return pissa ? 2 * rank : rank;
+    }
+
+    /** An alpha as written: for PiSSA's rank-2r export, rescaled so that alpha/r (or alpha/√r) is unchanged. */
+    private static double exportedAlpha(LoraConfig l, double alpha, boolean pissa) {
+        if (!pissa) {
+            return alpha;
+        }
+        return l.useRslora() ? alpha * Math.sqrt(2) : 2 * alpha;
     }
 
     private static HostTensor slice(HostTensor t, String param, boolean[] keep) {

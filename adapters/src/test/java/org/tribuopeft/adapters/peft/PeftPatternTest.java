@@ -10,6 +10,7 @@ import org.tribuopeft.adapters.io.SafetensorsReader;
 import org.tribuopeft.adapters.lora.LoraConfig;
 import org.tribuopeft.adapters.lora.LoraInit;
 import org.tribuopeft.adapters.lora.PissaInit;
+import org.tribuopeft.adapters.testing.FloatRows;
 import org.tribuopeft.adapters.testing.TinyBert;
 import org.tribuopeft.adapters.train.TextModel;
 
@@ -38,16 +39,6 @@ class PeftPatternTest {
         return new LoraConfig(4, 8, 0.0, List.of("query", "value", "intermediate.dense")).withPatterns(RANKS, ALPHAS);
     }
 
-    static double maxDiff(float[][] a, float[][] b) {
-        double max = 0;
-        for (int r = 0; r < a.length; r++) {
-            for (int c = 0; c < a[r].length; c++) {
-                max = Math.max(max, Math.abs(a[r][c] - b[r][c]));
-            }
-        }
-        return max;
-    }
-
     @Test
     void patternsAreWrittenAsPeftWritesThemAndReadBackToIdenticalPredictions(@TempDir Path tmp) throws Exception {
         for (PeftKeyStyle style : PeftKeyStyle.values()) {
@@ -55,7 +46,7 @@ class PeftPatternTest {
             try (TextModel m = trained(patterned())) {
                 float[][] before = m.predictLogits(TEXTS, 8);
                 PeftAdapterWriter.write(dir, adapterOf(m), style, Map.of());
-                assertEquals(0.0, maxDiff(before, reloaded(dir, m.backbone())), style.name());
+                assertEquals(0.0, FloatRows.maxAbsDiff(before, reloaded(dir, m.backbone())), style.name());
             }
             JsonNode cfg = JSON.readTree(dir.resolve("adapter_config.json").toFile());
             assertEquals(4, cfg.get("r").asInt());
@@ -79,14 +70,13 @@ class PeftPatternTest {
             float[][] before = m.predictLogits(TEXTS, 8);
             Map<String, PissaInit.Factors> initial = new LinkedHashMap<>();
             for (String module : m.adapted().layers().keySet()) {
-                initial.put(module, PissaInit.compute(base.weights().get(module + ".weight"), pissa.rank(module),
-                        pissa.scaling(module)));
+                initial.put(module, pissa.pissaFactors(base.weights().get(module + ".weight"), module));
             }
             PeftAdapterWriter.write(tmp.resolve("p"), adapterOf(m), PeftKeyStyle.BARE_ENCODER, initial);
             JsonNode cfg = JSON.readTree(tmp.resolve("p").resolve("adapter_config.json").toFile());
             assertEquals(6, cfg.get("rank_pattern").get("layer.1.attention.self.query").asInt());
             assertEquals(12.0, cfg.get("alpha_pattern").get("value").asDouble());
-            double max = maxDiff(before, reloaded(tmp.resolve("p"), base));
+            double max = FloatRows.maxAbsDiff(before, reloaded(tmp.resolve("p"), base));
             System.out.printf("PiSSA with rank/alpha patterns exported on the original base: max |logit diff| = %.2e%n",
                     max);
             assertTrue(max < 1e-5, "PiSSA conversion with patterns changed logits by " + max);
@@ -109,7 +99,7 @@ class PeftPatternTest {
         PeftAdapter read = PeftAdapterReader.read(dir, TinyBert.config());
         LoraConfig l = (LoraConfig) read.method();
         assertEquals(Map.of("encoder.layer.0.attention.self.query", 2, "intermediate.dense", 6), l.rankPattern().entries());
-        assertEquals(0.0, maxDiff(before, reloaded(dir, TinyBert.backbone(5))));
+        assertEquals(0.0, FloatRows.maxAbsDiff(before, reloaded(dir, TinyBert.backbone(5))));
 
         ranks.put("query", 3);
         Files.writeString(dir.resolve("adapter_config.json"), cfg.toString());

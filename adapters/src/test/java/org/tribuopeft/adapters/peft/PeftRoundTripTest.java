@@ -15,6 +15,7 @@ import org.tribuopeft.adapters.lora.LoraInit;
 import org.tribuopeft.adapters.lora.PissaInit;
 import org.tribuopeft.adapters.method.AdapterMethod;
 import org.tribuopeft.adapters.method.BiasMode;
+import org.tribuopeft.adapters.testing.FloatRows;
 import org.tribuopeft.adapters.testing.SyntheticTexts;
 import org.tribuopeft.adapters.testing.TinyBert;
 import org.tribuopeft.adapters.train.FineTuner;
@@ -142,19 +143,13 @@ class PeftRoundTripTest {
             float[][] before = m.predictLogits(TEXTS, 8);
             Map<String, PissaInit.Factors> initial = new LinkedHashMap<>();
             for (String module : m.adapted().layers().keySet()) {
-                initial.put(module, PissaInit.compute(base.weights().get(module + ".weight"), 2, pissa.scaling()));
+                initial.put(module, pissa.pissaFactors(base.weights().get(module + ".weight"), module));
             }
             PeftAdapterWriter.write(tmp.resolve("p"), adapterOf(m), PeftKeyStyle.BARE_ENCODER, initial);
             JsonNode cfg = JSON.readTree(tmp.resolve("p").resolve("adapter_config.json").toFile());
             assertEquals(4, cfg.get("r").asInt());
             assertEquals(8.0, cfg.get("lora_alpha").asDouble());
-            float[][] after = reloaded(tmp.resolve("p"), base);
-            double max = 0;
-            for (int r = 0; r < before.length; r++) {
-                for (int c = 0; c < before[r].length; c++) {
-                    max = Math.max(max, Math.abs(before[r][c] - after[r][c]));
-                }
-            }
+            double max = FloatRows.maxAbsDiff(before, reloaded(tmp.resolve("p"), base));
             System.out.printf("PiSSA exported as LoRA r=4 on the original base: max |logit diff| = %.2e%n", max);
             assertTrue(max < 1e-5, "PiSSA conversion changed logits by " + max);
         }
