@@ -65,6 +65,14 @@ public final class AdapterExports {
         }
     }
 
+    /** The files {@link #write} puts in its folder, so a folder can be checked before anything is written. */
+    public static <T extends Output<T>> List<String> entries(AdapterModel<T> model) {
+        return model.methodKind() == MethodKind.FULL
+                ? List.of(Backbone.CONFIG_JSON, Backbone.MODEL_SAFETENSORS, Backbone.TOKENIZER_JSON, SIDECAR)
+                : List.of(org.tribuopeft.adapters.peft.PeftAdapterWriter.CONFIG,
+                        org.tribuopeft.adapters.peft.PeftAdapterWriter.WEIGHTS, SIDECAR);
+    }
+
     /** Writes a PEFT folder plus the sidecar. */
     public static <T extends Output<T>> void writePeft(AdapterModel<T> model, Path dir, PeftKeyStyle style)
             throws IOException {
