@@ -176,6 +176,21 @@ class CliModelOutputsTest {
     }
 
     @Test
+    void aJsonInputLineWithoutTheTextFieldOrWithBadJsonIsNamed(@TempDir Path tmp) throws IOException {
+        Path input = Files.writeString(tmp.resolve("in.jsonl"), "{\"text\": \"fine\"}\n{\"txt\": \"typo\"}\n");
+        Run missing = cli("predict", "--model", labelFile.toString(), "--input", input.toString());
+        assertEquals(1, missing.code(), missing.err());
+        assertEquals("error: " + input + " line 2: has no \"text\" field; the model reads its text from \"text\"\n",
+                missing.err());
+        Files.writeString(input, "plain text\n{\"text\": \"unclosed\n");
+        Run bad = cli("predict", "--model", labelFile.toString(), "--input", input.toString());
+        assertEquals(1, bad.code(), bad.err());
+        assertTrue(bad.err().startsWith("error: " + input + " line 2: is not valid JSON ("), bad.err());
+        assertTrue(bad.err().endsWith("); give one text per line, or one JSON object with a \"text\" field per line\n"),
+                bad.err());
+    }
+
+    @Test
     void exportPeftIntoAFolderWithOtherFilesNeedsOverwriteAndKeepsThem(@TempDir Path tmp) throws IOException {
         Path dir = Files.createDirectory(tmp.resolve("share"));
         Files.writeString(dir.resolve("README.md"), "my notes");
@@ -223,5 +238,22 @@ class CliModelOutputsTest {
         assertEquals(labels.getName(), reloaded.getName());
         assertEquals(direct(labels).get(0).getOutputScores().get("pos").getScore(),
                 reloaded.predict(texts(labels).get(0)).getOutputScores().get("pos").getScore(), 0.0);
+    }
+
+    @Test
+    void aFailureAfterTrainingWithoutAnOutputFolderSavesTheModelInTheTempFolder(@TempDir Path tmp) throws IOException {
+        String before = System.getProperty("java.io.tmpdir");
+        System.setProperty("java.io.tmpdir", tmp.toString());
+        try {
+            RunOutputException e = RunOutputs.failedAfterTraining("evaluation on the test data failed", null, labels,
+                    new IllegalStateException("no test examples"));
+            assertEquals(tmp, e.savedModel().getParent());
+            assertTrue(e.savedModel().getFileName().toString().startsWith("tribuo-peft-unsaved-"), e.getMessage());
+            assertEquals("evaluation on the test data failed: no test examples. The trained model was saved to "
+                    + e.savedModel() + " (use it with --model, or move it where you want it)", e.getMessage());
+            assertEquals(labels.getName(), Model.deserializeFromFile(e.savedModel()).getName());
+        } finally {
+            System.setProperty("java.io.tmpdir", before);
+        }
     }
 }

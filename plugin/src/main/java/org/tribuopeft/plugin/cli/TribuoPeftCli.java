@@ -338,6 +338,9 @@ public final class TribuoPeftCli {
         if (s.train() <= 0 || s.test() <= 0 || s.train() + s.test() > 50_000) {
             throw new CliException("--train and --test must be positive and sum to at most 50000");
         }
+        if (s.output() != null) {
+            RunOutputs.checkLocation(s.output(), false);
+        }
         ImdbDemo.run(s, out);
     }
 }
