@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
  * Names the hidden siblings that atomic writes use ({@code .NAME.tribuo-peft-PID-START-RANDOM.KIND}) and
  * removes the ones a killed writer left behind. The writer's process id and start time are in the name,
  * so a sibling is only removed when that exact process is gone: a live writer's sibling, or any file
- * whose name does not follow the pattern for the target, is never touched.
+ * whose name does not follow the pattern for the target, is never touched. Siblings named by earlier
+ * versions (Java's temp names, with no owner recorded) are removed once a day old.
  */
 public final class TempSiblings {
     /** What a sibling holds. */
@@ -45,6 +46,13 @@ public final class TempSiblings {
                 + "-" + random + "." + kind.suffix());
     }
 
+    /**
+     * Versions before the process id was in the name used Java's temp names ({@code .NAME.DIGITS},
+     * {@code .NAME.old.DIGITS}, {@code .NAME.DIGITS.tmp}); with no owner to ask, those are stale once
+     * untouched for this long.
+     */
+    static final java.time.Duration LEGACY_AGE = java.time.Duration.ofHours(24);
+
     /** The pattern of every sibling of {@code target}, whatever the writer. */
     static Pattern pattern(Path target) {
         return Pattern.compile("\\." + Pattern.quote(target.getFileName().toString())
@@ -65,14 +73,22 @@ public final class TempSiblings {
             return 0;
         }
         Pattern p = pattern(abs);
+        Pattern legacy = legacyPattern(abs);
         int cleaned = 0;
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(parent)) {
             for (Path entry : entries) {
-                Matcher m = p.matcher(entry.getFileName().toString());
-                if (!m.matches() || !writerGone(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)))) {
+                String name = entry.getFileName().toString();
+                Matcher m = p.matcher(name);
+                Matcher l = legacy.matcher(name);
+                boolean old;
+                if (m.matches() && writerGone(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)))) {
+                    old = m.group(3).equals("old");
+                } else if (l.matches() && legacyStale(entry, l.group(2) != null)) {
+                    old = l.group(1) != null;
+                } else {
                     continue;
                 }
-                if (m.group(3).equals("old") && !Files.exists(abs)) {
+                if (old && !Files.exists(abs)) {
                     Files.move(entry, abs, StandardCopyOption.ATOMIC_MOVE);
                 } else {
                     try {
@@ -85,6 +101,20 @@ public final class TempSiblings {
             }
         }
         return cleaned;
+    }
+
+    /** Java's temp names as earlier versions used them: group 1 marks a moved-aside folder, group 2 a file. */
+    static Pattern legacyPattern(Path target) {
+        return Pattern.compile("\\." + Pattern.quote(target.getFileName().toString())
+                + "\\.(?:(old\\.)\\d{10,20}|\\d{10,20}(\\.tmp)?)");
+    }
+
+    /** A legacy sibling of the right kind (file or folder) that nobody has touched for {@link #LEGACY_AGE}. */
+    private static boolean legacyStale(Path entry, boolean file) throws IOException {
+        boolean right = file ? Files.isRegularFile(entry, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                : Files.isDirectory(entry, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        return right && Files.getLastModifiedTime(entry, java.nio.file.LinkOption.NOFOLLOW_LINKS).toInstant()
+                .isBefore(Instant.now().minus(LEGACY_AGE));
     }
 
     /**

@@ -148,6 +148,25 @@ class AtomicFilesTest {
     }
 
     @Test
+    void tempFoldersOfEarlierVersionsAreRemovedOnlyOnceADayOld(@TempDir Path tmp) throws Exception {
+        java.nio.file.attribute.FileTime twoDaysAgo = java.nio.file.attribute.FileTime.from(
+                java.time.Instant.now().minus(java.time.Duration.ofDays(2)));
+        Path stale = Files.createDirectory(tmp.resolve(".run.1234567890123456789"));
+        Files.writeString(stale.resolve("model.tribuo"), "half written");
+        Files.setLastModifiedTime(stale, twoDaysAgo);
+        Path staleFile = Files.writeString(tmp.resolve(".run.9876543210.tmp"), "x");
+        Files.setLastModifiedTime(staleFile, twoDaysAgo);
+        Path recent = Files.createDirectory(tmp.resolve(".run.5555555555555"));
+        Path shortDigits = Files.createDirectory(tmp.resolve(".run.12345"));
+        Files.setLastModifiedTime(shortDigits, twoDaysAgo);
+        AtomicFiles.writeFolder(tmp.resolve("run"), AtomicFilesTest::twoFiles);
+        assertFalse(Files.exists(stale));
+        assertFalse(Files.exists(staleFile));
+        assertTrue(Files.isDirectory(recent), "it may belong to a writer still running");
+        assertTrue(Files.isDirectory(shortDigits), "not a Java temp name");
+    }
+
+    @Test
     void aPreviousFolderMovedAsideByAKilledWriterIsPutBack(@TempDir Path tmp) throws Exception {
         Path aside = Files.createDirectory(tmp.resolve(".run.tribuo-peft-" + deadPid() + "-17-00000002.old"));
         Files.writeString(aside.resolve("model.tribuo"), "previous");
