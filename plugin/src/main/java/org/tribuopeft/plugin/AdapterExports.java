@@ -47,16 +47,41 @@ public final class AdapterExports {
      * folder for full fine-tuning.
      */
     public static <T extends Output<T>> void write(AdapterModel<T> model, Path dir, PeftKeyStyle style) throws IOException {
+        write(model, dir, style, false);
+    }
+
+    /**
+     * Writes the model's adapter folder, as {@link #write(AdapterModel, Path, PeftKeyStyle)} does.
+     *
+     * @param overwrite whether to write into a folder that also holds files this library did not write;
+     *     those files are kept either way
+     */
+    public static <T extends Output<T>> void write(AdapterModel<T> model, Path dir, PeftKeyStyle style, boolean overwrite)
+            throws IOException {
         if (model.methodKind() == MethodKind.FULL) {
-            writeFullModel(model, dir);
+            writeFullModel(model, dir, overwrite);
         } else {
-            writePeft(model, dir, style);
+            writePeft(model, dir, style, overwrite);
         }
+    }
+
+    /** The files {@link #write} puts in its folder, so a folder can be checked before anything is written. */
+    public static <T extends Output<T>> List<String> entries(AdapterModel<T> model) {
+        return model.methodKind() == MethodKind.FULL
+                ? List.of(Backbone.CONFIG_JSON, Backbone.MODEL_SAFETENSORS, Backbone.TOKENIZER_JSON, SIDECAR)
+                : List.of(org.tribuopeft.adapters.peft.PeftAdapterWriter.CONFIG,
+                        org.tribuopeft.adapters.peft.PeftAdapterWriter.WEIGHTS, SIDECAR);
     }
 
     /** Writes a PEFT folder plus the sidecar. */
     public static <T extends Output<T>> void writePeft(AdapterModel<T> model, Path dir, PeftKeyStyle style)
             throws IOException {
+        writePeft(model, dir, style, false);
+    }
+
+    /** Writes a PEFT folder plus the sidecar, in one atomic step; see {@link #write(AdapterModel, Path, PeftKeyStyle, boolean)}. */
+    public static <T extends Output<T>> void writePeft(AdapterModel<T> model, Path dir, PeftKeyStyle style,
+                                                       boolean overwrite) throws IOException {
         Backbone base = model.backboneReference().load();
         Map<String, PissaInit.Factors> pissa = new LinkedHashMap<>();
         if (model.method() instanceof LoraConfig l && l.init() == LoraInit.PISSA) {
@@ -69,8 +94,7 @@ public final class AdapterExports {
         }
         PeftAdapter adapter = new PeftAdapter(model.method(), model.trainedTensors(), model.rankMasks(),
                 model.backboneReference().location(), Map.of(), style, trainedSteps(model));
-        PeftAdapterWriter.write(dir, adapter, style, pissa);
-        AtomicFiles.writeString(dir.resolve(SIDECAR), sidecar(model, style.name()));
+        PeftAdapterWriter.write(dir, adapter, style, pissa, Map.of(SIDECAR, sidecar(model, style.name())), overwrite);
     }
 
     /** The optimizer steps the model was trained for, from its provenance (0 when not recorded). */
@@ -86,6 +110,12 @@ public final class AdapterExports {
 
     /** Writes a full fine-tune as a Hugging Face folder: config.json, model.safetensors (encoder and head), tokenizer. */
     public static <T extends Output<T>> void writeFullModel(AdapterModel<T> model, Path dir) throws IOException {
+        writeFullModel(model, dir, false);
+    }
+
+    /** Writes a full fine-tune as a Hugging Face folder; see {@link #write(AdapterModel, Path, PeftKeyStyle, boolean)}. */
+    public static <T extends Output<T>> void writeFullModel(AdapterModel<T> model, Path dir, boolean overwrite)
+            throws IOException {
         Backbone base = model.backboneReference().load();
         Map<String, HostTensor> weights = new LinkedHashMap<>(base.weights().tensors());
         weights.putAll(model.trainedTensors());
@@ -96,7 +126,7 @@ public final class AdapterExports {
             SafetensorsWriter.write(tmp.resolve(Backbone.MODEL_SAFETENSORS), weights, Map.of());
             Files.write(tmp.resolve(Backbone.TOKENIZER_JSON), base.tokenizerJson());
             Files.writeString(tmp.resolve(SIDECAR), sidecar);
-        });
+        }, overwrite);
     }
 
     /** Reads a folder's sidecar. */

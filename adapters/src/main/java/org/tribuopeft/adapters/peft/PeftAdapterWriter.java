@@ -50,6 +50,22 @@ public final class PeftAdapterWriter {
      */
     public static void write(Path dir, PeftAdapter adapter, PeftKeyStyle style, Map<String, PissaInit.Factors> pissaInitial)
             throws IOException {
+        write(dir, adapter, style, pissaInitial, Map.of(), false);
+    }
+
+    /**
+     * Writes the folder with extra text files beside PEFT's two (such as a sidecar), all in one atomic step.
+     *
+     * @param dir the folder to create or replace
+     * @param adapter the adapter
+     * @param style the key prefix to use
+     * @param pissaInitial as in {@link #write(Path, PeftAdapter, PeftKeyStyle, Map)}
+     * @param extraFiles more files for the folder, name to UTF-8 content
+     * @param overwrite whether to write into a folder that also holds files this library did not write
+     *     (they are kept; see {@link AtomicFiles#writeFolder(Path, AtomicFiles.FolderWriter, boolean)})
+     */
+    public static void write(Path dir, PeftAdapter adapter, PeftKeyStyle style, Map<String, PissaInit.Factors> pissaInitial,
+                             Map<String, String> extraFiles, boolean overwrite) throws IOException {
         if (!(adapter.method() instanceof LowRankConfig cfg)) {
             throw new IllegalArgumentException("full fine-tuning has no PEFT adapter; save the fine-tuned encoder as a "
                     + "Hugging Face model folder instead");
@@ -90,7 +106,10 @@ public final class PeftAdapterWriter {
         AtomicFiles.writeFolder(dir, tmp -> {
             Files.writeString(tmp.resolve(CONFIG), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(config));
             SafetensorsWriter.write(tmp.resolve(WEIGHTS), out, Map.of());
-        });
+            for (Map.Entry<String, String> extra : extraFiles.entrySet()) {
+                Files.writeString(tmp.resolve(extra.getKey()), extra.getValue());
+            }
+        }, overwrite);
     }
 
     /** The module part of a parameter name, e.g. {@code encoder.layer.0.attention.self.query}. */

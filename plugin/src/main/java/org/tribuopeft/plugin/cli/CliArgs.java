@@ -26,6 +26,15 @@ final class CliArgs {
      * @throws CliException naming an unknown option or a missing value
      */
     static CliArgs parse(String[] args, Set<String> allowed) {
+        return parse(args, allowed, Set.of());
+    }
+
+    /**
+     * Parses {@code args}, where {@code flags} are options without a value (such as {@code --overwrite}).
+     *
+     * @throws CliException naming an unknown option or a missing value
+     */
+    static CliArgs parse(String[] args, Set<String> allowed, Set<String> flags) {
         if (args.length == 0) {
             throw new CliException("no command given");
         }
@@ -45,11 +54,14 @@ final class CliArgs {
                 a.olcutArgs.add("--config-file");
                 a.olcutArgs.add(args[++i]);
                 a.options.put("config", args[i]);
+            } else if (arg.startsWith("--") && flags.contains(arg.substring(2))) {
+                a.options.put(arg.substring(2), "true");
             } else if (arg.startsWith("--")) {
                 String name = arg.substring(2);
                 if (!allowed.contains(name)) {
                     throw new CliException("unknown option " + arg + " for '" + a.command + "'; it accepts "
-                            + allowed.stream().sorted().map(s -> "--" + s).toList());
+                            + java.util.stream.Stream.concat(allowed.stream(), flags.stream()).sorted()
+                            .map(s -> "--" + s).toList());
                 }
                 if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
                     throw new CliException("option " + arg + " needs a value");
@@ -72,6 +84,11 @@ final class CliArgs {
             throw new CliException("'" + command + "' needs --" + name);
         }
         return v;
+    }
+
+    /** True when the flag {@code --name} was given. */
+    boolean has(String name) {
+        return options.containsKey(name);
     }
 
     int getInt(String name, int dflt) {

@@ -2,7 +2,6 @@ package org.tribuopeft.plugin.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.oracle.labs.mlrg.olcut.config.ConfigurationManager;
 import com.oracle.labs.mlrg.olcut.config.json.JsonConfigFactory;
 import org.tribuo.Example;
@@ -12,6 +11,7 @@ import org.tribuo.Prediction;
 import org.tribuo.evaluation.Evaluation;
 import org.tribuo.impl.ArrayExample;
 import org.tribuopeft.adapters.io.AtomicFiles;
+import org.tribuopeft.adapters.io.OutputLocation;
 import org.tribuopeft.plugin.AdapterModel;
 import org.tribuopeft.plugin.EvaluationMetrics;
 import org.tribuopeft.plugin.TextPipeline;
@@ -19,7 +19,6 @@ import org.tribuopeft.plugin.TextPresenceProcessor;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -59,12 +58,14 @@ public final class TribuoPeftCli {
         }
         try {
             switch (args[0]) {
-                case "train" -> train(CliArgs.parse(args, Set.of("output", "pipeline")), out);
+                case "train" -> train(CliArgs.parse(args, Set.of("output", "pipeline"), Set.of("overwrite")), out);
                 case "evaluate" -> evaluate(CliArgs.parse(args, Set.of("model", "pipeline")), out);
-                case "predict" -> predict(CliArgs.parse(args, Set.of("model", "input", "output")), out);
-                case "export-peft" -> exportPeft(CliArgs.parse(args, Set.of("model", "output", "key-style")), out);
-                case "export-onnx" -> exportOnnx(CliArgs.parse(args, Set.of("model", "output", "adapter-output")),
+                case "predict" -> predict(CliArgs.parse(args, Set.of("model", "input", "output"), Set.of("overwrite")),
                         out);
+                case "export-peft" -> exportPeft(CliArgs.parse(args, Set.of("model", "output", "key-style"),
+                        Set.of("overwrite")), out);
+                case "export-onnx" -> exportOnnx(CliArgs.parse(args, Set.of("model", "output", "adapter-output"),
+                        Set.of("overwrite")), out);
                 case "config-reference" -> out.print(org.tribuopeft.plugin.ConfigurationReference.markdown());
                 case "replay" -> replay(CliArgs.parse(args, Set.of("model")), out);
                 case "provenance" -> provenance(CliArgs.parse(args, Set.of("model", "file")), out);
@@ -91,19 +92,23 @@ public final class TribuoPeftCli {
     static String usage() {
         return """
                 usage: tribuo-peft <command> [options]
-                  train     --config FILE [--output DIR] [--pipeline NAME] [--@component.property VALUE ...]
+                  train     --config FILE [--output DIR [--overwrite]] [--pipeline NAME] [--@component.property VALUE ...]
                             train the pipeline's trainer and evaluate on its test data; with --output, write
                             model.tribuo, adapter/, provenance.json and metrics.json into DIR
                   evaluate  --model FILE --config FILE [--pipeline NAME]
                             evaluate a saved model on a pipeline's test data
-                  predict   --model FILE --input FILE [--output FILE]
-                            predict texts (one per line, or JSON lines with a "text" field); writes JSON lines
-                  export-peft --model FILE --output DIR [--key-style seq-cls|bare]
+                  predict   --model FILE --input FILE [--output FILE [--overwrite]]
+                            predict UTF-8 texts (one per line, or JSON lines with a "text" field); writes JSON
+                            lines {"text", "prediction", "scores"} with numeric scores
+                  export-peft --model FILE --output DIR [--key-style seq-cls|bare] [--overwrite]
                             write the model's adapter as a Hugging Face PEFT folder (full fine-tunes as a
                             Hugging Face model folder)
-                  export-onnx --model FILE --output FILE.onnx [--adapter-output FILE.onnx_adapter]
+                  export-onnx --model FILE --output FILE.onnx [--adapter-output FILE.onnx_adapter] [--overwrite]
                             write an ONNX model for ONNX Runtime: merged, or (with --adapter-output) the base
                             with adapter inputs plus this model's adapter file
+                  Outputs never delete files tribuo-peft did not write: an existing file, or a folder holding
+                  other files, is refused; --overwrite replaces a file, or writes into such a folder keeping
+                  the other files (refused if one of them is where an output goes).
                   config-reference
                             print the reference of every configurable option (docs/configuration.md)
                   replay    --model FILE
@@ -137,15 +142,29 @@ public final class TribuoPeftCli {
     }
 
     private static <T extends Output<T>> void train(CliArgs a, PrintStream out) throws IOException {
+        Path dir = a.options.containsKey("output") ? Paths.get(a.require("output")) : null;
+        boolean overwrite = a.has("overwrite");
+        if (dir != null) {
+            // a folder that cannot take the output is reported now, not after hours of training
+            RunOutputs.checkLocation(dir, overwrite);
+        }
         TextPipeline<T> pipeline = pipeline(a);
         out.println("training " + pipeline.trainer());
-        TextPipeline.Result<T> r = pipeline.run();
-        printEvaluation(r.evaluation(), out);
-        out.printf(Locale.ROOT, "training took %.1f s%n", r.trainSeconds());
-        String output = a.get("output", null);
-        if (output != null) {
-            RunOutputs.write(Paths.get(output), r.model(), r.evaluation(), r.trainSeconds());
-            out.println("wrote " + Paths.get(output).toAbsolutePath());
+        TextPipeline.Datasets<T> data = pipeline.datasets();
+        long start = System.nanoTime();
+        Model<T> model = pipeline.trainer().train(data.train());
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Evaluation<T> evaluation;
+        try {
+            evaluation = data.train().getOutputFactory().getEvaluator().evaluate(model, data.test());
+        } catch (RuntimeException e) {
+            throw RunOutputs.failedAfterTraining("evaluation on the test data failed", dir, model, e);
+        }
+        printEvaluation(evaluation, out);
+        out.printf(Locale.ROOT, "training took %.1f s%n", seconds);
+        if (dir != null) {
+            RunOutputs.writeOrSaveModel(dir, model, evaluation, seconds, overwrite);
+            out.println("wrote " + dir.toAbsolutePath());
         }
     }
 
@@ -172,15 +191,22 @@ public final class TribuoPeftCli {
     }
 
     private static <T extends Output<T>> void predict(CliArgs a, PrintStream out) throws IOException {
-        Model<T> model = loadModel(Paths.get(a.require("model")));
-        String key = model instanceof AdapterModel<T> am ? am.textField() : "text";
+        Path output = a.options.containsKey("output") ? Paths.get(a.require("output")) : null;
+        if (output != null) {
+            OutputLocation.checkFile(output, a.has("overwrite"));
+        }
         Path input = Paths.get(a.require("input"));
         if (!Files.exists(input)) {
             throw new CliException("input file " + input + " does not exist");
         }
+        // read before the model loads, so a bad input file is reported at once
+        List<String> lines = Utf8Lines.read(input);
+        Model<T> model = loadModel(Paths.get(a.require("model")));
+        String key = model instanceof AdapterModel<T> am ? am.textField() : "text";
         List<String> texts = new ArrayList<>();
+        List<Integer> lineNumbers = new ArrayList<>();
         int lineNo = 0;
-        for (String line : Files.readAllLines(input, StandardCharsets.UTF_8)) {
+        for (String line : lines) {
             lineNo++;
             if (line.isBlank()) {
                 continue;
@@ -189,16 +215,19 @@ public final class TribuoPeftCli {
                 JsonNode n;
                 try {
                     n = JSON.readTree(line);
-                } catch (IOException e) {
-                    throw new CliException(input + " line " + lineNo + " is not valid JSON: " + e.getMessage());
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new InputFileException(input, lineNo, "is not valid JSON (" + e.getOriginalMessage()
+                            + "); give one text per line, or one JSON object with a \"" + key + "\" field per line");
                 }
                 if (!n.hasNonNull(key)) {
-                    throw new CliException(input + " line " + lineNo + " has no \"" + key + "\" field");
+                    throw new InputFileException(input, lineNo, "has no \"" + key + "\" field; the model reads "
+                            + "its text from \"" + key + "\"");
                 }
                 texts.add(n.get(key).asText());
             } else {
                 texts.add(line);
             }
+            lineNumbers.add(lineNo);
         }
         List<Example<T>> examples = new ArrayList<>();
         T unknown = model.getOutputIDInfo().getDomain().iterator().next();
@@ -210,24 +239,21 @@ public final class TribuoPeftCli {
         List<Prediction<T>> predictions = model.predict(examples);
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < predictions.size(); i++) {
-            Prediction<T> p = predictions.get(i);
-            ObjectNode o = JSON.createObjectNode();
-            o.put("text", texts.get(i));
-            o.put("prediction", p.getOutput().getSerializableForm(false));
-            ObjectNode scores = o.putObject("scores");
-            p.getOutputScores().forEach((k, v) -> scores.put(k, v.getSerializableForm(true)));
-            sb.append(JSON.writeValueAsString(o)).append('\n');
+            String where = "line " + lineNumbers.get(i) + " of " + input;
+            sb.append(JSON.writeValueAsString(PredictionJson.of(predictions.get(i), texts.get(i), where))).append('\n');
         }
-        String output = a.get("output", null);
         if (output == null) {
             out.print(sb);
         } else {
-            AtomicFiles.writeString(Paths.get(output), sb.toString());
+            AtomicFiles.writeString(output, sb.toString());
             out.println("wrote " + predictions.size() + " predictions to " + output);
         }
     }
 
     private static <T extends Output<T>> void exportPeft(CliArgs a, PrintStream out) throws IOException {
+        Path dir = Paths.get(a.require("output"));
+        boolean overwrite = a.has("overwrite");
+        OutputLocation.checkFolder(dir, List.of(), overwrite);
         Model<T> model = loadModel(Paths.get(a.require("model")));
         if (!(model instanceof AdapterModel<T> am)) {
             throw new CliException(a.require("model") + " is not an AdapterModel");
@@ -238,18 +264,22 @@ public final class TribuoPeftCli {
             case "bare" -> org.tribuopeft.adapters.peft.PeftKeyStyle.BARE_ENCODER;
             default -> throw new CliException("--key-style must be seq-cls or bare, got '" + style + "'");
         };
-        Path dir = Paths.get(a.require("output"));
-        org.tribuopeft.plugin.AdapterExports.write(am, dir, keys);
+        OutputLocation.checkFolder(dir, org.tribuopeft.plugin.AdapterExports.entries(am), overwrite);
+        org.tribuopeft.plugin.AdapterExports.write(am, dir, keys, overwrite);
         out.println("wrote " + dir.toAbsolutePath());
     }
 
     private static <T extends Output<T>> void exportOnnx(CliArgs a, PrintStream out) throws IOException {
+        Path onnx = Paths.get(a.require("output"));
+        String adapter = a.get("adapter-output", null);
+        OutputLocation.checkFile(onnx, a.has("overwrite"));
+        if (adapter != null) {
+            OutputLocation.checkFile(Paths.get(adapter), a.has("overwrite"));
+        }
         Model<T> model = loadModel(Paths.get(a.require("model")));
         if (!(model instanceof AdapterModel<T> am)) {
             throw new CliException(a.require("model") + " is not an AdapterModel");
         }
-        Path onnx = Paths.get(a.require("output"));
-        String adapter = a.get("adapter-output", null);
         if (adapter == null) {
             org.tribuopeft.plugin.OnnxExports.writeMerged(am, onnx);
             out.println("wrote " + onnx.toAbsolutePath() + " (merged)");
@@ -307,6 +337,9 @@ public final class TribuoPeftCli {
                 a.getInt("max-length", 128), a.getInt("seed", 2024), output == null ? null : Paths.get(output));
         if (s.train() <= 0 || s.test() <= 0 || s.train() + s.test() > 50_000) {
             throw new CliException("--train and --test must be positive and sum to at most 50000");
+        }
+        if (s.output() != null) {
+            RunOutputs.checkLocation(s.output(), false);
         }
         ImdbDemo.run(s, out);
     }

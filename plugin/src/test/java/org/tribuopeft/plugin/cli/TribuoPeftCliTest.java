@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -56,6 +57,12 @@ class TribuoPeftCliTest {
         assertEquals(10, metrics.get("test_examples").asInt());
         assertTrue(metrics.get("test").has("macro_f1"));
         assertTrue(JSON.readTree(outDir.resolve("adapter/adapter_config.json").toFile()).get("use_dora").asBoolean());
+        String fileMode = PosixFilePermissions.toString(Files.getPosixFilePermissions(Files.createFile(tmp.resolve("f"))));
+        String dirMode = PosixFilePermissions.toString(Files.getPosixFilePermissions(Files.createDirectory(tmp.resolve("d"))));
+        assertEquals(dirMode, PosixFilePermissions.toString(Files.getPosixFilePermissions(outDir)));
+        assertEquals(fileMode, PosixFilePermissions.toString(Files.getPosixFilePermissions(outDir.resolve("model.tribuo"))));
+        Run again = cli(concat(new String[] {"train", "--output", outDir.toString()}, common));
+        assertEquals(0, again.code(), "a run folder we wrote is replaced without --overwrite: " + again.err());
 
         Path input = Files.writeString(tmp.resolve("in.txt"), "good great fine\n{\"text\": \"bad awful\"}\n");
         Run predict = cli("predict", "--model", outDir.resolve("model.tribuo").toString(), "--input", input.toString());
@@ -64,7 +71,8 @@ class TribuoPeftCliTest {
         assertEquals(2, lines.length);
         JsonNode first = JSON.readTree(lines[0]);
         assertEquals("good great fine", first.get("text").asText());
-        assertTrue(first.get("scores").has("POS") && first.get("scores").has("NEG"), lines[0]);
+        assertTrue(first.get("scores").get("POS").isNumber() && first.get("scores").get("NEG").isNumber(), lines[0]);
+        assertEquals(1.0, first.get("scores").get("POS").asDouble() + first.get("scores").get("NEG").asDouble(), 1e-6);
 
         Run evaluate = cli(concat(new String[] {"evaluate", "--model", outDir.resolve("model.tribuo").toString()}, common));
         assertEquals(0, evaluate.code(), evaluate.err());
