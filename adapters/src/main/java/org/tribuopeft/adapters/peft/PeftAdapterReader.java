@@ -175,21 +175,48 @@ public final class PeftAdapterReader {
     private static void applyCommon(JsonNode cfg, Path file, Map<String, String> props)
             throws ModelFileException {
         JsonNode targets = required(cfg, "target_modules", file);
-        if (targets.isTextual()) {
-            props.put("targetRegex", targets.asText());
+        if (targets.isTextual() && targets.asText().equalsIgnoreCase(TargetSelection.ALL_LINEAR)) {
+            props.put("targetModules", TargetSelection.ALL_LINEAR);
+        } else if (targets.isTextual()) {
+            props.put("targetRegex", ourRegex(targets.asText()));
             props.put("targetModules", "");
-        } else {
+        } else if (targets.isArray()) {
             List<String> list = new ArrayList<>();
-            targets.forEach(t -> list.add(t.asText()));
+            for (JsonNode t : targets) {
+                if (!t.isTextual()) {
+                    throw new ModelFileException(file, "target_modules entries must be module names (strings), found "
+                            + t);
+                }
+                String entry = ourModuleName(t.asText());
+                if (entry.equals("pooler.dense") || entry.equals("pooler")) {
+                    // PEFT saves all-linear as the list of every Linear, the pooler's included; this encoder has none
+                    System.err.println("NOTE: " + file + " targets " + t.asText() + ", which this encoder has no use "
+                            + "for; ignored");
+                    continue;
+                }
+                list.add(entry);
+            }
             props.put("targetModules", String.join(",", list));
+        } else {
+            throw new ModelFileException(file, "target_modules must be a list of module names or a string (a regular "
+                    + "expression, or all-linear), found " + targets);
         }
         JsonNode layers = cfg.get("layers_to_transform");
         if (layers != null && !layers.isNull()) {
             List<String> ls = new ArrayList<>();
-            if (layers.isInt()) {
+            if (layers.isIntegralNumber()) {
                 ls.add(layers.asText());
+            } else if (layers.isArray()) {
+                for (JsonNode l : layers) {
+                    if (!l.isIntegralNumber()) {
+                        throw new ModelFileException(file, "layers_to_transform entries must be layer indices "
+                                + "(integers), found " + l);
+                    }
+                    ls.add(l.asText());
+                }
             } else {
-                layers.forEach(l -> ls.add(l.asText()));
+                throw new ModelFileException(file, "layers_to_transform must be a layer index or a list of them, found "
+                        + layers);
             }
             props.put("layersToTransform", String.join(",", ls));
         }
@@ -204,6 +231,28 @@ public final class PeftAdapterReader {
         if (replication != null && !replication.isNull()) {
             throw new ModelFileException(file, "layer_replication is not supported");
         }
+    }
+
+    /**
+     * PEFT matches a regex against the wrapped model's module names, which start with {@code bert.} in a
+     * sequence classifier; ours start at {@code encoder.}, so that prefix is dropped (and our writer's
+     * optional-prefix wrapper undone).
+     */
+    static String ourRegex(String peftRegex) {
+        String wrapped = "(?:bert\\.)?(?:";
+        if (peftRegex.startsWith(wrapped) && peftRegex.endsWith(")")) {
+            return peftRegex.substring(wrapped.length(), peftRegex.length() - 1);
+        }
+        return peftRegex.startsWith("bert\\.") ? peftRegex.substring("bert\\.".length()) : peftRegex;
+    }
+
+    /**
+     * A {@code target_modules} list entry with a sequence classifier's {@code bert.} prefix dropped (PEFT saves
+     * all-linear as full module names, which start with {@code bert.encoder.} there and at {@code encoder.} here).
+     */
+    static String ourModuleName(String peftName) {
+        return peftName.startsWith("bert.encoder.") || peftName.startsWith("bert.pooler") ? peftName.substring(5)
+                : peftName;
     }
 
     private static LowRankConfig loraConfig(JsonNode cfg, Path file) throws ModelFileException {
