@@ -152,11 +152,12 @@ public final class PeftAdapterWriter {
             c.put("orth_reg_weight", a.orthRegWeight());
             // PEFT requires a positive total_step; ours may be 0 ("the run's step count"), resolved in training
             int total = a.totalStep() > 0 ? a.totalStep() : adapter.adaLoraTotalStep();
-            if (total > 0) {
-                c.put("total_step", total);
-            } else {
-                c.putNull("total_step");
+            if (total <= 0) {
+                throw new IllegalArgumentException("AdaLoRA's total_step is unknown (AdaLoraConfig.totalStep is 0 and no "
+                        + "trained step count was given); PEFT refuses an ADALORA adapter_config.json without a positive "
+                        + "total_step, so set totalStep or pass the run's step count in PeftAdapter");
             }
+            c.put("total_step", total);
             ObjectNode pattern = c.putObject("rank_pattern");
             new TreeMap<>(adapter.rankMasks()).forEach((module, mask) -> {
                 // PEFT names rank_pattern entries relative to the wrapped model (no base_model.model. prefix)

@@ -20,6 +20,8 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -128,5 +130,22 @@ class PeftConfigTypesTest {
         assertEquals(List.of("lora_alpha must be an int, found 16.0",
                 "target_modules list entry \"all-linear\" is not a module name (all-linear must be the string "
                         + "\"all-linear\", not a list)"), PeftConfigTypes.violations(c));
+    }
+
+    @Test
+    void anAdaLoraAdapterWithoutAStepCountIsRefusedBeforeAnythingIsWritten(@TempDir Path tmp) throws Exception {
+        PeftTargetForms.Form form = PeftTargetForms.all().get("adalora");
+        try (TextModel m = TextModel.create(TinyBert.backbone(5), form.method(), TaskKind.SINGLE_LABEL, 2, 24,
+                new SplittableRandom(3))) {
+            TextModel.Snapshot s = m.snapshot();
+            PeftAdapter unknownSteps = new PeftAdapter(form.method(), s.values(), s.rankMasks(), "tiny", Map.of(),
+                    form.style(), 0);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> PeftAdapterWriter.write(tmp.resolve("a"), unknownSteps, form.style(), Map.of()));
+            assertEquals("AdaLoRA's total_step is unknown (AdaLoraConfig.totalStep is 0 and no trained step count was "
+                    + "given); PEFT refuses an ADALORA adapter_config.json without a positive total_step, so set "
+                    + "totalStep or pass the run's step count in PeftAdapter", e.getMessage());
+            assertFalse(Files.exists(tmp.resolve("a")));
+        }
     }
 }
