@@ -222,7 +222,17 @@ public final class PeftAdapterReader {
         }
         props.put("alpha", required(cfg, "lora_alpha", file).asText());
         props.put("dropout", cfg.path("lora_dropout").asText("0.0"));
-        props.put("bias", BiasMode.fromPeftName(cfg.path("bias").asText("none")).name());
+        try {
+            props.put("bias", BiasMode.fromPeftName(cfg.path("bias").asText("none")).name());
+        } catch (IllegalArgumentException e) {
+            throw new ModelFileException(file, "bias: " + e.getMessage(), e);
+        }
+        JsonNode exclude = cfg.get("exclude_modules");
+        if (exclude != null && !exclude.isNull() && !(exclude.isContainerNode() && exclude.isEmpty())) {
+            // ignoring it would adapt modules PEFT left alone and then fail on their missing tensors
+            throw new ModelFileException(file, "exclude_modules=" + exclude + " is not supported; list the adapted "
+                    + "modules in target_modules instead");
+        }
         if (cfg.path("fan_in_fan_out").asBoolean(false)) {
             throw new ModelFileException(file, "fan_in_fan_out=true is for GPT-2 style Conv1D weights; BERT's Linear "
                     + "layers need false");

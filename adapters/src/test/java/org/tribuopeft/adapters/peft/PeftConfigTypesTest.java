@@ -148,4 +148,25 @@ class PeftConfigTypesTest {
             assertFalse(Files.exists(tmp.resolve("a")));
         }
     }
+
+    @Test
+    void aBadBiasOrAnExcludeListIsRefusedNamingTheFileAndTheField(@TempDir Path tmp) throws Exception {
+        Backbone base = TinyBert.backbone(5);
+        ObjectNode c = (ObjectNode) written(tmp, "a", PeftTargetForms.all().get("lora"), base);
+        Path config = tmp.resolve("a").resolve(PeftAdapterWriter.CONFIG);
+        c.put("bias", "some");
+        Files.writeString(config, c.toString());
+        org.tribuopeft.adapters.io.ModelFileException bias = assertThrows(
+                org.tribuopeft.adapters.io.ModelFileException.class, () -> PeftAdapterReader.read(tmp.resolve("a"),
+                        base.config()));
+        assertEquals(config + ": bias: unknown bias mode 'some'; use none, all or lora_only", bias.getMessage());
+        c.put("bias", "none");
+        c.putArray("exclude_modules").add("value");
+        Files.writeString(config, c.toString());
+        org.tribuopeft.adapters.io.ModelFileException exclude = assertThrows(
+                org.tribuopeft.adapters.io.ModelFileException.class, () -> PeftAdapterReader.read(tmp.resolve("a"),
+                        base.config()));
+        assertEquals(config + ": exclude_modules=[\"value\"] is not supported; list the adapted modules in "
+                + "target_modules instead", exclude.getMessage());
+    }
 }
