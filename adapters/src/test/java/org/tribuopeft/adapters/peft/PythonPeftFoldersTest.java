@@ -25,9 +25,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Adapter folders written by Python PEFT 0.21.0 (LoRA, DoRA and AdaLoRA with a rank pattern, by
- * {@code src/test/resources/peft-python/interop.py}, and LoRA with rank_pattern and alpha_pattern, by
- * {@code patterns.py}, on a small random BERT) load here and give the last hidden states PEFT computed
- * for the same token ids.
+ * {@code src/test/resources/peft-python/interop.py}; LoRA with rank_pattern and alpha_pattern, by
+ * {@code patterns.py}; LoRA on all-linear, on a regex string and with an int layers_to_transform, by
+ * {@code forms.py}; all on a small random BERT) load here and give the last hidden states PEFT computed
+ * for the same token ids; and the recorded run of {@code forms.py} shows every folder of ours loading in PEFT.
  */
 class PythonPeftFoldersTest {
     static final Path ROOT = Paths.get("src", "test", "resources", "peft-python");
