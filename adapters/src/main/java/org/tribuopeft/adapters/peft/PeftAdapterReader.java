@@ -306,8 +306,8 @@ public final class PeftAdapterReader {
 
     /**
      * A LoRA {@code rank_pattern} or {@code alpha_pattern} as key → value text. Keys are PEFT's, relative to
-     * the wrapped model; a {@code bert.} prefix (sequence-classification models) is dropped because module
-     * names here start at {@code encoder.}.
+     * the wrapped model; a {@code bert.} prefix (sequence-classification models), or our writer's optional one
+     * after {@code ^}, is dropped because module names here start at {@code encoder.}.
      */
     private static Map<String, String> pattern(JsonNode cfg, String key, Path file) throws ModelFileException {
         JsonNode node = cfg.get(key);
@@ -326,7 +326,10 @@ public final class PeftAdapterReader {
                         + e.getValue());
             }
             String prefix = PeftKeyStyle.SEQUENCE_CLASSIFICATION.modulePrefix();
-            String modulePattern = e.getKey().startsWith(prefix) ? e.getKey().substring(prefix.length()) : e.getKey();
+            String optionalPrefix = "^(?:bert\\.)?";
+            String modulePattern = e.getKey().startsWith(prefix) ? e.getKey().substring(prefix.length())
+                    : e.getKey().startsWith(optionalPrefix) ? "^" + e.getKey().substring(optionalPrefix.length())
+                    : e.getKey();
             out.put(modulePattern, e.getValue().asText());
         }
         return out;

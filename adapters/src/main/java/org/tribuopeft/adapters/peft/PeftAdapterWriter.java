@@ -134,8 +134,9 @@ public final class PeftAdapterWriter {
                 c.put("init_lora_weights", l.init().peftValue());
             }
             ObjectNode rankPattern = c.putObject("rank_pattern");
-            l.rankPattern().entries().forEach((k, v) -> rankPattern.put(k, exportedRank(v, pissa)));
-            l.alphaPattern().entries().forEach((k, v) -> putNumber(alphaPattern, k, exportedAlpha(l, v, pissa)));
+            l.rankPattern().entries().forEach((k, v) -> rankPattern.put(peftPatternKey(k, style), exportedRank(v, pissa)));
+            l.alphaPattern().entries().forEach((k, v) -> putNumber(alphaPattern, peftPatternKey(k, style),
+                    exportedAlpha(l, v, pissa)));
         } else {
             AdaLoraConfig a = (AdaLoraConfig) cfg;
             c.put("r", a.targetR());
@@ -226,6 +227,17 @@ public final class PeftAdapterWriter {
         String prefix = style.modulePrefix();
         // Python's re has no \\Q..\\E quoting; module prefixes hold only letters and dots
         return prefix.isEmpty() ? regex : "(?:" + prefix.replace(".", "\\.") + ")?(?:" + regex + ")";
+    }
+
+    /**
+     * A rank_pattern / alpha_pattern key as PEFT matches it ({@code (.*\.)?(key)$} from the start of the full
+     * module name): a key anchored with {@code ^} at our {@code encoder.} names would match nothing under a
+     * sequence classifier's {@code bert.} prefix, so the prefix is made optional there.
+     */
+    static String peftPatternKey(String key, PeftKeyStyle style) {
+        String prefix = style.modulePrefix();
+        return key.startsWith("^") && !prefix.isEmpty()
+                ? "^(?:" + prefix.replace(".", "\\.") + ")?" + key.substring(1) : key;
     }
 
     /** PEFT types lora_alpha as an int: a whole number is written as one, anything else stays a float. */

@@ -81,6 +81,9 @@ class PeftConfigTypesTest {
         assertEquals("[\"query\",\"value\"]", layers.get("target_modules").toString());
         assertEquals("[1]", layers.get("layers_to_transform").toString());
         assertEquals("layer", layers.get("layers_pattern").asText());
+        JsonNode pattern = written(tmp, "h", forms.get("lora_pattern_seq_cls"), base);
+        assertEquals("{\"^(?:bert\\\\.)?encoder\\\\.layer\\\\.1\\\\.intermediate\\\\.dense\":6,"
+                + "\"layer.0.attention.self.query\":2}", pattern.get("rank_pattern").toString());
         JsonNode fraction = written(tmp, "g", forms.get("lora_alpha_fraction"), base);
         assertEquals(6.5, fraction.get("lora_alpha").doubleValue());
     }

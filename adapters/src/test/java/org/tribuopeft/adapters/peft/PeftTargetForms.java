@@ -36,6 +36,10 @@ final class PeftTargetForms {
         forms.put("lora_pattern", new Form(new LoraConfig(4, 8, 0.0, List.of("query", "value", "intermediate.dense"))
                 .withPatterns(Map.of("layer.0.attention.self.query", 2, "^encoder\\.layer\\.1\\.intermediate\\.dense", 6),
                         Map.of("value", 3.0)), bare));
+        forms.put("lora_pattern_seq_cls", new Form(new LoraConfig(4, 8, 0.0, List.of("query", "value",
+                "intermediate.dense")).withPatterns(Map.of("layer.0.attention.self.query", 2,
+                "^encoder\\.layer\\.1\\.intermediate\\.dense", 6), Map.of("value", 3.0)),
+                PeftKeyStyle.SEQUENCE_CLASSIFICATION));
         forms.put("lora_regex", new Form(regex(), bare));
         forms.put("lora_regex_seq_cls", new Form(regex(), PeftKeyStyle.SEQUENCE_CLASSIFICATION));
         forms.put("lora_all_linear", new Form(new LoraConfig(4, 8, 0.0, List.of("all-linear")), bare));
