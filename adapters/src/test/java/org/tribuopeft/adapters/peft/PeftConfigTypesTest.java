@@ -108,6 +108,14 @@ class PeftConfigTypesTest {
         all.put("target_modules", "ALL-LINEAR");
         Files.writeString(allConfig, all.toString());
         assertEquals(12, selected(tmp.resolve("b"), base).size());
+        // PEFT saves all-linear on a sequence classifier as full names with bert., the pooler's included
+        var names = all.putArray("target_modules");
+        ((LowRankConfig) PeftTargetForms.all().get("lora_all_linear").method()).targets().select(base.config())
+                .forEach(m -> names.add("bert." + m));
+        names.add("bert.pooler.dense");
+        Files.writeString(allConfig, all.toString());
+        assertEquals(((LowRankConfig) PeftTargetForms.all().get("lora_all_linear").method()).targets()
+                .select(base.config()), selected(tmp.resolve("b"), base));
     }
 
     private static List<String> selected(Path dir, Backbone base) throws Exception {
