@@ -209,7 +209,9 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
             throw new PropertyException("", "textField", "textField must name a metadata key");
         }
         poolingSetting();
-        this.rng = new SplittableRandom(seed);
+        // setters re-run this after training; a stream restarted at the seed would repeat the first call's
+        // randomness while provenance records the current count, so re-split to that count instead
+        setInvocationCount(trainInvocationCounter);
     }
 
     private static void requirePositive(String field, int value) {

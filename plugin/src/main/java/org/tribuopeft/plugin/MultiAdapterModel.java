@@ -16,8 +16,6 @@ import org.tribuo.protos.core.ModelProto;
 import org.tribuo.provenance.ModelProvenance;
 import org.tribuo.provenance.impl.EmptyDatasetProvenance;
 import org.tribuo.provenance.impl.EmptyTrainerProvenance;
-import org.tribuopeft.adapters.method.BiasMode;
-import org.tribuopeft.adapters.method.LowRankConfig;
 import org.tribuopeft.adapters.train.TextModel;
 import org.tribuopeft.plugin.protos.MultiAdapterModelProto;
 import org.tribuopeft.plugin.protos.NamedAdapterProto;
@@ -37,7 +35,8 @@ import java.util.SplittableRandom;
  * Several named adapters over one pretrained base held once in memory: each example's metadata value
  * under {@code adapterKey} picks the adapter that predicts it, and examples are batched per adapter.
  * Every adapter must share the base, the outputs, the task, the length and the pooling, and must leave
- * the base unchanged (LoRA, DoRA or AdaLoRA without trained biases).
+ * the base unchanged ({@link TextModel#baseChange}: LoRA, DoRA or AdaLoRA without trained biases, and no
+ * PiSSA, whose set-up rewrites the base weights the others would predict on).
  *
  * @param <T> the output type
  */
@@ -87,12 +86,14 @@ public final class MultiAdapterModel<T extends Output<T>> extends TextPredicting
         String why = m.mismatchWith(first);
         if (why == null && !m.textField().equals(first.textField())) {
             why = "reads its text from a different metadata key";
-        } else if (why == null && (!(m.method() instanceof LowRankConfig lr) || lr.bias() != BiasMode.NONE)) {
-            why = "changes base weights (" + m.method() + ")";
+        } else if (why == null) {
+            why = TextModel.baseChange(m.method()).orElse(null);
         }
         if (why != null) {
             throw new IllegalArgumentException("adapter '" + name + "' " + why + "; adapters sharing one base must "
-                    + "agree on base, outputs, length, text field and pooling, and leave the base unchanged");
+                    + "agree on base, outputs, length, text field and pooling, and leave the base unchanged (serve this "
+                    + "model on its own; a PiSSA adapter exported as a PEFT folder is plain LoRA and can be imported "
+                    + "to share)");
         }
     }
 

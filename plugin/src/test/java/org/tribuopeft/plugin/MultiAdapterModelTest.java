@@ -10,6 +10,7 @@ import org.tribuopeft.adapters.adalora.AdaLoraConfig;
 import org.tribuopeft.adapters.dora.DoraConfig;
 import org.tribuopeft.adapters.full.FullFineTuning;
 import org.tribuopeft.adapters.lora.LoraConfig;
+import org.tribuopeft.adapters.lora.LoraInit;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -78,6 +79,33 @@ class MultiAdapterModelTest {
                 .train(TinyDatasets.labels(16, 1));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> MultiAdapterModel.of("m", new java.util.LinkedHashMap<>(Map.of("a", lora, "b", full)), "k"));
-        assertTrue(e.getMessage().contains("changes base weights"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("adapter 'b' changes base weights (full fine-tuning trains every weight)"),
+                e.getMessage());
+    }
+
+    /**
+     * PiSSA's set-up subtracts its initial factors from the shared weights, so a plain LoRA beside it predicted
+     * differently from its own model (0.47826 instead of 0.48053 on the first example); it is refused in either order.
+     */
+    @Test
+    void aPissaAdapterIsRefusedBecauseItsSetUpWouldChangeTheOthersBase() {
+        AdapterModel<Label> plain = AdapterModelSerializationTest.<Label>trainer(
+                new LoraConfig(4, 8, 0.0, List.of("query", "value"))).train(TinyDatasets.labels(16, 1));
+        AdapterModel<Label> pissa = AdapterModelSerializationTest.<Label>trainer(
+                new LoraConfig(4, 8, 0.0, List.of("query", "value")).withInit(LoraInit.PISSA))
+                .train(TinyDatasets.labels(16, 2));
+        String expected = "adapter 'pissa' changes base weights (PiSSA subtracts its initial factors from every adapted "
+                + "weight, W <- W - s*B*A); adapters sharing one base must agree on base, outputs, length, text field "
+                + "and pooling, and leave the base unchanged (serve this model on its own; a PiSSA adapter exported as "
+                + "a PEFT folder is plain LoRA and can be imported to share)";
+        for (List<String> order : List.of(List.of("pissa", "plain"), List.of("plain", "pissa"))) {
+            Map<String, AdapterModel<Label>> byName = new java.util.LinkedHashMap<>();
+            order.forEach(n -> byName.put(n, n.equals("pissa") ? pissa : plain));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> MultiAdapterModel.of("m", byName, "team"));
+            assertEquals(expected, e.getMessage(), order.toString());
+        }
+        plain.close();
+        pissa.close();
     }
 }

@@ -175,27 +175,64 @@ public final class PeftAdapterReader {
     private static void applyCommon(JsonNode cfg, Path file, Map<String, String> props)
             throws ModelFileException {
         JsonNode targets = required(cfg, "target_modules", file);
-        if (targets.isTextual()) {
-            props.put("targetRegex", targets.asText());
+        if (targets.isTextual() && targets.asText().equalsIgnoreCase(TargetSelection.ALL_LINEAR)) {
+            props.put("targetModules", TargetSelection.ALL_LINEAR);
+        } else if (targets.isTextual()) {
+            props.put("targetRegex", ourRegex(targets.asText()));
             props.put("targetModules", "");
-        } else {
+        } else if (targets.isArray()) {
             List<String> list = new ArrayList<>();
-            targets.forEach(t -> list.add(t.asText()));
+            for (JsonNode t : targets) {
+                if (!t.isTextual()) {
+                    throw new ModelFileException(file, "target_modules entries must be module names (strings), found "
+                            + t);
+                }
+                String entry = ourModuleName(t.asText());
+                if (entry.equals("pooler.dense") || entry.equals("pooler")) {
+                    // PEFT saves all-linear as the list of every Linear, the pooler's included; this encoder has none
+                    System.err.println("NOTE: " + file + " targets " + t.asText() + ", which this encoder has no use "
+                            + "for; ignored");
+                    continue;
+                }
+                list.add(entry);
+            }
             props.put("targetModules", String.join(",", list));
+        } else {
+            throw new ModelFileException(file, "target_modules must be a list of module names or a string (a regular "
+                    + "expression, or all-linear), found " + targets);
         }
         JsonNode layers = cfg.get("layers_to_transform");
         if (layers != null && !layers.isNull()) {
             List<String> ls = new ArrayList<>();
-            if (layers.isInt()) {
+            if (layers.isIntegralNumber()) {
                 ls.add(layers.asText());
+            } else if (layers.isArray()) {
+                for (JsonNode l : layers) {
+                    if (!l.isIntegralNumber()) {
+                        throw new ModelFileException(file, "layers_to_transform entries must be layer indices "
+                                + "(integers), found " + l);
+                    }
+                    ls.add(l.asText());
+                }
             } else {
-                layers.forEach(l -> ls.add(l.asText()));
+                throw new ModelFileException(file, "layers_to_transform must be a layer index or a list of them, found "
+                        + layers);
             }
             props.put("layersToTransform", String.join(",", ls));
         }
         props.put("alpha", required(cfg, "lora_alpha", file).asText());
         props.put("dropout", cfg.path("lora_dropout").asText("0.0"));
-        props.put("bias", BiasMode.fromPeftName(cfg.path("bias").asText("none")).name());
+        try {
+            props.put("bias", BiasMode.fromPeftName(cfg.path("bias").asText("none")).name());
+        } catch (IllegalArgumentException e) {
+            throw new ModelFileException(file, "bias: " + e.getMessage(), e);
+        }
+        JsonNode exclude = cfg.get("exclude_modules");
+        if (exclude != null && !exclude.isNull() && !(exclude.isContainerNode() && exclude.isEmpty())) {
+            // ignoring it would adapt modules PEFT left alone and then fail on their missing tensors
+            throw new ModelFileException(file, "exclude_modules=" + exclude + " is not supported; list the adapted "
+                    + "modules in target_modules instead");
+        }
         if (cfg.path("fan_in_fan_out").asBoolean(false)) {
             throw new ModelFileException(file, "fan_in_fan_out=true is for GPT-2 style Conv1D weights; BERT's Linear "
                     + "layers need false");
@@ -204,6 +241,28 @@ public final class PeftAdapterReader {
         if (replication != null && !replication.isNull()) {
             throw new ModelFileException(file, "layer_replication is not supported");
         }
+    }
+
+    /**
+     * PEFT matches a regex against the wrapped model's module names, which start with {@code bert.} in a
+     * sequence classifier; ours start at {@code encoder.}, so that prefix is dropped (and our writer's
+     * optional-prefix wrapper undone).
+     */
+    static String ourRegex(String peftRegex) {
+        String wrapped = "(?:bert\\.)?(?:";
+        if (peftRegex.startsWith(wrapped) && peftRegex.endsWith(")")) {
+            return peftRegex.substring(wrapped.length(), peftRegex.length() - 1);
+        }
+        return peftRegex.startsWith("bert\\.") ? peftRegex.substring("bert\\.".length()) : peftRegex;
+    }
+
+    /**
+     * A {@code target_modules} list entry with a sequence classifier's {@code bert.} prefix dropped (PEFT saves
+     * all-linear as full module names, which start with {@code bert.encoder.} there and at {@code encoder.} here).
+     */
+    static String ourModuleName(String peftName) {
+        return peftName.startsWith("bert.encoder.") || peftName.startsWith("bert.pooler") ? peftName.substring(5)
+                : peftName;
     }
 
     private static LowRankConfig loraConfig(JsonNode cfg, Path file) throws ModelFileException {
@@ -247,8 +306,8 @@ public final class PeftAdapterReader {
 
     /**
      * A LoRA {@code rank_pattern} or {@code alpha_pattern} as key → value text. Keys are PEFT's, relative to
-     * the wrapped model; a {@code bert.} prefix (sequence-classification models) is dropped because module
-     * names here start at {@code encoder.}.
+     * the wrapped model; a {@code bert.} prefix (sequence-classification models), or our writer's optional one
+     * after {@code ^}, is dropped because module names here start at {@code encoder.}.
      */
     private static Map<String, String> pattern(JsonNode cfg, String key, Path file) throws ModelFileException {
         JsonNode node = cfg.get(key);
@@ -267,7 +326,10 @@ public final class PeftAdapterReader {
                         + e.getValue());
             }
             String prefix = PeftKeyStyle.SEQUENCE_CLASSIFICATION.modulePrefix();
-            String modulePattern = e.getKey().startsWith(prefix) ? e.getKey().substring(prefix.length()) : e.getKey();
+            String optionalPrefix = "^(?:bert\\.)?";
+            String modulePattern = e.getKey().startsWith(prefix) ? e.getKey().substring(prefix.length())
+                    : e.getKey().startsWith(optionalPrefix) ? "^" + e.getKey().substring(optionalPrefix.length())
+                    : e.getKey();
             out.put(modulePattern, e.getValue().asText());
         }
         return out;

@@ -12,14 +12,18 @@ import org.tribuopeft.adapters.lora.LoraInit;
 import org.tribuopeft.adapters.lora.PissaInit;
 import org.tribuopeft.adapters.method.LowRankConfig;
 import org.tribuopeft.adapters.method.MethodKind;
+import org.tribuopeft.adapters.method.TargetSelection;
 import org.tribuopeft.adapters.tensor.HostTensor;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Writes an adapter as a Hugging Face PEFT folder ({@code adapter_config.json} and
@@ -75,8 +79,7 @@ public final class PeftAdapterWriter {
             throw new IllegalArgumentException("a PiSSA adapter needs its initial factors to be converted to LoRA for "
                     + "PEFT; pass them from PissaInit.compute on the original base weights");
         }
-        java.util.Set<String> adapted = new java.util.HashSet<>();
-        adapter.tensors().keySet().stream().filter(k -> k.contains(".lora_")).forEach(k -> adapted.add(moduleOf(k)));
+        Set<String> adapted = adaptedModules(adapter);
         Map<String, HostTensor> out = new LinkedHashMap<>();
         for (Map.Entry<String, HostTensor> e : adapter.tensors().entrySet()) {
             String name = e.getKey();
@@ -130,20 +133,7 @@ public final class PeftAdapterWriter {
         c.put("task_type", style.taskType());
         c.put("base_model_name_or_path", adapter.baseModelName());
         c.put("inference_mode", true);
-        if (cfg.targetRegex().isEmpty()) {
-            ArrayNode targets = c.putArray("target_modules");
-            cfg.targetModules().forEach(targets::add);
-        } else {
-            c.put("target_modules", cfg.targetRegex());
-        }
-        if (cfg.layersToTransform().isEmpty()) {
-            c.putNull("layers_to_transform");
-            c.putNull("layers_pattern");
-        } else {
-            ArrayNode layers = c.putArray("layers_to_transform");
-            cfg.layersToTransform().forEach(layers::add);
-            c.put("layers_pattern", "layer");
-        }
+        putTargets(c, cfg, adaptedModules(adapter), style);
         c.put("lora_dropout", cfg.dropout());
         c.put("bias", cfg.bias().peftName());
         c.put("fan_in_fan_out", false);
@@ -155,7 +145,7 @@ public final class PeftAdapterWriter {
         }
         if (cfg instanceof LoraConfig l) {
             c.put("r", exportedRank(l.rank(), pissa));
-            c.put("lora_alpha", exportedAlpha(l, cfg.alpha(), pissa));
+            putNumber(c, "lora_alpha", exportedAlpha(l, cfg.alpha(), pissa));
             c.put("use_rslora", l.useRslora());
             if (l.init() == LoraInit.KAIMING || pissa) {
                 c.put("init_lora_weights", true);
@@ -163,12 +153,13 @@ public final class PeftAdapterWriter {
                 c.put("init_lora_weights", l.init().peftValue());
             }
             ObjectNode rankPattern = c.putObject("rank_pattern");
-            l.rankPattern().entries().forEach((k, v) -> rankPattern.put(k, exportedRank(v, pissa)));
-            l.alphaPattern().entries().forEach((k, v) -> alphaPattern.put(k, exportedAlpha(l, v, pissa)));
+            l.rankPattern().entries().forEach((k, v) -> rankPattern.put(peftPatternKey(k, style), exportedRank(v, pissa)));
+            l.alphaPattern().entries().forEach((k, v) -> putNumber(alphaPattern, peftPatternKey(k, style),
+                    exportedAlpha(l, v, pissa)));
         } else {
             AdaLoraConfig a = (AdaLoraConfig) cfg;
             c.put("r", a.targetR());
-            c.put("lora_alpha", cfg.alpha());
+            putNumber(c, "lora_alpha", cfg.alpha());
             c.put("use_rslora", false);
             c.put("init_lora_weights", true);
             c.put("init_r", a.initR());
@@ -181,11 +172,12 @@ public final class PeftAdapterWriter {
             c.put("orth_reg_weight", a.orthRegWeight());
             // PEFT requires a positive total_step; ours may be 0 ("the run's step count"), resolved in training
             int total = a.totalStep() > 0 ? a.totalStep() : adapter.adaLoraTotalStep();
-            if (total > 0) {
-                c.put("total_step", total);
-            } else {
-                c.putNull("total_step");
+            if (total <= 0) {
+                throw new IllegalArgumentException("AdaLoRA's total_step is unknown (AdaLoraConfig.totalStep is 0 and no "
+                        + "trained step count was given); PEFT refuses an ADALORA adapter_config.json without a positive "
+                        + "total_step, so set totalStep or pass the run's step count in PeftAdapter");
             }
+            c.put("total_step", total);
             ObjectNode pattern = c.putObject("rank_pattern");
             new TreeMap<>(adapter.rankMasks()).forEach((module, mask) -> {
                 // PEFT names rank_pattern entries relative to the wrapped model (no base_model.model. prefix)
@@ -206,6 +198,74 @@ public final class PeftAdapterWriter {
             }
         });
         return c;
+    }
+
+    /** The modules that hold adapter factors, in name order. */
+    private static Set<String> adaptedModules(PeftAdapter adapter) {
+        Set<String> adapted = new TreeSet<>();
+        adapter.tensors().keySet().stream().filter(k -> k.contains(".lora_")).forEach(k -> adapted.add(moduleOf(k)));
+        return adapted;
+    }
+
+    /**
+     * Writes {@code target_modules}, {@code layers_to_transform} and {@code layers_pattern} with PEFT's types:
+     * a list holds module names matched as suffixes, a string is either {@code all-linear} or a regular
+     * expression over the whole module name (PEFT reads the list {@code ["all-linear"]} as a module name and
+     * finds none). PEFT refuses layers_to_transform beside a string, so a regex or all-linear restricted to
+     * some layers is written as the list of the modules it selected.
+     */
+    private static void putTargets(ObjectNode c, LowRankConfig cfg, Set<String> adapted, PeftKeyStyle style) {
+        boolean allLinear = cfg.targetRegex().isEmpty() && cfg.targetModules().equals(List.of(TargetSelection.ALL_LINEAR));
+        boolean stringForm = !cfg.targetRegex().isEmpty() || allLinear;
+        if (stringForm && !cfg.layersToTransform().isEmpty()) {
+            ArrayNode targets = c.putArray("target_modules");
+            adapted.forEach(targets::add);
+        } else if (allLinear) {
+            c.put("target_modules", TargetSelection.ALL_LINEAR);
+        } else if (!cfg.targetRegex().isEmpty()) {
+            c.put("target_modules", peftRegex(cfg.targetRegex(), style));
+        } else {
+            ArrayNode targets = c.putArray("target_modules");
+            cfg.targetModules().forEach(targets::add);
+        }
+        if (stringForm || cfg.layersToTransform().isEmpty()) {
+            c.putNull("layers_to_transform");
+            c.putNull("layers_pattern");
+        } else {
+            ArrayNode layers = c.putArray("layers_to_transform");
+            cfg.layersToTransform().forEach(layers::add);
+            c.put("layers_pattern", "layer");
+        }
+    }
+
+    /**
+     * Our regex is over names that start at {@code encoder.}; PEFT matches it against the wrapped model's full
+     * module names, which start with {@code bert.} in a sequence classifier, so the prefix is made optional there.
+     */
+    static String peftRegex(String regex, PeftKeyStyle style) {
+        String prefix = style.modulePrefix();
+        // Python's re has no \\Q..\\E quoting; module prefixes hold only letters and dots
+        return prefix.isEmpty() ? regex : "(?:" + prefix.replace(".", "\\.") + ")?(?:" + regex + ")";
+    }
+
+    /**
+     * A rank_pattern / alpha_pattern key as PEFT matches it ({@code (.*\.)?(key)$} from the start of the full
+     * module name): a key anchored with {@code ^} at our {@code encoder.} names would match nothing under a
+     * sequence classifier's {@code bert.} prefix, so the prefix is made optional there.
+     */
+    static String peftPatternKey(String key, PeftKeyStyle style) {
+        String prefix = style.modulePrefix();
+        return key.startsWith("^") && !prefix.isEmpty()
+                ? "^(?:" + prefix.replace(".", "\\.") + ")?" + key.substring(1) : key;
+    }
+
+    /** PEFT types lora_alpha as an int: a whole number is written as one, anything else stays a float. */
+    private static void putNumber(ObjectNode node, String key, double value) {
+        if (value == Math.rint(value) && Math.abs(value) < Integer.MAX_VALUE) {
+            node.put(key, (int) value);
+        } else {
+            node.put(key, value);
+        }
     }
 
     /** A rank as written: PiSSA is exported as a plain LoRA of twice the rank. */

@@ -103,17 +103,9 @@ public final class TextModel implements AutoCloseable {
      */
     public TextModel shareBase(AdapterMethod method, TaskKind newTask, int outputs, SplittableRandom rng)
             throws IOException {
-        if (method.kind() == org.tribuopeft.adapters.method.MethodKind.FULL
-                || method instanceof org.tribuopeft.adapters.lora.LoraConfig l
-                && l.init() == org.tribuopeft.adapters.lora.LoraInit.PISSA) {
-            throw new IllegalArgumentException(method + " changes the pretrained weights, so it cannot share them with "
-                    + "other adapters");
-        }
-        if (method instanceof org.tribuopeft.adapters.method.LowRankConfig lr
-                && lr.bias() != org.tribuopeft.adapters.method.BiasMode.NONE) {
-            throw new IllegalArgumentException(method + " trains the base biases (bias=" + lr.bias() + "), so it cannot "
-                    + "share them with other adapters");
-        }
+        baseChange(method).ifPresent(why -> {
+            throw new IllegalArgumentException(method + " " + why + ", so it cannot share the base with other adapters");
+        });
         if (adapted.isMerged() || adapted.layers().values().stream().anyMatch(AdapterLayer::isMerged)) {
             throw new IllegalStateException("unmerge before sharing the base: merged weights are not the pretrained ones");
         }
@@ -123,6 +115,27 @@ public final class TextModel implements AutoCloseable {
                 backbone.config().hiddenDropout(), rng.split());
         newHead.freezeParameters(false);
         return new TextModel(manager, backbone, other, newHead, newTask, tok, pooling, false);
+    }
+
+    /**
+     * Why a model trained with this method cannot share its pretrained base with other adapters, because
+     * it rewrites or trains base weights; empty when it leaves the base exactly as loaded. The one rule for
+     * every place that puts several adapters on one base.
+     */
+    public static java.util.Optional<String> baseChange(AdapterMethod method) {
+        if (method.kind() == org.tribuopeft.adapters.method.MethodKind.FULL) {
+            return java.util.Optional.of("changes base weights (full fine-tuning trains every weight)");
+        }
+        if (method instanceof org.tribuopeft.adapters.lora.LoraConfig l
+                && l.init() == org.tribuopeft.adapters.lora.LoraInit.PISSA) {
+            return java.util.Optional.of("changes base weights (PiSSA subtracts its initial factors from every adapted "
+                    + "weight, W <- W - s*B*A)");
+        }
+        if (method instanceof org.tribuopeft.adapters.method.LowRankConfig lr
+                && lr.bias() != org.tribuopeft.adapters.method.BiasMode.NONE) {
+            return java.util.Optional.of("changes base weights (it trains the base biases, bias=" + lr.bias() + ")");
+        }
+        return java.util.Optional.empty();
     }
 
     /** The pretrained backbone this model was built on. */

@@ -3,15 +3,11 @@ package org.tribuopeft.adapters.peft;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.tribuopeft.adapters.adalora.AdaLoraConfig;
 import org.tribuopeft.adapters.backbone.Backbone;
 import org.tribuopeft.adapters.backbone.BertConfig;
 import org.tribuopeft.adapters.backbone.HiddenActivation;
 import org.tribuopeft.adapters.backbone.Pooling;
 import org.tribuopeft.adapters.backbone.TokenBatch;
-import org.tribuopeft.adapters.dora.DoraConfig;
-import org.tribuopeft.adapters.lora.LoraConfig;
-import org.tribuopeft.adapters.method.AdapterMethod;
 import org.tribuopeft.adapters.testing.SyntheticTexts;
 import org.tribuopeft.adapters.testing.TinyBert;
 import org.tribuopeft.adapters.train.FineTuner;
@@ -33,9 +29,10 @@ import java.util.SplittableRandom;
 
 /**
  * Writes the material for checking our PEFT folders against Python PEFT (run on a machine that has
- * transformers and peft): a small random BERT as a Hugging Face folder, LoRA, DoRA, AdaLoRA and LoRA with
- * rank/alpha patterns trained here and written as PEFT folders, and the token ids, last hidden states and logits our
- * engine computes. {@code java ... InteropBundle <dir>}.
+ * transformers and peft): a small random BERT as a Hugging Face folder, one adapter per entry of
+ * {@link PeftTargetForms} (every target form, patterns, rsLoRA, bias modes, DoRA, AdaLoRA) trained here and
+ * written as PEFT folders, and the token ids, last hidden states and logits our engine computes.
+ * {@code java ... InteropBundle <dir>}; then {@code interop.py <dir> <out> <fixtures>}.
  */
 public final class InteropBundle {
     /** The interop base: 2 layers, hidden 32, 4 heads, FFN 64, the tiny WordPiece vocabulary. */
@@ -54,16 +51,11 @@ public final class InteropBundle {
                 "fine");
         ObjectMapper json = new ObjectMapper();
         ObjectNode root = json.createObjectNode();
-        Map<String, AdapterMethod> methods = Map.of(
-                "lora", new LoraConfig(4, 8, 0.0, List.of("query", "value")),
-                "dora", new DoraConfig(4, 8, 0.0, List.of("query", "value", "dense")),
-                "adalora", new AdaLoraConfig(4, 2, 8, List.of("query", "value")),
-                "lora_pattern", new LoraConfig(4, 8, 0.0, List.of("query", "value", "intermediate.dense")).withPatterns(
-                        Map.of("layer.0.attention.self.query", 2, "^encoder\\.layer\\.1\\.intermediate\\.dense", 6),
-                        Map.of("value", 3.0)));
         boolean first = true;
-        for (Map.Entry<String, AdapterMethod> e : methods.entrySet()) {
-            try (TextModel m = TextModel.create(base, e.getValue(), TaskKind.SINGLE_LABEL, 2, 32, new SplittableRandom(7))) {
+        for (Map.Entry<String, PeftTargetForms.Form> e : PeftTargetForms.all().entrySet()) {
+            PeftKeyStyle style = e.getValue().style();
+            try (TextModel m = TextModel.create(base, e.getValue().method(), TaskKind.SINGLE_LABEL, 2, 32,
+                    new SplittableRandom(7))) {
                 List<LabelledText> train = SyntheticTexts.twoClass(48, 3);
                 new FineTuner(new TrainingConfig(3, 8, 1e-2, 0.0, 0.0, 1.0, 0, 32, 5), ProgressListener.NONE)
                         .fit(m, train, List.of());
@@ -71,8 +63,7 @@ public final class InteropBundle {
                 int totalStep = m.adapted().hook() instanceof org.tribuopeft.adapters.adalora.RankAllocator r
                         ? r.schedule().totalStep() : 0;
                 PeftAdapterWriter.write(out.resolve(e.getKey()), new PeftAdapter(m.adapted().method(), s.values(),
-                        s.rankMasks(), "base", Map.of(), PeftKeyStyle.BARE_ENCODER, totalStep), PeftKeyStyle.BARE_ENCODER,
-                        Map.of());
+                        s.rankMasks(), "base", Map.of(), style, totalStep), style, Map.of());
                 TokenBatch batch = m.tokenizer().encode(texts);
                 if (first) {
                     root.set("ids", rows(json, batch.ids()));

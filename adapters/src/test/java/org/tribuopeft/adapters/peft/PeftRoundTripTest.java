@@ -60,8 +60,11 @@ class PeftRoundTripTest {
 
     static PeftAdapter adapterOf(TextModel m) {
         TextModel.Snapshot s = m.snapshot();
+        // PEFT needs AdaLoRA's step count, which the trained schedule knows
+        int totalStep = m.adapted().hook() instanceof org.tribuopeft.adapters.adalora.RankAllocator r
+                ? r.schedule().totalStep() : 0;
         return new PeftAdapter(m.adapted().method(), s.values(), s.rankMasks(), "tiny-bert", Map.of(),
-                PeftKeyStyle.SEQUENCE_CLASSIFICATION);
+                PeftKeyStyle.SEQUENCE_CLASSIFICATION, totalStep);
     }
 
     @Test

@@ -16,15 +16,19 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeSet;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Adapter folders written by Python PEFT 0.21.0 (LoRA, DoRA and AdaLoRA with a rank pattern, by
- * {@code src/test/resources/peft-python/interop.py}, and LoRA with rank_pattern and alpha_pattern, by
- * {@code patterns.py}, on a small random BERT) load here and give the last hidden states PEFT computed
- * for the same token ids.
+ * {@code src/test/resources/peft-python/interop.py}; LoRA with rank_pattern and alpha_pattern, by
+ * {@code patterns.py}; LoRA on all-linear, on a regex string and with an int layers_to_transform, by
+ * {@code forms.py}; all on a small random BERT) load here and give the last hidden states PEFT computed
+ * for the same token ids; and the recorded run of {@code forms.py} shows every folder of ours loading in PEFT.
  */
 class PythonPeftFoldersTest {
     static final Path ROOT = Paths.get("src", "test", "resources", "peft-python");
@@ -46,7 +50,8 @@ class PythonPeftFoldersTest {
         TokenBatch batch = new TokenBatch(rows(expected.get("ids")), rows(expected.get("mask")),
                 rows(expected.get("types")));
         Backbone base = Backbone.fromHfFolder(ROOT.resolve("base"), Pooling.MEAN);
-        for (String name : new String[] {"py_lora", "py_dora", "py_adalora", "py_lora_pattern"}) {
+        for (String name : new String[] {"py_lora", "py_dora", "py_adalora", "py_lora_pattern", "py_lora_all_linear",
+            "py_lora_regex", "py_lora_layer_int"}) {
             PeftAdapter adapter = PeftAdapterReader.read(ROOT.resolve(name), base.config());
             try (NDManager manager = TorchRuntime.engine().newBaseManager()) {
                 AdaptedEncoder adapted = adapter.method().apply(base.createEncoder(manager), new SplittableRandom(1));
@@ -70,6 +75,28 @@ class PythonPeftFoldersTest {
                 System.out.printf("%s (written by Python PEFT) vs PEFT's hidden states: max |diff| = %.2e%n", name, max);
                 assertTrue(max <= 1e-5, name + " differs from Python PEFT by " + max);
             }
+        }
+    }
+
+    /**
+     * The recorded run of {@code forms.py}: every folder of {@link PeftTargetForms}, as our writer wrote it, loaded
+     * unchanged in Python PEFT 0.21 and reproduced our last hidden states and head logits.
+     */
+    @Test
+    void everyTargetFormOfOursLoadedInPythonPeftAndReproducedOurOutputs() throws Exception {
+        JsonNode results = new ObjectMapper().readTree(ROOT.resolve("interop-results.json").toFile());
+        assertEquals("0.21.0", results.get("peft").asText());
+        JsonNode forms = results.get("java_to_python");
+        Set<String> recorded = new TreeSet<>();
+        forms.fieldNames().forEachRemaining(recorded::add);
+        assertEquals(new TreeSet<>(PeftTargetForms.all().keySet()), recorded);
+        for (String name : PeftTargetForms.all().keySet()) {
+            JsonNode r = forms.get(name);
+            System.out.printf("%s (ours, loaded by Python PEFT): max |hidden diff| = %.2e, max |logit diff| = %.2e%n",
+                    name, r.get("max_hidden_diff").asDouble(), r.get("max_logit_diff").asDouble());
+            assertTrue(r.get("max_hidden_diff").asDouble() <= 1e-5, name);
+            assertTrue(r.get("max_logit_diff").asDouble() <= 1e-5, name);
+            assertTrue(r.get("adapted_in_peft").asInt() > 0, name);
         }
     }
 }

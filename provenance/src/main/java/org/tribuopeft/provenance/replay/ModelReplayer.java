@@ -89,18 +89,7 @@ public final class ModelReplayer {
     /** Compares two models' tensors and provenance. */
     public static <T extends Output<T>> ReplayReport compare(Model<T> a, Model<T> b,
                                                              Function<Model<T>, Map<String, HostTensor>> tensors) {
-        Map<String, HostTensor> ta = tensors.apply(a);
-        Map<String, HostTensor> tb = tensors.apply(b);
-        List<ReplayReport.TensorDiff> diffs = new ArrayList<>();
-        for (String name : new TreeSet<>(ta.keySet())) {
-            HostTensor x = ta.get(name);
-            HostTensor y = tb.get(name);
-            if (y == null || !java.util.Arrays.equals(x.shape(), y.shape())) {
-                diffs.add(new ReplayReport.TensorDiff(name, Double.POSITIVE_INFINITY, false));
-            } else {
-                diffs.add(new ReplayReport.TensorDiff(name, x.maxAbsDiff(y), x.bitEquals(y)));
-            }
-        }
+        List<ReplayReport.TensorDiff> diffs = compareTensors(tensors.apply(a), tensors.apply(b));
         Map<String, String> fa = ProvenanceFlattener.flatten(a.getProvenance());
         Map<String, String> fb = ProvenanceFlattener.flatten(b.getProvenance());
         List<String> unexpected = new ArrayList<>();
@@ -117,6 +106,36 @@ public final class ModelReplayer {
             (isVolatile(k) ? expected : unexpected).add(line);
         }
         return new ReplayReport(diffs, unexpected, expected);
+    }
+
+    /**
+     * Compares two sets of trained tensors over the union of their names, so a tensor that only one side has
+     * is a difference (infinite, with the side it is missing from) rather than silently left out.
+     *
+     * @param original the original model's tensors by name
+     * @param replay the replayed model's tensors by name
+     * @return one comparison per name, in name order
+     */
+    public static List<ReplayReport.TensorDiff> compareTensors(Map<String, HostTensor> original,
+                                                               Map<String, HostTensor> replay) {
+        TreeSet<String> names = new TreeSet<>(original.keySet());
+        names.addAll(replay.keySet());
+        List<ReplayReport.TensorDiff> diffs = new ArrayList<>();
+        for (String name : names) {
+            HostTensor x = original.get(name);
+            HostTensor y = replay.get(name);
+            if (x == null || y == null) {
+                diffs.add(new ReplayReport.TensorDiff(name, Double.POSITIVE_INFINITY, false,
+                        "missing in the " + (x == null ? "original" : "replay")));
+            } else if (!java.util.Arrays.equals(x.shape(), y.shape())) {
+                diffs.add(new ReplayReport.TensorDiff(name, Double.POSITIVE_INFINITY, false, "shape "
+                        + java.util.Arrays.toString(x.shape()) + " in the original, " + java.util.Arrays.toString(y.shape())
+                        + " in the replay"));
+            } else {
+                diffs.add(new ReplayReport.TensorDiff(name, x.maxAbsDiff(y), x.bitEquals(y), ""));
+            }
+        }
+        return diffs;
     }
 
     /** Leaves that legitimately differ between two runs: timestamps and durations. */

@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The outcome of a replay: for every trained tensor the largest absolute difference between the
- * original and the replayed model, and every provenance field that differs (split into fields that
+ * The outcome of a replay: for every trained tensor of either model (a tensor only one has is a
+ * difference) the largest absolute difference between the original and the replayed model, and every provenance field that differs (split into fields that
  * are expected to differ between runs, such as timestamps, and the rest).
  *
  * @param tensors per-tensor differences, in name order
@@ -28,8 +28,10 @@ public record ReplayReport(List<TensorDiff> tensors, List<String> unexpectedDiff
      * @param name the tensor's full name
      * @param maxAbsDiff the largest absolute element difference (0 when bit-identical)
      * @param bitIdentical whether every element has the same bits
+     * @param problem why the tensors could not be compared element by element (missing on one side, shapes
+     *     differ), or empty
      */
-    public record TensorDiff(String name, double maxAbsDiff, boolean bitIdentical) {}
+    public record TensorDiff(String name, double maxAbsDiff, boolean bitIdentical, String problem) {}
 
     /** True when every trained tensor is bit-identical to the original. */
     public boolean bitIdentical() {
@@ -48,7 +50,9 @@ public record ReplayReport(List<TensorDiff> tensors, List<String> unexpectedDiff
                 tensors.size(), maxAbsDiff() == 0 ? "0" : String.format(Locale.ROOT, "%.3e", maxAbsDiff()),
                 bitIdentical() ? "BIT-IDENTICAL" : "DIFFERENT"));
         for (TensorDiff t : tensors) {
-            if (!t.bitIdentical()) {
+            if (!t.problem().isEmpty()) {
+                sb.append(String.format(Locale.ROOT, "  %-70s %s%n", t.name(), t.problem()));
+            } else if (!t.bitIdentical()) {
                 sb.append(String.format(Locale.ROOT, "  %-70s max |diff| %.3e%n", t.name(), t.maxAbsDiff()));
             }
         }
