@@ -1,0 +1,33 @@
+package org.tribuopeft.plugin;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tribuo.classification.Label;
+import org.tribuo.classification.LabelFactory;
+import org.tribuopeft.plugin.data.TextCsvDataSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** A pipeline over CSV files names the file and line of a test row at fault, before anything trains. */
+class TextCsvPipelineTest {
+
+    @Test
+    void unseenTestLabelNamesTheTestFileAndLine(@TempDir Path tmp) throws Exception {
+        Path train = Files.writeString(tmp.resolve("train.csv"), "text,label\ngood,pos\nbad,neg\n");
+        Path test = Files.writeString(tmp.resolve("test.csv"), "text,label\nfine,pos\n\"not\nsure\",maybe\n");
+        TextPipelineChecksTest.RecordingTrainer trainer = new TextPipelineChecksTest.RecordingTrainer();
+        TextPipeline<Label> pipeline = new TextPipeline<>(
+                new TextCsvDataSource<>(train, new LabelFactory(), "text", "label"),
+                new TextCsvDataSource<>(test, new LabelFactory(), "text", "label"), trainer);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, pipeline::run);
+        assertFalse(trainer.called);
+        assertEquals("test data: " + test + " line 3 has label 'maybe', which no training example has (training "
+                + "labels: [neg, pos]); a model cannot predict what it never saw: add examples of it to the training "
+                + "data or remove the row from the test data", e.getMessage());
+    }
+}
