@@ -73,7 +73,9 @@ public final class TextPipeline<T extends Output<T>> implements Configurable {
      */
     public Datasets<T> datasets() {
         Datasets<T> data;
+        CsvColumnsCheck.check("training data", trainSource);
         if (testSource != null) {
+            CsvColumnsCheck.check("test data", testSource);
             data = new Datasets<>(new MutableDataset<>(trainSource), new MutableDataset<>(testSource));
         } else {
             TrainTestSplitter<T> split = new TrainTestSplitter<>(trainSource, trainFraction, splitSeed);
@@ -86,6 +88,7 @@ public final class TextPipeline<T extends Output<T>> implements Configurable {
     /** The test dataset alone, with every text present and no blank label. */
     public MutableDataset<T> testData() {
         MutableDataset<T> test;
+        CsvColumnsCheck.check("test data", testSource != null ? testSource : trainSource);
         if (testSource != null) {
             test = new MutableDataset<>(testSource);
         } else {
