@@ -60,7 +60,12 @@ final class PipelineConfiguration {
         } catch (PropertyException | ConfigLoaderException | ArgumentException e) {
             checkOverrides(file, olcutArgs);
             throw new ConfigurationFileException("configuration " + file + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            // OLCUT fails without a message when an override targets a component whose type does not load.
+            checkOverrides(file, olcutArgs);
+            throw new ConfigurationFileException("configuration " + file + " cannot be loaded: " + e, e);
         }
+        checkTypes(cm, file);
         if (!cm.getComponentNames().contains(name)) {
             throw new CliException("configuration " + file + " has no component named '" + name + "'; its components "
                     + "are " + new TreeSet<>(cm.getComponentNames()) + " (choose one with --pipeline NAME)");
@@ -119,6 +124,7 @@ final class PipelineConfiguration {
         } catch (RuntimeException e) {
             return;
         }
+        checkTypes(base, file);
         for (int i = 0; i + 1 < olcutArgs.size(); i += 2) {
             String arg = olcutArgs.get(i);
             int dot = arg.indexOf('.');
@@ -138,6 +144,24 @@ final class PipelineConfiguration {
                         + "property '" + property + "' that component '" + component + "' ("
                         + type.get().getSimpleName() + ") does not have; its properties are "
                         + configFieldNames(type.get()));
+            }
+        }
+    }
+
+    /** Every component's type must be a class on the class path: OLCUT otherwise fails later, often without a message. */
+    private static void checkTypes(ConfigurationManager cm, String file) {
+        for (String n : new TreeSet<>(cm.getComponentNames())) {
+            Optional<ConfigurationData> data = cm.getConfigurationData(n);
+            String type = data.map(ConfigurationData::getClassName).orElse(null);
+            if (type == null) {
+                continue;
+            }
+            try {
+                Class.forName(type);
+            } catch (ClassNotFoundException | LinkageError e) {
+                throw new ConfigurationFileException("configuration " + file + ": component '" + n + "' has type "
+                        + type + ", which is not a class on the class path; check its spelling (the types tribuo-peft "
+                        + "provides are listed in docs/configuration.md)", e);
             }
         }
     }
@@ -175,7 +199,18 @@ final class PipelineConfiguration {
             return data.getMessage();
         }
         String message = e.getMessage();
-        if (message.startsWith("Component:") || e.getProperty() == null || e.getProperty().isEmpty()) {
+        if (e.getProperty() == null || e.getProperty().isEmpty()) {
+            return message;
+        }
+        for (String n : new TreeSet<>(cm.getComponentNames())) {
+            Optional<Class<?>> type = classOf(cm, n);
+            boolean written = cm.getConfigurationData(n).map(d -> d.contains(e.getProperty())).orElse(false);
+            if (written && type.isPresent() && !hasConfigField(type.get(), e.getProperty())) {
+                return "component '" + n + "' (" + type.get().getSimpleName() + ") has no property '" + e.getProperty()
+                        + "'; its properties are " + configFieldNames(type.get());
+            }
+        }
+        if (message.startsWith("Component:")) {
             return message;
         }
         List<String> owners = new ArrayList<>();

@@ -1,7 +1,9 @@
 package org.tribuopeft.plugin.cli;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 
@@ -62,5 +64,31 @@ class ConfigurationErrorsTest {
         assertError(TribuoPeftCliTest.cli("train", "--config", CSV, "--pipeline", "main"), 2,
                 "configuration " + CSV + " has no component named 'main'; its components are [csv, label-factory, "
                         + "lora, pipeline, trainer]");
+    }
+
+    /** The CSV example with one edit, as a user's own copy. */
+    static Path edited(Path dir, String from, String to) throws Exception {
+        String xml = Files.readString(Paths.get(CSV));
+        if (!xml.contains(from)) {
+            throw new IllegalStateException("the example no longer contains " + from);
+        }
+        return Files.writeString(dir.resolve("mine.xml"), xml.replace(from, to));
+    }
+
+    @Test
+    void misspeltPropertyInTheFileListsTheComponentsProperties(@TempDir Path tmp) throws Exception {
+        Path config = edited(tmp, "name=\"learningRate\"", "name=\"lerningRate\"");
+        TribuoPeftCliTest.Run r = TribuoPeftCliTest.cli("train", "--config", config.toString());
+        assertError(r, 1, "configuration " + config + ": component 'trainer' (AdapterTrainer) has no property "
+                + "'lerningRate'; its properties are [");
+        assertTrue(r.err().contains(", learningRate, "), r.err());
+    }
+
+    @Test
+    void misspeltComponentTypeIsNamed(@TempDir Path tmp) throws Exception {
+        Path config = edited(tmp, "org.tribuopeft.plugin.data.TextCsvDataSource", "org.tribuopeft.plugin.data.CsvSource");
+        assertError(TribuoPeftCliTest.cli("train", "--config", config.toString(), "--@csv.dataPath", "x.csv"), 1,
+                "configuration " + config + ": component 'csv' has type org.tribuopeft.plugin.data.CsvSource, which is "
+                        + "not a class on the class path; check its spelling");
     }
 }
