@@ -15,6 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -54,7 +57,28 @@ class TextCsvDataSourceTest {
     @Test
     void skippedRowsAreCountedInProvenanceThatSurvivesJson(@TempDir Path tmp) throws Exception {
         Path file = Files.writeString(tmp.resolve("texts.csv"), "text,label\ngood,pos\nso so,\nbad,neg\nmeh, \n");
-        TextCsvDataSource<Label> source = new TextCsvDataSource<>(file, new LabelFactory(), "text", "label", true);
+        List<String> warnings = new ArrayList<>();
+        Logger log = Logger.getLogger(TextCsvDataSource.class.getName());
+        Handler handler = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                warnings.add(record.getLevel() + " " + record.getMessage());
+            }
+
+            @Override
+            public void flush() { }
+
+            @Override
+            public void close() { }
+        };
+        log.addHandler(handler);
+        TextCsvDataSource<Label> source;
+        try {
+            source = new TextCsvDataSource<>(file, new LabelFactory(), "text", "label", true);
+        } finally {
+            log.removeHandler(handler);
+        }
+        assertEquals(List.of("WARNING " + file + ": skipped 2 row(s) with a blank label cell (lines 3, 5)"), warnings);
         assertEquals(2, source.skippedRows());
         assertEquals(List.of(file + " line 2 | good | pos", file + " line 4 | bad | neg"), describe(source));
         TextCsvProvenance p = (TextCsvProvenance) source.getProvenance();
