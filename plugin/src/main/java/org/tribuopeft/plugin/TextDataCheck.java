@@ -2,6 +2,7 @@ package org.tribuopeft.plugin;
 
 import org.tribuo.Dataset;
 import org.tribuo.Example;
+import org.tribuo.Model;
 import org.tribuo.Output;
 import org.tribuo.classification.Label;
 import org.tribuo.multilabel.MultiLabel;
@@ -37,16 +38,39 @@ final class TextDataCheck {
         for (Example<T> e : train) {
             known.addAll(outputNames(e.getOutput()));
         }
+        checkKnownOutputs(test, known, "no training example has", "training", "add examples of it to the training "
+                + "data or remove the row from the test data");
+    }
+
+    /**
+     * Checks that test data names only outputs a trained model has: evaluating it on others would count
+     * every such example as an error the model could never avoid.
+     *
+     * @param test the test data
+     * @param model the model to be evaluated
+     * @throws IllegalArgumentException naming the first example with an output the model lacks
+     */
+    static <T extends Output<T>> void checkAgainstModel(Dataset<T> test, Model<T> model) {
+        Set<String> known = new TreeSet<>();
+        for (T o : model.getOutputIDInfo().getDomain()) {
+            known.addAll(outputNames(o));
+        }
+        checkKnownOutputs(test, known, "the model cannot predict", "model", "evaluate it on test data with the "
+                + "model's outputs, or train a model that has them");
+    }
+
+    private static <T extends Output<T>> void checkKnownOutputs(Dataset<T> test, Set<String> known, String why,
+                                                                String whose, String todo) {
         int index = 0;
         for (Example<T> e : test) {
             List<String> unseen = new ArrayList<>(outputNames(e.getOutput()));
             unseen.removeAll(known);
             if (!unseen.isEmpty()) {
                 String what = e.getOutput() instanceof Regressor ? "target dimension" : "label";
+                String intro = whose.equals("training") ? "; a model cannot predict what it never saw: " : "; ";
                 throw new IllegalArgumentException("test data: " + TextExamples.where(e, index) + " has " + what + " '"
-                        + String.join("', '", unseen) + "', which no training example has (training " + what + "s: "
-                        + known + "); a model cannot predict what it never saw: add examples of it to the training "
-                        + "data or remove the row from the test data");
+                        + String.join("', '", unseen) + "', which " + why + " (" + whose + " " + what + "s: " + known
+                        + ")" + intro + todo);
             }
             index++;
         }

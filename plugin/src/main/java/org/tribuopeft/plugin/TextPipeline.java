@@ -99,6 +99,19 @@ public final class TextPipeline<T extends Output<T>> implements Configurable {
         return test;
     }
 
+    /**
+     * The test dataset for evaluating a trained model: {@link #testData()}, checked to name only outputs
+     * the model has.
+     *
+     * @param model the model to be evaluated
+     * @throws IllegalArgumentException naming the file and line (or example) of an output the model lacks
+     */
+    public MutableDataset<T> testDataFor(Model<T> model) {
+        MutableDataset<T> test = testData();
+        TextDataCheck.checkAgainstModel(test, model);
+        return test;
+    }
+
     /** The metadata key the trainer reads texts from. */
     private String textField() {
         return trainer instanceof AdapterTrainer<T> adapter ? adapter.textField() : "text";

@@ -138,7 +138,7 @@ public final class TribuoPeftCli {
     private static <T extends Output<T>> void evaluate(CliArgs a, PrintStream out) throws IOException {
         Model<T> model = loadModel(Paths.get(a.require("model")));
         TextPipeline<T> pipeline = pipeline(a);
-        var test = pipeline.testData();
+        var test = pipeline.testDataFor(model);
         Evaluation<T> e = test.getOutputFactory().getEvaluator().evaluate(model, test);
         printEvaluation(e, out);
     }
