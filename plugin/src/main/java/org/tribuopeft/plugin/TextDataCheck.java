@@ -29,17 +29,20 @@ final class TextDataCheck {
      * @param train the training data
      * @param test the test data
      * @param textField the metadata key of the text
+     * @param split whether both come from one source split by a seeded fraction, which changes what the user can do
      * @throws IllegalArgumentException naming the first example at fault and what to do
      */
-    static <T extends Output<T>> void check(Dataset<T> train, Dataset<T> test, String textField) {
+    static <T extends Output<T>> void check(Dataset<T> train, Dataset<T> test, String textField, boolean split) {
         checkExamples("training data", train, textField);
         checkExamples("test data", test, textField);
         Set<String> known = new TreeSet<>();
         for (Example<T> e : train) {
             known.addAll(outputNames(e.getOutput()));
         }
-        checkKnownOutputs(test, known, "no training example has", "training", "add examples of it to the training "
-                + "data or remove the row from the test data");
+        checkKnownOutputs(test, known, "no training example has", "training", split
+                ? "the random split put every example of it in the test data: add examples of it, or change the "
+                        + "pipeline's splitSeed or trainFraction"
+                : "add examples of it to the training data or remove the row from the test data");
     }
 
     /**

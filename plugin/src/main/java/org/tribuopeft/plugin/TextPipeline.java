@@ -81,7 +81,7 @@ public final class TextPipeline<T extends Output<T>> implements Configurable {
             TrainTestSplitter<T> split = new TrainTestSplitter<>(trainSource, trainFraction, splitSeed);
             data = new Datasets<>(new MutableDataset<>(split.getTrain()), new MutableDataset<>(split.getTest()));
         }
-        TextDataCheck.check(data.train(), data.test(), textField());
+        TextDataCheck.check(data.train(), data.test(), textField(), testSource == null);
         return data;
     }
 

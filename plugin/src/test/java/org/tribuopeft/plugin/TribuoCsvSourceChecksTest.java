@@ -8,6 +8,8 @@ import org.tribuo.classification.Label;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -20,11 +22,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TribuoCsvSourceChecksTest {
 
     @SuppressWarnings("unchecked")
-    static TextPipeline<Label> pipeline(Path csv) throws Exception {
+    static TextPipeline<Label> pipeline(Path csv, String... more) throws Exception {
         Path config = Paths.get(TribuoCsvSourceChecksTest.class.getResource("/org/tribuopeft/plugin/tiny-pipeline.xml")
                 .toURI());
-        ConfigurationManager cm = new ConfigurationManager(new String[] {"-c", config.toString(), "--@csv.dataPath",
-            csv.toString(), "--@trainer.backbone", "unused-because-nothing-trains"});
+        List<String> args = new ArrayList<>(List.of("-c", config.toString(), "--@csv.dataPath", csv.toString(),
+                "--@trainer.backbone", "unused-because-nothing-trains"));
+        args.addAll(List.of(more));
+        ConfigurationManager cm = new ConfigurationManager(args.toArray(new String[0]));
         return (TextPipeline<Label>) cm.lookup("pipeline");
     }
 
@@ -47,5 +51,30 @@ class TribuoCsvSourceChecksTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> pipeline(csv).run());
         assertTrue(e.getMessage().matches("(training|test) data: example \\d+ has a blank label; fill it in or remove "
                 + "the row \\(a blank cell read with defaultValue \"\" becomes a class of its own\\)"), e.getMessage());
+    }
+
+    @Test
+    void labelThatTheSplitPutOnlyInTheTestDataSaysToChangeTheSplit(@TempDir Path tmp) throws Exception {
+        StringBuilder sb = new StringBuilder("text,label\n");
+        for (int i = 0; i < 12; i++) {
+            sb.append("text ").append(i).append(',').append(i == 11 ? "rare" : i % 2 == 0 ? "pos" : "neg").append('\n');
+        }
+        Path csv = Files.writeString(tmp.resolve("texts.csv"), sb.toString());
+        for (int seed = 1; seed < 50; seed++) {
+            TextPipeline<Label> pipeline = pipeline(csv, "--@pipeline.splitSeed", Integer.toString(seed));
+            IllegalArgumentException e;
+            try {
+                pipeline.datasets();
+                continue;
+            } catch (IllegalArgumentException ex) {
+                e = ex;
+            }
+            assertTrue(e.getMessage().matches("test data: example \\d+ has label 'RARE', which no training example has "
+                    + "\\(training labels: \\[NEG, POS]\\); a model cannot predict what it never saw: the random split put "
+                    + "every example of it in the test data: add examples of it, or change the pipeline's splitSeed or "
+                    + "trainFraction"), e.getMessage());
+            return;
+        }
+        throw new AssertionError("no seed in 1..49 put the one 'rare' row in the test split");
     }
 }

@@ -102,7 +102,8 @@ final class PipelineConfiguration {
             Optional<String> method = override(olcutArgs, n, "method").or(() -> cm.getConfigurationData(n)
                     .flatMap(d -> d.get("method")).filter(SimpleProperty.class::isInstance)
                     .map(v -> ((SimpleProperty) v).getValue()));
-            if (method.isPresent() && !methods.contains(method.get())) {
+            // A ${global} reference is resolved by OLCUT itself; only a plain name can be checked here.
+            if (method.isPresent() && !method.get().contains("${") && !methods.contains(method.get())) {
                 String types = String.join(", ", Arrays.stream(MethodKind.values())
                         .map(k -> k.configClassName().substring(k.configClassName().lastIndexOf('.') + 1)).toList());
                 throw new ConfigurationFileException("configuration " + file + ", component '" + n + "', property "
