@@ -7,19 +7,12 @@ import org.tribuo.ConfigurableDataSource;
 import org.tribuo.Example;
 import org.tribuo.Output;
 import org.tribuo.OutputFactory;
-import org.tribuo.impl.ArrayExample;
 import org.tribuo.provenance.ConfiguredDataSourceProvenance;
-import org.tribuo.regression.Regressor;
-import org.tribuopeft.plugin.TextExamples;
-import org.tribuopeft.plugin.TextPresenceProcessor;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Logger;
 
 /**
  * Text examples from a CSV file with a text column and an output column (a label, a number, or
@@ -30,8 +23,6 @@ import java.util.logging.Logger;
  * @param <T> the output type
  */
 public final class TextCsvDataSource<T extends Output<T>> implements ConfigurableDataSource<T> {
-    private static final Logger LOG = Logger.getLogger(TextCsvDataSource.class.getName());
-
     @ConfigurableName
     private String name = "";
 
@@ -120,41 +111,14 @@ public final class TextCsvDataSource<T extends Output<T>> implements Configurabl
             throw new DataFileException(dataPath, "data file " + dataPath + " has a header " + csv.header()
                     + " but no rows below it; add one line per example");
         }
-        List<Example<T>> read = new ArrayList<>(csv.records().size());
-        List<Long> skipped = new ArrayList<>();
+        TextRows<T> rows = new TextRows<>(new TextRows.Settings<>(dataPath, overrideName(), outputFactory, textColumn,
+                outputColumn, textField, skipBlankOutputs, "cell", "column"));
         for (CsvRecords.Record r : csv.records()) {
-            String where = dataPath + " line " + r.line();
-            String value = r.cells()[output].trim();
-            if (value.isEmpty()) {
-                if (skipBlankOutputs) {
-                    skipped.add(r.line());
-                    continue;
-                }
-                throw new DataFileException(dataPath, where + ": the " + outputColumn + " cell is blank; fill it in, "
-                        + "delete the row, or set skipBlankOutputs to true (--@" + overrideName()
-                        + ".skipBlankOutputs true) to skip such rows");
-            }
-            String textValue = r.cells()[text];
-            if (textValue.isBlank()) {
-                throw new DataFileException(dataPath, where + ": the " + textColumn + " cell is blank; every row "
-                        + "needs a text: fill it in or delete the row");
-            }
-            ArrayExample<T> e = new ArrayExample<>(parseOutput(value, where),
-                    Map.of(textField, textValue, TextExamples.SOURCE_KEY, where));
-            e.add(TextPresenceProcessor.FEATURE, 1.0);
-            read.add(e);
+            rows.add(r.line(), r.cells()[text], r.cells()[output]);
         }
-        if (read.isEmpty()) {
-            throw new DataFileException(dataPath, "every row of " + dataPath + " has a blank " + outputColumn
-                    + " cell, so no examples are left");
-        }
-        if (!skipped.isEmpty()) {
-            LOG.warning(dataPath + ": skipped " + skipped.size() + " row(s) with a blank " + outputColumn
-                    + " cell (lines " + abbreviate(skipped) + ")");
-        }
-        this.examples = Collections.unmodifiableList(read);
-        this.skippedRows = skipped.size();
-        this.sha256 = TextCsvProvenance.sha256(dataPath);
+        this.examples = rows.examples();
+        this.skippedRows = rows.skipped();
+        this.sha256 = TextFileProvenance.sha256(dataPath);
     }
 
     private int requireColumn(CsvRecords csv, String field, String column) {
@@ -179,33 +143,8 @@ public final class TextCsvDataSource<T extends Output<T>> implements Configurabl
                 + (hint.isEmpty() ? "; set " + field + " to one of them" : ""));
     }
 
-    private T parseOutput(String value, String where) {
-        T out;
-        try {
-            out = outputFactory.generateOutput(value);
-        } catch (RuntimeException e) {
-            throw new DataFileException(dataPath, where + ": '" + value + "' in column " + outputColumn + " is not a "
-                    + "valid output for " + outputFactory.getClass().getSimpleName() + " (" + e.getMessage() + ")", e);
-        }
-        if (out instanceof Regressor r) {
-            for (double v : r.getValues()) {
-                if (!Double.isFinite(v)) {
-                    throw new DataFileException(dataPath, where + ": '" + value + "' in column " + outputColumn
-                            + " is not a finite number");
-                }
-            }
-        }
-        return out;
-    }
-
     private String overrideName() {
         return name.isEmpty() ? "source" : name;
-    }
-
-    private static String abbreviate(List<Long> lines) {
-        List<Long> first = lines.subList(0, Math.min(10, lines.size()));
-        String s = first.toString().replaceAll("[\\[\\]]", "");
-        return lines.size() > first.size() ? s + ", ..." : s;
     }
 
     /** The file read. */
@@ -216,11 +155,6 @@ public final class TextCsvDataSource<T extends Output<T>> implements Configurabl
     /** How many rows were skipped for a blank output cell (0 unless skipBlankOutputs is set). */
     public int skippedRows() {
         return skippedRows;
-    }
-
-    /** SHA-256 of the file as read. */
-    String sha256() {
-        return sha256;
     }
 
     @Override
@@ -235,7 +169,7 @@ public final class TextCsvDataSource<T extends Output<T>> implements Configurabl
 
     @Override
     public ConfiguredDataSourceProvenance getProvenance() {
-        return new TextCsvProvenance(this);
+        return new TextFileProvenance(this, sha256, skippedRows);
     }
 
     @Override

@@ -81,7 +81,7 @@ class TextCsvDataSourceTest {
         assertEquals(List.of("WARNING " + file + ": skipped 2 row(s) with a blank label cell (lines 3, 5)"), warnings);
         assertEquals(2, source.skippedRows());
         assertEquals(List.of(file + " line 2 | good | pos", file + " line 4 | bad | neg"), describe(source));
-        TextCsvProvenance p = (TextCsvProvenance) source.getProvenance();
+        TextFileProvenance p = (TextFileProvenance) source.getProvenance();
         assertEquals(2, p.skippedRows());
         JsonProvenanceSerialization json = new JsonProvenanceSerialization(true);
         ObjectProvenance back = json.deserializeAndUnmarshal(json.marshalAndSerialize(p));

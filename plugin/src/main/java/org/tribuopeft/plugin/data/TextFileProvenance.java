@@ -8,6 +8,7 @@ import com.oracle.labs.mlrg.olcut.provenance.impl.SkeletalConfiguredObjectProven
 import com.oracle.labs.mlrg.olcut.provenance.primitives.HashProvenance;
 import com.oracle.labs.mlrg.olcut.provenance.primitives.IntProvenance;
 import com.oracle.labs.mlrg.olcut.provenance.primitives.StringProvenance;
+import org.tribuo.ConfigurableDataSource;
 import org.tribuo.provenance.ConfiguredDataSourceProvenance;
 
 import java.nio.file.Path;
@@ -16,10 +17,11 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Provenance of a {@link TextCsvDataSource}: its configuration, the SHA-256 of the file read (so a replay
- * can refuse a changed file) and how many rows were skipped for a blank output.
+ * Provenance of a text data file source ({@link TextCsvDataSource}, {@link TextJsonDataSource}): its
+ * configuration, the SHA-256 of the file read (so a replay can refuse a changed file) and how many rows
+ * were skipped for a blank output.
  */
-public final class TextCsvProvenance extends SkeletalConfiguredObjectProvenance
+public final class TextFileProvenance extends SkeletalConfiguredObjectProvenance
         implements ConfiguredDataSourceProvenance {
     private static final long serialVersionUID = 1L;
 
@@ -29,10 +31,10 @@ public final class TextCsvProvenance extends SkeletalConfiguredObjectProvenance
     private final HashProvenance hash;
     private final IntProvenance skipped;
 
-    TextCsvProvenance(TextCsvDataSource<?> host) {
+    TextFileProvenance(ConfigurableDataSource<?> host, String sha256, int skippedRows) {
         super(host, "DataSource");
-        this.hash = new HashProvenance(ProvenanceUtil.HashType.SHA256, RESOURCE_HASH, host.sha256());
-        this.skipped = new IntProvenance(SKIPPED_ROWS, host.skippedRows());
+        this.hash = new HashProvenance(ProvenanceUtil.HashType.SHA256, RESOURCE_HASH, sha256);
+        this.skipped = new IntProvenance(SKIPPED_ROWS, skippedRows);
     }
 
     /**
@@ -40,11 +42,11 @@ public final class TextCsvProvenance extends SkeletalConfiguredObjectProvenance
      *
      * @param map the provenance fields
      */
-    public TextCsvProvenance(Map<String, Provenance> map) {
+    public TextFileProvenance(Map<String, Provenance> map) {
         this(extract(map));
     }
 
-    private TextCsvProvenance(ExtractedInfo info) {
+    private TextFileProvenance(ExtractedInfo info) {
         super(info);
         this.hash = (HashProvenance) info.instanceValues.get(RESOURCE_HASH);
         this.skipped = (IntProvenance) info.instanceValues.get(SKIPPED_ROWS);
@@ -56,7 +58,7 @@ public final class TextCsvProvenance extends SkeletalConfiguredObjectProvenance
 
     private static ExtractedInfo extract(Map<String, Provenance> map) {
         Map<String, Provenance> configured = new HashMap<>(map);
-        String name = TextCsvProvenance.class.getSimpleName();
+        String name = TextFileProvenance.class.getSimpleName();
         String className = ObjectProvenance.checkAndExtractProvenance(configured, CLASS_NAME, StringProvenance.class,
                 name).getValue();
         String host = ObjectProvenance.checkAndExtractProvenance(configured, HOST_SHORT_NAME, StringProvenance.class,
@@ -90,7 +92,7 @@ public final class TextCsvProvenance extends SkeletalConfiguredObjectProvenance
         if (o == null || getClass() != o.getClass() || !super.equals(o)) {
             return false;
         }
-        TextCsvProvenance that = (TextCsvProvenance) o;
+        TextFileProvenance that = (TextFileProvenance) o;
         return hash.equals(that.hash) && skipped.equals(that.skipped);
     }
 
