@@ -23,7 +23,7 @@ import java.util.logging.Logger;
  * @param <T> the output type
  */
 final class TextRows<T extends Output<T>> {
-    private static final Logger LOG = Logger.getLogger(TextCsvDataSource.class.getName());
+    private static final Logger LOG = Logger.getLogger(TextRows.class.getName());
 
     /**
      * What the rows are read with and how blank outputs are treated.

@@ -58,7 +58,7 @@ class TextCsvDataSourceTest {
     void skippedRowsAreCountedInProvenanceThatSurvivesJson(@TempDir Path tmp) throws Exception {
         Path file = Files.writeString(tmp.resolve("texts.csv"), "text,label\ngood,pos\nso so,\nbad,neg\nmeh, \n");
         List<String> warnings = new ArrayList<>();
-        Logger log = Logger.getLogger(TextCsvDataSource.class.getName());
+        Logger log = Logger.getLogger(TextRows.class.getName());
         Handler handler = new Handler() {
             @Override
             public void publish(LogRecord record) {
