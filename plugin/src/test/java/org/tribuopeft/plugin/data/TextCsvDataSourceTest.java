@@ -1,5 +1,6 @@
 package org.tribuopeft.plugin.data;
 
+import com.oracle.labs.mlrg.olcut.config.ConfigurationManager;
 import com.oracle.labs.mlrg.olcut.config.json.JsonProvenanceSerialization;
 import com.oracle.labs.mlrg.olcut.provenance.ObjectProvenance;
 import org.junit.jupiter.api.Test;
@@ -113,5 +114,15 @@ class TextCsvDataSourceTest {
                 () -> new TextCsvDataSource<>(file, new LabelFactory(), "text", "label"));
         assertEquals(file + " is not valid CSV: the quote opened in the row starting on line 3 is never closed; close "
                 + "it, or write a quote inside a text as two quotes", e.getMessage());
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void semicolonFileReadsWithTheSeparatorOverrideOfTheExampleConfig(@TempDir Path tmp) throws Exception {
+        Path file = Files.writeString(tmp.resolve("texts.csv"), "text;label\n\"good; really\";pos\nbad;neg\n");
+        ConfigurationManager cm = new ConfigurationManager(new String[] {"-c", Path.of("..", "docs", "examples",
+            "csv-classification.xml").toString(), "--@csv.dataPath", file.toString(), "--@csv.separator", ";"});
+        TextCsvDataSource<Label> source = (TextCsvDataSource<Label>) cm.lookup("csv");
+        assertEquals(List.of(file + " line 2 | good; really | pos", file + " line 3 | bad | neg"), describe(source));
     }
 }
