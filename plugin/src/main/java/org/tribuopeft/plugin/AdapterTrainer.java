@@ -236,6 +236,11 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
         return method;
     }
 
+    /** The example metadata key this trainer reads texts from. */
+    public String textField() {
+        return textField;
+    }
+
     /** The pretrained backbone this trainer uses, loaded once and kept. */
     public synchronized Backbone backbone() {
         if (loadedBackbone == null) {

@@ -6,6 +6,8 @@ import org.tribuopeft.adapters.dora.DoraConfig;
 import org.tribuopeft.adapters.full.FullFineTuning;
 import org.tribuopeft.adapters.lora.LoraConfig;
 import org.tribuopeft.plugin.data.ImdbDataSource;
+import org.tribuopeft.plugin.data.TextCsvDataSource;
+import org.tribuopeft.plugin.data.TextJsonDataSource;
 
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
@@ -21,7 +23,7 @@ public final class ConfigurationReference {
     /** The components documented, in order. */
     public static final List<Class<?>> COMPONENTS = List.of(AdapterTrainer.class, LoraConfig.class, DoraConfig.class,
             AdaLoraConfig.class, FullFineTuning.class, TextPipeline.class, ImdbDataSource.class,
-            TextPresenceProcessor.class);
+            TextCsvDataSource.class, TextJsonDataSource.class, TextPresenceProcessor.class);
 
     private ConfigurationReference() {}
 

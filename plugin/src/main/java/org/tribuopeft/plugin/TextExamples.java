@@ -7,30 +7,47 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** Reads the text of examples from their metadata, failing with the example's position when it is missing or empty. */
+/**
+ * Reads the text of examples from their metadata, failing with the example's source (file and line, when
+ * the data source recorded it) or else its position when the text is missing or empty.
+ */
 public final class TextExamples {
+    /** Metadata key of an example's origin, such as {@code texts.csv line 7}, set by the data sources that know it. */
+    public static final String SOURCE_KEY = "tribuo-peft.source";
+
     private TextExamples() {}
+
+    /**
+     * Where an example came from, for messages: its recorded source, or its position.
+     *
+     * @param example the example
+     * @param index the example's position in what is being read
+     */
+    public static String where(Example<?> example, int index) {
+        return example.getMetadataValue(SOURCE_KEY).map(Object::toString).orElse("example " + index);
+    }
 
     /**
      * The text of one example.
      *
      * @param example the example
      * @param key the metadata key
-     * @param index the example's position, for the error message
+     * @param index the example's position, named in the error when the example has no recorded source
      * @throws IllegalArgumentException when the key is absent, not a string, or blank
      */
     public static String text(Example<?> example, String key, int index) {
         Optional<Object> value = example.getMetadataValue(key);
         if (value.isEmpty()) {
-            throw new IllegalArgumentException("example " + index + " has no metadata '" + key + "' (its metadata keys: "
-                    + example.getMetadata().keySet() + "); put the text there, e.g. with TextRowProcessors.forText");
+            throw new IllegalArgumentException(where(example, index) + " has no metadata '" + key
+                    + "' (its metadata keys: " + example.getMetadata().keySet()
+                    + "); put the text there, e.g. with TextRowProcessors.forText");
         }
         if (!(value.get() instanceof String s)) {
-            throw new IllegalArgumentException("example " + index + " metadata '" + key + "' is a "
+            throw new IllegalArgumentException(where(example, index) + " metadata '" + key + "' is a "
                     + value.get().getClass().getSimpleName() + ", not text");
         }
         if (s.isBlank()) {
-            throw new IllegalArgumentException("example " + index + " has an empty text in metadata '" + key + "'");
+            throw new IllegalArgumentException(where(example, index) + " has an empty text in metadata '" + key + "'");
         }
         return s;
     }

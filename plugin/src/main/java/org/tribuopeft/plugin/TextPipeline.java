@@ -65,22 +65,56 @@ public final class TextPipeline<T extends Output<T>> implements Configurable {
         return trainer;
     }
 
-    /** The training and test datasets, as this pipeline defines them. */
+    /**
+     * The training and test datasets, as this pipeline defines them, checked against each other before
+     * anything trains: every text present, no blank label, no test label the training data lacks.
+     *
+     * @throws IllegalArgumentException naming the file and line (or example) at fault
+     */
     public Datasets<T> datasets() {
+        Datasets<T> data;
+        CsvColumnsCheck.check("training data", trainSource);
         if (testSource != null) {
-            return new Datasets<>(new MutableDataset<>(trainSource), new MutableDataset<>(testSource));
+            CsvColumnsCheck.check("test data", testSource);
+            data = new Datasets<>(new MutableDataset<>(trainSource), new MutableDataset<>(testSource));
+        } else {
+            TrainTestSplitter<T> split = new TrainTestSplitter<>(trainSource, trainFraction, splitSeed);
+            data = new Datasets<>(new MutableDataset<>(split.getTrain()), new MutableDataset<>(split.getTest()));
         }
-        TrainTestSplitter<T> split = new TrainTestSplitter<>(trainSource, trainFraction, splitSeed);
-        return new Datasets<>(new MutableDataset<>(split.getTrain()), new MutableDataset<>(split.getTest()));
+        TextDataCheck.check(data.train(), data.test(), textField(), testSource == null);
+        return data;
     }
 
-    /** The test dataset alone. */
+    /** The test dataset alone, with every text present and no blank label. */
     public MutableDataset<T> testData() {
+        MutableDataset<T> test;
+        CsvColumnsCheck.check("test data", testSource != null ? testSource : trainSource);
         if (testSource != null) {
-            return new MutableDataset<>(testSource);
+            test = new MutableDataset<>(testSource);
+        } else {
+            DataSource<T> split = new TrainTestSplitter<>(trainSource, trainFraction, splitSeed).getTest();
+            test = new MutableDataset<>(split);
         }
-        DataSource<T> test = new TrainTestSplitter<>(trainSource, trainFraction, splitSeed).getTest();
-        return new MutableDataset<>(test);
+        TextDataCheck.checkExamples("test data", test, textField());
+        return test;
+    }
+
+    /**
+     * The test dataset for evaluating a trained model: {@link #testData()}, checked to name only outputs
+     * the model has.
+     *
+     * @param model the model to be evaluated
+     * @throws IllegalArgumentException naming the file and line (or example) of an output the model lacks
+     */
+    public MutableDataset<T> testDataFor(Model<T> model) {
+        MutableDataset<T> test = testData();
+        TextDataCheck.checkAgainstModel(test, model);
+        return test;
+    }
+
+    /** The metadata key the trainer reads texts from. */
+    private String textField() {
+        return trainer instanceof AdapterTrainer<T> adapter ? adapter.textField() : "text";
     }
 
     /** Loads the data, trains, and evaluates on the test split. */

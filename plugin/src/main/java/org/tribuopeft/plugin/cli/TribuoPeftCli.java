@@ -2,8 +2,6 @@ package org.tribuopeft.plugin.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.oracle.labs.mlrg.olcut.config.ConfigurationManager;
-import com.oracle.labs.mlrg.olcut.config.json.JsonConfigFactory;
 import org.tribuo.Example;
 import org.tribuo.Model;
 import org.tribuo.Output;
@@ -125,20 +123,8 @@ public final class TribuoPeftCli {
                 """;
     }
 
-    @SuppressWarnings("unchecked")
     private static <T extends Output<T>> TextPipeline<T> pipeline(CliArgs a) {
-        a.require("config");
-        ConfigurationManager.addFileFormatFactory(new JsonConfigFactory());
-        ConfigurationManager cm = new ConfigurationManager(a.olcutArgs.toArray(new String[0]));
-        String name = a.get("pipeline", "pipeline");
-        Object p = cm.lookup(name);
-        if (p == null) {
-            throw new CliException("configuration " + a.get("config", "") + " has no component named '" + name + "'");
-        }
-        if (!(p instanceof TextPipeline<?>)) {
-            throw new CliException("component '" + name + "' is a " + p.getClass().getName() + ", not a TextPipeline");
-        }
-        return (TextPipeline<T>) p;
+        return PipelineConfiguration.load(a.require("config"), a.olcutArgs, a.get("pipeline", "pipeline"));
     }
 
     private static <T extends Output<T>> void train(CliArgs a, PrintStream out) throws IOException {
@@ -171,7 +157,7 @@ public final class TribuoPeftCli {
     private static <T extends Output<T>> void evaluate(CliArgs a, PrintStream out) throws IOException {
         Model<T> model = loadModel(Paths.get(a.require("model")));
         TextPipeline<T> pipeline = pipeline(a);
-        var test = pipeline.testData();
+        var test = pipeline.testDataFor(model);
         Evaluation<T> e = test.getOutputFactory().getEvaluator().evaluate(model, test);
         printEvaluation(e, out);
     }
