@@ -157,13 +157,13 @@ public final class SafetensorsReader {
         long[] shape = new long[shapeNode.size()];
         for (int i = 0; i < shape.length; i++) {
             JsonNode d = shapeNode.get(i);
-            if (!d.canConvertToLong() || d.asLong() < 0) {
+            if (!isLong(d) || d.asLong() < 0) {
                 throw new ModelFileException(file, where + " has an invalid dimension " + d + " in its shape");
             }
             shape[i] = d.asLong();
         }
         if (!offsetsNode.isArray() || offsetsNode.size() != 2
-                || !offsetsNode.get(0).canConvertToLong() || !offsetsNode.get(1).canConvertToLong()) {
+                || !isLong(offsetsNode.get(0)) || !isLong(offsetsNode.get(1))) {
             throw new ModelFileException(file, where + " has data_offsets " + offsetsNode + "; expected [begin, end]");
         }
         long begin = offsetsNode.get(0).asLong();
@@ -188,6 +188,11 @@ public final class SafetensorsReader {
                     + " bytes, but its data_offsets span " + (end - begin));
         }
         return new TensorEntry(name, dtype, shape, begin, end);
+    }
+
+    /** A JSON integer that fits a long; Jackson's canConvertToLong alone also accepts 1.5 and rounds it down. */
+    private static boolean isLong(JsonNode n) {
+        return n.isIntegralNumber() && n.canConvertToLong();
     }
 
     private static HostTensor readTensor(FileChannel ch, Path file, TensorEntry e, long dataStart)
