@@ -20,6 +20,7 @@ import org.tribuo.protos.core.ModelDataProto;
 import org.tribuo.protos.core.ModelProto;
 import org.tribuo.provenance.ModelProvenance;
 import org.tribuopeft.adapters.backbone.Backbone;
+import org.tribuopeft.adapters.engine.NoGradientScope;
 import org.tribuopeft.adapters.io.FiniteTensors;
 import org.tribuopeft.adapters.method.AdapterMethod;
 import org.tribuopeft.adapters.method.MethodKind;
@@ -142,13 +143,13 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
     public synchronized TextModel textModel() {
         if (live == null) {
             Backbone base = backboneReference.load();
-            try {
+            try (NoGradientScope noGrad = new NoGradientScope()) {
                 live = TextModel.create(base, method, outputs.task(), outputs.width(outputIDInfo), maxLength,
                         new SplittableRandom(0));
+                live.restore(trained);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            live.restore(trained);
         }
         return live;
     }
@@ -161,7 +162,10 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
         for (int i = 0; i < list.size(); i++) {
             texts.add(TextExamples.text(list.get(i), textField, i));
         }
-        float[][] rows = textModel().predict(texts, predictBatchSize);
+        float[][] rows;
+        try (NoGradientScope noGrad = new NoGradientScope()) {
+            rows = textModel().predict(texts, predictBatchSize);
+        }
         List<Prediction<T>> out = new ArrayList<>(rows.length);
         for (int i = 0; i < rows.length; i++) {
             out.add(outputs.prediction(rows[i], outputIDInfo, list.get(i)));
