@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -61,6 +62,9 @@ public final class SafetensorsReader {
      * @throws ModelFileException when the file is missing, truncated or its header is inconsistent
      */
     public static Content read(Path file) throws IOException {
+        if (Files.isDirectory(file)) {
+            throw new ModelFileException(file, "is a folder, not a safetensors file");
+        }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) {
@@ -96,6 +100,10 @@ public final class SafetensorsReader {
                     Collections.unmodifiableMap(floats));
         } catch (NoSuchFileException e) {
             throw new ModelFileException(file, "does not exist", e);
+        } catch (ModelFileException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new ModelFileException(file, "cannot be read: " + e, e);
         }
     }
 

@@ -172,6 +172,14 @@ class SafetensorsFuzzTest {
         }
     }
 
+    @Test
+    void aFolderGivenAsTheFileIsAModelFileExceptionNamingIt(@TempDir Path tmp) throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("model.safetensors"));
+        ModelFileException e = org.junit.jupiter.api.Assertions.assertThrows(ModelFileException.class,
+                () -> SafetensorsReader.read(dir));
+        assertEquals(dir + ": is a folder, not a safetensors file", e.getMessage());
+    }
+
     /** A JSON-ish header: mostly well-formed entries with one or more hostile fields, sometimes broken syntax. */
     static String header(SplittableRandom rnd) {
         StringBuilder sb = new StringBuilder("{");
