@@ -1,5 +1,6 @@
 package org.tribuopeft.plugin;
 
+import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -8,9 +9,11 @@ import org.junit.jupiter.api.io.TempDir;
 import org.tribuo.Example;
 import org.tribuo.Model;
 import org.tribuo.classification.Label;
+import org.tribuo.protos.core.ModelProto;
 import org.tribuopeft.adapters.io.ModelFileException;
 import org.tribuopeft.adapters.lora.LoraConfig;
 import org.tribuopeft.adapters.testing.TinyBert;
+import org.tribuopeft.plugin.protos.AdapterModelProto;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -162,5 +165,45 @@ class ModelFileFuzzTest {
         assertEquals(cases, o.refused + o.loadedIdentical);
         assertTrue(o.loadedIdentical >= 1, "the harmless change should load");
         assertTrue(o.refused >= cases * 9 / 10, "refused " + o.refused + " of " + cases);
+    }
+
+    @Test
+    void damagedUnverifiableVersionZeroFilesLoadOrAreRefusedWithTheirCause(@TempDir Path tmp) throws Exception {
+        ModelProto proto = ModelProto.parseFrom(original);
+        AdapterModelProto content = proto.getSerializedData().unpack(AdapterModelProto.class).toBuilder()
+                .clearContentSha256().build();
+        byte[] legacy = proto.toBuilder().setVersion(0).setSerializedData(Any.pack(content)).build().toByteArray();
+        SplittableRandom rnd = new SplittableRandom(4242L);
+        Path file = tmp.resolve("model.tribuo");
+        List<String> unexpected = new ArrayList<>();
+        int refused = 0;
+        for (int i = 0; i < 120; i++) {
+            byte[] b = legacy.clone();
+            int pos = rnd.nextBoolean() ? rnd.nextInt(Math.min(4096, b.length)) : rnd.nextInt(b.length);
+            b[pos] = (byte) (b[pos] ^ (1 + rnd.nextInt(255)));
+            Files.write(file, b);
+            Future<String> f = runner.submit(() -> {
+                try {
+                    Model<?> m = AdapterModels.load(file);
+                    if (m instanceof AutoCloseable c) {
+                        c.close();
+                    }
+                    return "loaded";
+                } catch (ModelFileException e) {
+                    return e.getMessage().startsWith(file + ": ") && explained(e.getCause()) ? "refused"
+                            : "unexplained refusal: " + e.getMessage();
+                } catch (Throwable t) {
+                    return "unexpected " + t;
+                }
+            });
+            String outcome = f.get(CASE_SECONDS, TimeUnit.SECONDS);
+            if (outcome.equals("refused")) {
+                refused++;
+            } else if (!outcome.equals("loaded")) {
+                unexpected.add("changed @" + pos + ": " + outcome);
+            }
+        }
+        assertTrue(unexpected.isEmpty(), unexpected.size() + " unexpected outcomes: " + unexpected);
+        assertTrue(refused >= 10, "refused " + refused);
     }
 }
