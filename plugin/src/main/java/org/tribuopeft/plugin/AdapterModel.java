@@ -331,9 +331,10 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
             method = methodFromJson(p.getMethodProvenanceJson());
             ref = BackboneReference.fromProto(p.getBackbone());
         } catch (RuntimeException e) {
-            // reached only by version-0 files (or a checksum collision): the checksum guards everything here
-            throw new CorruptModelException("the model's settings are inconsistent (" + e.getMessage() + "); the "
-                    + "file is corrupted: use an intact copy or train again", e);
+            // a verified file reaches this only when it came from a build with other methods or settings
+            throw new CorruptModelException("the model's settings cannot be interpreted (" + e.getMessage() + "): the "
+                    + "file is corrupted (use an intact copy or train again), or was saved by a tribuo-peft version "
+                    + "with settings this one does not know (load it with that version)", e);
         }
         Map<String, boolean[]> masks = new LinkedHashMap<>();
         for (RankMaskProto r : p.getRankMasksList()) {
