@@ -218,4 +218,30 @@ class ModelLoadErrorsTest {
             System.clearProperty(BackboneReference.LOCATION_OVERRIDE);
         }
     }
+
+    @Test
+    void aDamagedAdapterInsideAMultiAdapterModelIsReportedByItsRootCause(@TempDir Path tmp) throws Exception {
+        Path single = tmp.resolve("single.tribuo");
+        Files.write(single, saved.toByteArray());
+        @SuppressWarnings("unchecked")
+        AdapterModel<Label> adapter = (AdapterModel<Label>) AdapterModels.load(single);
+        MultiAdapterModel<Label> multi = MultiAdapterModel.of("multi",
+                new java.util.LinkedHashMap<>(java.util.Map.of("a", adapter)), "team");
+        ModelProto proto = multi.serialize();
+        multi.close();
+        adapter.close();
+        var content = proto.getSerializedData().unpack(org.tribuopeft.plugin.protos.MultiAdapterModelProto.class);
+        byte[] inner = content.getAdapters(0).getModel().toByteArray();
+        inner[inner.length - 200] ^= 0x01;
+        var damaged = content.toBuilder().setAdapters(0, content.getAdapters(0).toBuilder()
+                .setModel(com.google.protobuf.ByteString.copyFrom(inner))).build();
+        Path file = Files.write(tmp.resolve("multi.tribuo"),
+                proto.toBuilder().setSerializedData(Any.pack(damaged)).build().toByteArray());
+        String message = loaderMessage(file);
+        assertTrue(message.startsWith(file + ": its contents (trained tensors, method settings, outputs, base "
+                + "reference) have SHA-256 "), message);
+        assertTrue(message.endsWith(": the file was modified or corrupted after it was saved; use an intact copy or "
+                + "train again"), message);
+        assertEquals("error: " + message + System.lineSeparator(), cliError(file));
+    }
 }
