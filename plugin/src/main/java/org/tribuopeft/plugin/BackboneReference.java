@@ -9,6 +9,7 @@ import org.tribuopeft.plugin.protos.BackboneReferenceProto;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.Arrays;
 
 /**
  * How a trained model finds its pretrained base again: the loader, the location, and the checksums
@@ -109,7 +110,7 @@ public record BackboneReference(BackboneSource.Kind kind, String location, Strin
             return Enum.valueOf(type, value);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("the base model reference's " + field + " is '" + value + "', not one of "
-                    + java.util.Arrays.toString(type.getEnumConstants()), e);
+                    + Arrays.toString(type.getEnumConstants()), e);
         }
     }
 
