@@ -20,6 +20,8 @@ import org.tribuo.protos.core.ModelDataProto;
 import org.tribuo.protos.core.ModelProto;
 import org.tribuo.provenance.ModelProvenance;
 import org.tribuopeft.adapters.backbone.Backbone;
+import org.tribuopeft.adapters.engine.NoGradientScope;
+import org.tribuopeft.adapters.io.FiniteTensors;
 import org.tribuopeft.adapters.method.AdapterMethod;
 import org.tribuopeft.adapters.method.MethodKind;
 import org.tribuopeft.adapters.tensor.HostTensor;
@@ -40,20 +42,28 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A fine-tuned transformer as a Tribuo model. It holds the trained tensors (adapter, any unfrozen
  * base parameters, and the head) and a checksummed reference to the pretrained base; the native
  * model is rebuilt from those on first use. Serialized with protobuf only ({@link #serialize()}),
  * never with Java serialization. Close it (or let it be garbage-collected) to free native memory.
+ * <p>
+ * A saved model carries a SHA-256 over its contents ({@link ModelContentDigest}); loading refuses a file whose
+ * contents no longer match it, or whose tensors hold NaN or infinity, with a {@link CorruptModelException}.
+ * Files saved before checksums existed (format version 0) still load, with a one-time note on stderr.
  *
  * @param <T> the output type
  */
 public final class AdapterModel<T extends Output<T>> extends TextPredictingModel<T> implements AutoCloseable {
     private static final long serialVersionUID = 1L;
 
-    /** The protobuf format version this class writes. */
-    public static final int CURRENT_VERSION = 0;
+    /** The protobuf format version this class writes; version 1 added the content checksum. */
+    public static final int CURRENT_VERSION = 1;
+
+    /** Set once the note about an unverifiable version-0 file has been printed, so it is printed once per JVM. */
+    static final AtomicBoolean UNVERIFIED_NOTE_PRINTED = new AtomicBoolean();
 
     /** Protobuf messages are limited to 2 GiB; we stop well before. */
     static final long MAX_INLINE_BYTES = 1_800_000_000L;
@@ -133,13 +143,13 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
     public synchronized TextModel textModel() {
         if (live == null) {
             Backbone base = backboneReference.load();
-            try {
+            try (NoGradientScope noGrad = new NoGradientScope()) {
                 live = TextModel.create(base, method, outputs.task(), outputs.width(outputIDInfo), maxLength,
                         new SplittableRandom(0));
+                live.restore(trained);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            live.restore(trained);
         }
         return live;
     }
@@ -152,7 +162,10 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
         for (int i = 0; i < list.size(); i++) {
             texts.add(TextExamples.text(list.get(i), textField, i));
         }
-        float[][] rows = textModel().predict(texts, predictBatchSize);
+        float[][] rows;
+        try (NoGradientScope noGrad = new NoGradientScope()) {
+            rows = textModel().predict(texts, predictBatchSize);
+        }
         List<Prediction<T>> out = new ArrayList<>(rows.length);
         for (int i = 0; i < rows.length; i++) {
             out.add(outputs.prediction(rows[i], outputIDInfo, list.get(i)));
@@ -204,6 +217,7 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
             }
             b.addRankMasks(r);
         });
+        b.setContentSha256(ModelContentDigest.of(b.build()));
         return ModelProto.newBuilder().setVersion(CURRENT_VERSION).setClassName(AdapterModel.class.getName())
                 .setSerializedData(Any.pack(b.build())).build();
     }
@@ -218,44 +232,109 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
         return b.build();
     }
 
+    /** Decodes a stored tensor, refusing one whose byte count does not fit its shape or that is not finite. */
     static HostTensor hostTensor(TensorProto p) {
         long[] shape = p.getShapeList().stream().mapToLong(Long::longValue).toArray();
-        long n = HostTensor.elementCount(shape);
-        if (p.getData().size() != 4 * n) {
-            throw new IllegalStateException("tensor '" + p.getName() + "' has " + p.getData().size() + " bytes for shape "
-                    + p.getShapeList());
+        long bytes;
+        try {
+            bytes = Math.multiplyExact(4L, HostTensor.elementCount(shape));
+        } catch (ArithmeticException | IllegalArgumentException e) {
+            throw new CorruptModelException("tensor '" + p.getName() + "' has an impossible shape " + p.getShapeList()
+                    + "; the file is corrupted: use an intact copy or train again");
         }
-        float[] v = new float[(int) n];
+        if (p.getData().size() != bytes) {
+            throw new CorruptModelException("tensor '" + p.getName() + "' has " + p.getData().size() + " bytes but its "
+                    + "shape " + p.getShapeList() + " needs " + bytes + "; the file is corrupted: use an intact copy or "
+                    + "train again");
+        }
+        float[] v = new float[(int) (bytes / 4)];
         p.getData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
-        return new HostTensor(shape, v);
+        HostTensor t = new HostTensor(shape, v);
+        String problem = FiniteTensors.problem(p.getName(), t);
+        if (problem != null) {
+            throw new CorruptModelException(problem);
+        }
+        return t;
     }
 
     /**
-     * Rebuilds a model from its protobuf form (called by Tribuo's {@code Model.deserialize}). The base
-     * model is located and its checksums verified now; see {@link BackboneReference} for overrides.
+     * Rebuilds a model from its protobuf form (called by Tribuo's {@code Model.deserialize}). The tensors are
+     * checked to be finite and the content checksum verified before anything is interpreted; then the base
+     * model is located and its checksums verified; see {@link BackboneReference} for overrides.
+     *
+     * @throws CorruptModelException when the contents are damaged or were edited after saving
+     * @throws BaseModelMismatchException when the base model is missing or differs
      */
-    public static AdapterModel<?> deserializeFromProto(int version, String className, Any message)
-            throws InvalidProtocolBufferException {
+    public static AdapterModel<?> deserializeFromProto(int version, String className, Any message) {
         if (version < 0 || version > CURRENT_VERSION) {
-            throw new IllegalArgumentException("unknown AdapterModel version " + version + "; this build reads up to "
-                    + CURRENT_VERSION);
+            throw new CorruptModelException("the file records AdapterModel format version " + version + ", but this "
+                    + "build reads versions 0 to " + CURRENT_VERSION + ": it was saved by a newer tribuo-peft (load it "
+                    + "with that version) or the file is corrupted");
         }
-        AdapterModelProto p = message.unpack(AdapterModelProto.class);
-        ModelDataCarrier<?> carrier = ModelDataCarrier.deserialize(ModelDataProto.parseFrom(p.getMetadata()));
-        return build(carrier, p);
-    }
-
-    private static <U extends Output<U>> AdapterModel<U> build(ModelDataCarrier<U> carrier, AdapterModelProto p) {
-        ImmutableOutputInfo<U> info = carrier.outputDomain();
-        TaskOutputs<U> outs = TaskOutputs.forDomain(info);
-        if (!outs.task().name().equals(p.getTask()) || outs.width(info) != p.getOutputs()) {
-            throw new IllegalStateException("serialized task " + p.getTask() + " with " + p.getOutputs() + " outputs does "
-                    + "not match the output domain (" + outs.task() + ", " + outs.width(info) + ")");
+        AdapterModelProto p;
+        try {
+            p = message.unpack(AdapterModelProto.class);
+        } catch (InvalidProtocolBufferException e) {
+            throw new CorruptModelException("the AdapterModel data cannot be parsed (" + e.getMessage() + "); the file "
+                    + "is corrupted: use an intact copy or train again", e);
         }
-        AdapterMethod method = methodFromJson(p.getMethodProvenanceJson());
         Map<String, HostTensor> tensors = new LinkedHashMap<>();
         for (TensorProto t : p.getTensorsList()) {
             tensors.put(t.getName(), hostTensor(t));
+        }
+        verifyContent(version, p);
+        ModelDataCarrier<?> carrier;
+        try {
+            carrier = ModelDataCarrier.deserialize(ModelDataProto.parseFrom(p.getMetadata()));
+        } catch (InvalidProtocolBufferException | RuntimeException e) {
+            throw new CorruptModelException("Tribuo's model metadata (outputs, provenance) cannot be read (" + e
+                    + "); the file is corrupted: use an intact copy or train again", e);
+        }
+        return build(carrier, p, tensors);
+    }
+
+    /** Checks the recorded content checksum; version-0 files have none and load unverified. */
+    private static void verifyContent(int version, AdapterModelProto p) {
+        String recorded = p.getContentSha256();
+        if (recorded.isEmpty()) {
+            if (version >= 1) {
+                throw new CorruptModelException("the file records no content checksum, which every AdapterModel of "
+                        + "format version " + version + " has: it was modified or corrupted after it was saved; use "
+                        + "an intact copy or train again");
+            }
+            if (UNVERIFIED_NOTE_PRINTED.compareAndSet(false, true)) {
+                System.err.println("NOTE: this model was saved by an older tribuo-peft (format version 0) without a "
+                        + "content checksum, so its weights and settings cannot be verified; save it again "
+                        + "(Model.serializeToFile) to add one");
+            }
+            return;
+        }
+        String actual = ModelContentDigest.of(p);
+        if (!actual.equals(recorded)) {
+            throw new CorruptModelException("its contents (trained tensors, method settings, outputs, base reference) "
+                    + "have SHA-256 " + actual + " but were saved with SHA-256 " + recorded + ": the file was modified "
+                    + "or corrupted after it was saved; use an intact copy or train again");
+        }
+    }
+
+    private static <U extends Output<U>> AdapterModel<U> build(ModelDataCarrier<U> carrier, AdapterModelProto p,
+                                                               Map<String, HostTensor> tensors) {
+        ImmutableOutputInfo<U> info = carrier.outputDomain();
+        AdapterMethod method;
+        BackboneReference ref;
+        try {
+            TaskOutputs<U> outs = TaskOutputs.forDomain(info);
+            if (!outs.task().name().equals(p.getTask()) || outs.width(info) != p.getOutputs()) {
+                throw new IllegalStateException("serialized task " + p.getTask() + " with " + p.getOutputs()
+                        + " outputs does not match the output domain (" + outs.task() + ", " + outs.width(info) + ")");
+            }
+            method = methodFromJson(p.getMethodProvenanceJson());
+            ref = BackboneReference.fromProto(p.getBackbone());
+        } catch (RuntimeException e) {
+            // a verified file reaches this only when it came from a build with other methods or settings
+            throw new CorruptModelException("the model's settings cannot be interpreted (" + e.getMessage() + "): the "
+                    + "file is corrupted (use an intact copy or train again), or was saved by a tribuo-peft version "
+                    + "with settings this one does not know (load it with that version)", e);
         }
         Map<String, boolean[]> masks = new LinkedHashMap<>();
         for (RankMaskProto r : p.getRankMasksList()) {
@@ -265,7 +344,6 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
             }
             masks.put(r.getModule(), kept);
         }
-        BackboneReference ref = BackboneReference.fromProto(p.getBackbone());
         ref.load();
         return new AdapterModel<>(carrier.name(), carrier.provenance(), carrier.featureDomain(), info, ref, method,
                 p.getMaxLength(), p.getTextField(), p.getPredictBatchSize(), new TextModel.Snapshot(tensors, masks), null);

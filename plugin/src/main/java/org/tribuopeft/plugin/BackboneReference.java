@@ -9,6 +9,7 @@ import org.tribuopeft.plugin.protos.BackboneReferenceProto;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.Arrays;
 
 /**
  * How a trained model finds its pretrained base again: the loader, the location, and the checksums
@@ -56,12 +57,15 @@ public record BackboneReference(BackboneSource.Kind kind, String location, Strin
      */
     public Backbone load(String locationOverride, boolean allowMismatch) {
         String where = locationOverride != null ? locationOverride : location;
+        String from = locationOverride != null ? "'" + where + "' (given by -D" + LOCATION_OVERRIDE + "; recorded: '"
+                + location + "')" : "'" + where + "'";
         Backbone b;
         try {
             b = BackboneSpec.open(where, kind == BackboneSource.Kind.ONNX_FILE ? tokenizerLocation : "", pooling);
         } catch (IOException | RuntimeException e) {
-            throw new BaseModelMismatchException("cannot load the base model this model was trained on from '" + where
-                    + "' (" + e.getMessage() + "); set -D" + LOCATION_OVERRIDE + "=<path> if it moved", e);
+            throw new BaseModelMismatchException("cannot load the base model this model was trained on from " + from
+                    + ": " + e.getMessage() + ". Put the base model (SHA-256 " + weightsSha256 + ") back at '"
+                    + location + "', or, if it moved, point to it with -D" + LOCATION_OVERRIDE + "=<path>", e);
         }
         check("weights", b.source().weightsFile(), weightsSha256, b.source().weightsFileSha256(), allowMismatch);
         check("tokenizer", where, tokenizerSha256, b.tokenizerSha256(), allowMismatch);
@@ -72,11 +76,12 @@ public record BackboneReference(BackboneSource.Kind kind, String location, Strin
         if (expected.equals(actual)) {
             return;
         }
-        String msg = "the base model's " + what + " at " + file + " has SHA-256 " + actual + " but the model was trained "
+        String msg = "the base model's " + what + " file " + file + " has SHA-256 " + actual + " but the model was trained "
                 + "on SHA-256 " + expected;
         if (!allow) {
-            throw new BaseModelMismatchException(msg + "; restore the original file, or set -D" + ALLOW_MISMATCH
-                    + "=true to use it anyway");
+            throw new BaseModelMismatchException(msg + ". Restore the original base model at that place, or point to "
+                    + "a copy of the original with -D" + LOCATION_OVERRIDE + "=<path>; -D" + ALLOW_MISMATCH + "=true "
+                    + "uses this one anyway, and its predictions will differ from the trained model's");
         }
         System.err.println("WARNING: " + msg + " (allowed by " + ALLOW_MISMATCH + ")");
     }
@@ -89,10 +94,24 @@ public record BackboneReference(BackboneSource.Kind kind, String location, Strin
                 .build();
     }
 
-    /** Reads the protobuf form. */
+    /**
+     * Reads the protobuf form.
+     *
+     * @throws IllegalArgumentException naming the field when the kind or pooling is not one this build knows
+     */
     public static BackboneReference fromProto(BackboneReferenceProto p) {
-        return new BackboneReference(BackboneSource.Kind.valueOf(p.getKind()), p.getLocation(), p.getTokenizerLocation(),
-                p.getWeightsSha256(), p.getTokenizerSha256(), Pooling.valueOf(p.getPooling()), p.getMavenCoordinates());
+        return new BackboneReference(constant(BackboneSource.Kind.class, "kind", p.getKind()), p.getLocation(),
+                p.getTokenizerLocation(), p.getWeightsSha256(), p.getTokenizerSha256(),
+                constant(Pooling.class, "pooling", p.getPooling()), p.getMavenCoordinates());
+    }
+
+    private static <E extends Enum<E>> E constant(Class<E> type, String field, String value) {
+        try {
+            return Enum.valueOf(type, value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the base model reference's " + field + " is '" + value + "', not one of "
+                    + Arrays.toString(type.getEnumConstants()), e);
+        }
     }
 
     /** True when this reference names a bundled model. */

@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -61,6 +62,9 @@ public final class SafetensorsReader {
      * @throws ModelFileException when the file is missing, truncated or its header is inconsistent
      */
     public static Content read(Path file) throws IOException {
+        if (Files.isDirectory(file)) {
+            throw new ModelFileException(file, "is a folder, not a safetensors file");
+        }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) {
@@ -96,6 +100,10 @@ public final class SafetensorsReader {
                     Collections.unmodifiableMap(floats));
         } catch (NoSuchFileException e) {
             throw new ModelFileException(file, "does not exist", e);
+        } catch (ModelFileException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new ModelFileException(file, "cannot be read: " + e, e);
         }
     }
 
@@ -157,13 +165,13 @@ public final class SafetensorsReader {
         long[] shape = new long[shapeNode.size()];
         for (int i = 0; i < shape.length; i++) {
             JsonNode d = shapeNode.get(i);
-            if (!d.canConvertToLong() || d.asLong() < 0) {
+            if (!isLong(d) || d.asLong() < 0) {
                 throw new ModelFileException(file, where + " has an invalid dimension " + d + " in its shape");
             }
             shape[i] = d.asLong();
         }
         if (!offsetsNode.isArray() || offsetsNode.size() != 2
-                || !offsetsNode.get(0).canConvertToLong() || !offsetsNode.get(1).canConvertToLong()) {
+                || !isLong(offsetsNode.get(0)) || !isLong(offsetsNode.get(1))) {
             throw new ModelFileException(file, where + " has data_offsets " + offsetsNode + "; expected [begin, end]");
         }
         long begin = offsetsNode.get(0).asLong();
@@ -188,6 +196,11 @@ public final class SafetensorsReader {
                     + " bytes, but its data_offsets span " + (end - begin));
         }
         return new TensorEntry(name, dtype, shape, begin, end);
+    }
+
+    /** A JSON integer that fits a long; Jackson's canConvertToLong alone also accepts 1.5 and rounds it down. */
+    private static boolean isLong(JsonNode n) {
+        return n.isIntegralNumber() && n.canConvertToLong();
     }
 
     private static HostTensor readTensor(FileChannel ch, Path file, TensorEntry e, long dataStart)

@@ -12,6 +12,7 @@ import com.oracle.labs.mlrg.olcut.config.property.SimpleProperty;
 import org.tribuopeft.adapters.adalora.AdaLoraConfig;
 import org.tribuopeft.adapters.backbone.BertConfig;
 import org.tribuopeft.adapters.dora.DoraConfig;
+import org.tribuopeft.adapters.io.FiniteTensors;
 import org.tribuopeft.adapters.io.ModelFileException;
 import org.tribuopeft.adapters.io.SafetensorsReader;
 import org.tribuopeft.adapters.lora.LoraConfig;
@@ -114,12 +115,9 @@ public final class PeftAdapterReader {
             default -> throw new ModelFileException(configFile, "peft_type '" + type
                     + "' is not supported; LORA (with or without use_dora) and ADALORA are");
         };
-        SafetensorsReader.Content content;
-        try {
-            content = SafetensorsReader.read(weightsFile);
-        } catch (ModelFileException e) {
-            throw e;
-        }
+        SafetensorsReader.Content content = SafetensorsReader.read(weightsFile);
+        // checked before any use, so a damaged file is not mistaken later for a diverged training run
+        FiniteTensors.require(weightsFile, content.floats());
         PeftKeyStyle style = detectStyle(content.floats().keySet(), weightsFile);
         List<String> modules;
         try {

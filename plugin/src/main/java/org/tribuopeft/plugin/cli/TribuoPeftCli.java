@@ -173,7 +173,7 @@ public final class TribuoPeftCli {
         if (!Files.exists(file)) {
             throw new CliException("model file " + file + " does not exist");
         }
-        return (Model<T>) Model.deserializeFromFile(file);
+        return (Model<T>) org.tribuopeft.plugin.AdapterModels.load(file);
     }
 
     private static <T extends Output<T>> void predict(CliArgs a, PrintStream out) throws IOException {
