@@ -117,6 +117,7 @@ public final class FineTuner {
         checkTargets(train, outputs, "training");
         checkTargets(validation, outputs, "validation");
         long start = System.nanoTime();
+        TorchRuntime.gradientsOffOnThisThread();
         SplittableRandom rng = new SplittableRandom(config.seed());
         SplittableRandom shuffleRng = rng.split();
         long dropoutSeed = rng.nextLong();
