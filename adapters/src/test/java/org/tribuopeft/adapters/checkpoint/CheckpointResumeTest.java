@@ -95,6 +95,37 @@ class CheckpointResumeTest {
     }
 
     @Test
+    void resumingKeepsTheEarlyStoppingBookkeepingAndTheBestEpoch() throws Exception {
+        // inverted validation labels: epoch 1 scores best, so patience 1 stops after epoch 2 and restores epoch 1
+        List<org.tribuopeft.adapters.train.LabelledText> inverted = CheckpointRuns.VALID.stream()
+                .map(e -> new org.tribuopeft.adapters.train.LabelledText(e.text(),
+                        new float[] {e.target()[1], e.target()[0]})).toList();
+        org.tribuopeft.adapters.train.TrainingConfig patient =
+                new org.tribuopeft.adapters.train.TrainingConfig(4, 4, 2e-2, 0.0, 0.1, 1.0, 1, 16, 9);
+        Outcome uninterrupted;
+        try (var m = CheckpointRuns.model(CheckpointRuns.lora())) {
+            var r = new FineTuner(patient, ProgressListener.NONE).fit(m, CheckpointRuns.TRAIN, inverted);
+            uninterrupted = new Outcome(m.snapshot().values(), m.rankMasks(), r);
+        }
+        assertTrue(uninterrupted.report().stoppedEarly());
+        try (var m = CheckpointRuns.model(CheckpointRuns.lora())) {
+            FineTuner interrupted = new FineTuner(patient, interruptAfter(15)).withCheckpoints(every(dir, 0, 3));
+            assertThrows(CheckpointRuns.Interrupted.class, () -> interrupted.fit(m, CheckpointRuns.TRAIN, inverted));
+        }
+        assertTrue(CheckpointReader.read(dir.resolve("checkpoint-12")).hasBest(), "epoch 1's weights are saved");
+        Outcome resumed;
+        try (var m = CheckpointRuns.model(CheckpointRuns.lora())) {
+            var r = new FineTuner(patient, ProgressListener.NONE).resumingFrom(dir).fit(m, CheckpointRuns.TRAIN,
+                    inverted);
+            resumed = new Outcome(m.snapshot().values(), m.rankMasks(), r);
+        }
+        assertSameOutcome(uninterrupted, resumed);
+        assertEquals(uninterrupted.report().bestEpoch(), resumed.report().bestEpoch());
+        assertEquals(uninterrupted.report().epochs().size(), resumed.report().epochs().size());
+        assertTrue(resumed.report().stoppedEarly());
+    }
+
+    @Test
     void aFlippedByteInTheNewestCheckpointFallsBackToThePreviousOne() throws Exception {
         interruptedRun(CheckpointRuns.lora(), 5, 11);
         assertEquals(List.of("checkpoint-10", "checkpoint-5"), names(dir));
