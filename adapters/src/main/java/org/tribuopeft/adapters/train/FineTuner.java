@@ -81,22 +81,6 @@ public final class FineTuner {
         return new FineTuner(config, listener, checkpoints, resumeFrom, out);
     }
 
-    /** Where the loop is; what a checkpoint saves besides tensors. */
-    private static final class Position {
-        int step;
-        int epoch = 1;
-        int nextBatch;
-        double lossSum;
-        boolean stoppedEarly;
-        final List<EpochResult> epochs = new ArrayList<>();
-        double bestMetric = Double.NaN;
-        int bestEpoch;
-        int epochsWithoutImprovement;
-        TextModel.Snapshot best;
-        int[] resumedOrder = new int[0];
-        Path lastCheckpoint;
-    }
-
     /**
      * Trains the model in place.
      *
@@ -139,7 +123,7 @@ public final class FineTuner {
 
         List<Double> stepSeconds = new ArrayList<>();
         boolean higherBetter = ValidationMetric.higherIsBetter(model.task());
-        Position p = new Position();
+        LoopPosition p = new LoopPosition();
         double recentRate = Double.NaN;
         try {
             if (resumeFrom != null) {
@@ -232,18 +216,12 @@ public final class FineTuner {
         return new SplittableRandom(dropoutSeed + 0x9E3779B97F4A7C15L * step).nextInt() & 0x7fffffff;
     }
 
-    private void save(CheckpointWriter writer, Position p, int[] order, TextModel model, AdamW optimizer,
+    private void save(CheckpointWriter writer, LoopPosition p, int[] order, TextModel model, AdamW optimizer,
                       TrainingHook hook, Map<String, String> fingerprint) {
-        TextModel.Snapshot now = model.snapshot();
-        TrainingState state = new TrainingState(p.step, p.epoch, p.nextBatch, p.lossSum, order, p.stoppedEarly,
-                p.epochs, p.bestMetric, p.bestEpoch, p.epochsWithoutImprovement, fingerprint, now.values(),
-                now.rankMasks(), optimizer.firstMoments(), optimizer.secondMoments(), optimizer.steps(),
-                hook.checkpointState(), p.best == null ? Map.of() : p.best.values(),
-                p.best == null ? Map.of() : p.best.rankMasks());
-        p.lastCheckpoint = writer.save(state);
+        p.lastCheckpoint = writer.save(p.toState(order, fingerprint, model.snapshot(), optimizer, hook));
     }
 
-    private void resume(Position p, TextModel model, AdamW optimizer, TrainingHook hook,
+    private void resume(LoopPosition p, TextModel model, AdamW optimizer, TrainingHook hook,
                         Map<String, String> fingerprint) {
         CheckpointReader.Loaded loaded = CheckpointReader.newestValid(resumeFrom, notices::println);
         TrainingState s = loaded.state();
@@ -256,24 +234,13 @@ public final class FineTuner {
             throw new CheckpointMismatchException("tensors", "checkpoint " + loaded.folder() + " does not fit this "
                     + "model: " + e.getMessage() + "; resume with the settings of the run that wrote it");
         }
-        p.step = s.globalStep();
-        p.epoch = s.epoch();
-        p.nextBatch = s.nextBatch();
-        p.lossSum = s.epochLossSum();
-        p.resumedOrder = s.order();
-        p.stoppedEarly = s.stoppedEarly();
-        p.epochs.addAll(s.epochs());
-        p.bestMetric = s.bestMetric();
-        p.bestEpoch = s.bestEpoch();
-        p.epochsWithoutImprovement = s.epochsWithoutImprovement();
-        p.best = s.hasBest() ? new TextModel.Snapshot(s.bestParameters(), s.bestRankMasks()) : null;
-        p.lastCheckpoint = loaded.folder();
+        p.continueFrom(s, loaded.folder());
         notices.println("resuming from " + loaded.folder() + " (after step " + s.globalStep() + " of epoch "
                 + (s.nextBatch() == 0 ? s.epoch() - 1 : s.epoch()) + ")");
     }
 
     private double trainStep(TextModel model, NDManager manager, TokenBatch batch, float[][] targetRows,
-                             AdamW optimizer, TrainingHook hook, double lr, Position p, int dropoutSeed) {
+                             AdamW optimizer, TrainingHook hook, double lr, LoopPosition p, int dropoutSeed) {
         Map<String, Parameter> trainable = model.trainableParameters();
         TorchRuntime.engine().setRandomSeed(dropoutSeed);
         int stepNumber = p.step + 1;
@@ -336,7 +303,7 @@ public final class FineTuner {
         return null;
     }
 
-    private TrainingDivergedException diverged(Position p, int step, String parameter, String what) {
+    private TrainingDivergedException diverged(LoopPosition p, int step, String parameter, String what) {
         String keep = p.lastCheckpoint == null ? "no checkpoint was saved (set a checkpoint folder to keep one)"
                 : "the last good checkpoint " + p.lastCheckpoint + " is kept";
         return new TrainingDivergedException(p.epoch, step, parameter, p.lastCheckpoint, "training diverged at epoch "
