@@ -126,10 +126,11 @@ public final class FineTuner {
         LoopPosition p = new LoopPosition();
         double recentRate = Double.NaN;
         try {
+            if (writer != null && (resumeFrom == null || !sameFolder(resumeFrom, checkpoints.directory()))) {
+                writer.requireNoCheckpoints();
+            }
             if (resumeFrom != null) {
                 resume(p, model, optimizer, hook, fingerprint);
-            } else if (writer != null) {
-                writer.requireNoCheckpoints();
             }
             for (int e = 1; e < p.epoch; e++) {
                 permutation(n, shuffleRng);
@@ -209,6 +210,10 @@ public final class FineTuner {
         double mean = Arrays.stream(sorted).average().orElse(Double.NaN);
         return new TrainingReport(p.epochs, config.epochs(), totalSteps, p.step, p.bestEpoch, p.stoppedEarly, median,
                 mean, (System.nanoTime() - start) / 1e9);
+    }
+
+    private static boolean sameFolder(Path a, Path b) {
+        return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
     }
 
     /** The dropout seed of one step: a fixed function of the run's seed and the step, so resuming redraws it. */

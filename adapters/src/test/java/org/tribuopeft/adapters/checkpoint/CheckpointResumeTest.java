@@ -224,6 +224,18 @@ class CheckpointResumeTest {
     }
 
     @Test
+    void aResumedRunRefusesToSaveIntoAnotherRunsCheckpointFolder() throws Exception {
+        interruptedRun(CheckpointRuns.lora(), 5, 6);
+        Path other = Files.createDirectories(dir.resolve("other").resolve("checkpoint-40"));
+        CheckpointException e = assertThrows(CheckpointException.class, () -> train(CheckpointRuns.lora(),
+                new FineTuner(config(9), ProgressListener.NONE).resumingFrom(dir)
+                        .withCheckpoints(every(other.getParent(), 5, 3))));
+        assertTrue(e.getMessage().startsWith("checkpoint folder " + other.getParent() + " already holds 1 "
+                + "checkpoint(s), the newest checkpoint-40;"), e.getMessage());
+        assertTrue(Files.isDirectory(other));
+    }
+
+    @Test
     void onlyTheNewestAreKeptAndOtherFilesAreLeftAlone() throws Exception {
         Files.writeString(dir.resolve("notes.txt"), "mine");
         Files.createDirectories(dir.resolve("checkpoint-best"));
