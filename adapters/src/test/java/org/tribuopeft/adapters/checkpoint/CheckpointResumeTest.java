@@ -250,6 +250,25 @@ class CheckpointResumeTest {
     }
 
     @Test
+    void anInjectedNanStopsAtTheFirstStepAndSaysNoCheckpointWasSaved() throws Exception {
+        try (var m = CheckpointRuns.model(CheckpointRuns.lora())) {
+            HostTensor.copyInto(new HostTensor(new long[] {2}, new float[] {Float.NaN, 0f}),
+                    m.head().bias().getArray());
+            HostTensor before = HostTensor.of(m.trainableParameters().get(
+                    "encoder.layer.0.attention.self.query.lora_A.weight").getArray());
+            TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> new FineTuner(config(9),
+                    ProgressListener.NONE).fit(m, CheckpointRuns.TRAIN, CheckpointRuns.VALID));
+            assertEquals("training diverged at epoch 1, step 1: the loss is NaN; the weights were not updated with it "
+                    + "and no checkpoint was saved (set a checkpoint folder to keep one); lower the learning rate (0.005) "
+                    + "or check the data", e.getMessage());
+            assertEquals(1, e.step());
+            assertEquals(null, e.parameter());
+            assertTrue(before.bitEquals(HostTensor.of(m.trainableParameters().get(
+                    "encoder.layer.0.attention.self.query.lora_A.weight").getArray())), "weights untouched");
+        }
+    }
+
+    @Test
     void divergenceNamesTheStepAndKeepsTheLastGoodCheckpoint() throws Exception {
         FineTuner tuner = new FineTuner(config(9).withLearningRate(1e30), ProgressListener.NONE)
                 .withCheckpoints(every(dir, 1, 2));
