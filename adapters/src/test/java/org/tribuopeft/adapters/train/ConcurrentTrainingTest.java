@@ -4,12 +4,15 @@ import org.junit.jupiter.api.Test;
 import org.tribuopeft.adapters.checkpoint.CheckpointRuns;
 import org.tribuopeft.adapters.method.AdapterMethod;
 
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 /** Two trainings on two threads of one JVM (as in Tribuo cross-validation) both succeed, each as if alone. */
 class ConcurrentTrainingTest {
@@ -43,13 +46,8 @@ class ConcurrentTrainingTest {
 
     @Test
     void theDropoutSeedOfAStepDependsOnlyOnTheRunSeedAndTheStep() {
-        assertEqualsSeed(FineTuner.stepSeed(42L, 7), FineTuner.stepSeed(42L, 7));
-        List<Integer> seeds = java.util.stream.IntStream.range(0, 100).map(s -> FineTuner.stepSeed(42L, s)).boxed()
-                .distinct().toList();
-        org.junit.jupiter.api.Assertions.assertEquals(100, seeds.size());
-    }
-
-    private static void assertEqualsSeed(int a, int b) {
-        org.junit.jupiter.api.Assertions.assertEquals(a, b);
+        assertEquals(FineTuner.stepSeed(42L, 7), FineTuner.stepSeed(42L, 7));
+        assertEquals(100, IntStream.range(0, 100).map(s -> FineTuner.stepSeed(42L, s)).distinct().count());
+        assertNotEquals(FineTuner.stepSeed(42L, 7), FineTuner.stepSeed(43L, 7));
     }
 }
