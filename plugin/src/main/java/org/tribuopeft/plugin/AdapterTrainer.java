@@ -117,6 +117,26 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
     @Config(description = "Seconds between progress lines on standard error; 0 prints nothing.")
     private double progressSeconds = 10.0;
 
+    // The checkpoint settings are redacted from provenance: they never change the trained weights.
+    @Config(redact = true, description = "Folder for training checkpoints (checkpoint-<step>/ folders, saved at every "
+            + "epoch end and every checkpointEverySteps steps); empty saves none. The first train call uses the folder "
+            + "itself, the n-th later call (cross-validation) its invocation-<n> subfolder. Not recorded in provenance: "
+            + "checkpoints do not change the result.")
+    private String checkpointDir = "";
+
+    @Config(redact = true, description = "Also save a checkpoint every this many optimizer steps (needs "
+            + "checkpointDir); 0 saves only at epoch ends.")
+    private int checkpointEverySteps = 0;
+
+    @Config(redact = true, description = "How many of the newest checkpoints to keep; older checkpoint-<step> "
+            + "folders are deleted (nothing else in checkpointDir is touched).")
+    private int checkpointsKept = 3;
+
+    @Config(redact = true, description = "A checkpointDir of an interrupted run to continue from its newest valid "
+            + "checkpoint (a corrupt newest one is skipped with a warning); the data and every setting must be the "
+            + "interrupted run's. Empty starts afresh.")
+    private String resumeFrom = "";
+
     private SplittableRandom rng;
     private int trainInvocationCounter;
     private transient Backbone loadedBackbone;
@@ -173,6 +193,28 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
         return this;
     }
 
+    /**
+     * Saves checkpoints during training (they do not change the trained weights); returns this.
+     *
+     * @param directory the checkpoint folder, or empty for none
+     * @param everySteps also save every this many steps; 0 saves only at epoch ends
+     * @param kept how many of the newest checkpoints to keep
+     */
+    public AdapterTrainer<T> withCheckpoints(String directory, int everySteps, int kept) {
+        this.checkpointDir = directory;
+        this.checkpointEverySteps = everySteps;
+        this.checkpointsKept = kept;
+        postConfig();
+        return this;
+    }
+
+    /** Continues the next training from the newest valid checkpoint in {@code directory} (empty: afresh); returns this. */
+    public AdapterTrainer<T> withResumeFrom(String directory) {
+        this.resumeFrom = directory;
+        postConfig();
+        return this;
+    }
+
     @Override
     public synchronized void postConfig() {
         if (method == null) {
@@ -209,9 +251,55 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
             throw new PropertyException("", "textField", "textField must name a metadata key");
         }
         poolingSetting();
+        checkCheckpointSettings();
         // setters re-run this after training; a stream restarted at the seed would repeat the first call's
         // randomness while provenance records the current count, so re-split to that count instead
         setInvocationCount(trainInvocationCounter);
+    }
+
+    private void checkCheckpointSettings() {
+        if (checkpointEverySteps < 0) {
+            throw new PropertyException("", "checkpointEverySteps", "checkpointEverySteps must be >= 0 (0 = only at "
+                    + "epoch ends), found " + checkpointEverySteps);
+        }
+        if (checkpointsKept < 1) {
+            throw new PropertyException("", "checkpointsKept", "checkpointsKept must be at least 1, found "
+                    + checkpointsKept);
+        }
+        if (checkpointEverySteps > 0 && blank(checkpointDir)) {
+            throw new PropertyException("", "checkpointEverySteps", "checkpointEverySteps is " + checkpointEverySteps
+                    + " but checkpointDir is empty; set checkpointDir to the folder for the checkpoints");
+        }
+        if (!blank(checkpointDir) && java.nio.file.Files.exists(java.nio.file.Paths.get(checkpointDir))
+                && !java.nio.file.Files.isDirectory(java.nio.file.Paths.get(checkpointDir))) {
+            throw new PropertyException("", "checkpointDir", "checkpointDir " + checkpointDir + " is a file, not a folder");
+        }
+        if (!blank(resumeFrom) && !java.nio.file.Files.isDirectory(java.nio.file.Paths.get(resumeFrom))) {
+            throw new PropertyException("", "resumeFrom", "resumeFrom " + resumeFrom + " is not a folder; give the "
+                    + "checkpointDir of the interrupted run");
+        }
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
+    }
+
+    /** The checkpoint folder of one train call: the folder itself first, then invocation-n subfolders. */
+    private static java.nio.file.Path perInvocation(String dir, int invocation) {
+        java.nio.file.Path base = java.nio.file.Paths.get(dir);
+        return invocation == 0 ? base : base.resolve("invocation-" + invocation);
+    }
+
+    private FineTuner fineTuner(TrainingConfig config, ProgressListener listener, int invocation) {
+        FineTuner tuner = new FineTuner(config, listener);
+        if (!blank(checkpointDir)) {
+            tuner = tuner.withCheckpoints(org.tribuopeft.adapters.checkpoint.CheckpointSettings.in(
+                    perInvocation(checkpointDir, invocation), checkpointEverySteps, checkpointsKept));
+        }
+        if (!blank(resumeFrom)) {
+            tuner = tuner.resumingFrom(perInvocation(resumeFrom, invocation));
+        }
+        return tuner;
     }
 
     private static void requirePositive(String field, int value) {
@@ -335,7 +423,7 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
         }
         TrainingReport report;
         try {
-            report = new FineTuner(config, listener).fit(model, train, validation);
+            report = fineTuner(config, listener, invocation).fit(model, train, validation);
         } catch (RuntimeException e) {
             model.close();
             throw e;

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.training.ParameterStore;
 import org.tribuopeft.adapters.engine.Scalars;
 import org.tribuopeft.adapters.method.TrainingHook;
+import org.tribuopeft.adapters.tensor.HostTensor;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -128,6 +129,60 @@ public final class RankAllocator implements TrainingHook {
     @Override
     public void afterTraining() {
         resetImportance();
+    }
+
+    private static final String IPT = "ipt/";
+    private static final String UNC = "unc/";
+    private static final String BUDGET = "lastBudget";
+    private static final String FIXED = "fixed";
+
+    /**
+     * The sensitivity and uncertainty averages by parameter name, the last budget and whether the
+     * allocation is fixed (budgets stay far below 2^24, so float holds them exactly). The masks
+     * themselves live in the layers and travel with the model.
+     */
+    @Override
+    public Map<String, HostTensor> checkpointState() {
+        Map<String, HostTensor> out = new LinkedHashMap<>();
+        expAvgIpt.forEach((k, v) -> out.put(IPT + k, HostTensor.of(v)));
+        expAvgUnc.forEach((k, v) -> out.put(UNC + k, HostTensor.of(v)));
+        out.put(BUDGET, new HostTensor(new long[] {1}, new float[] {lastBudget}));
+        out.put(FIXED, new HostTensor(new long[] {1}, new float[] {fixed ? 1f : 0f}));
+        return out;
+    }
+
+    @Override
+    public void restoreCheckpointState(Map<String, HostTensor> state) {
+        schedule();
+        HostTensor budget = state.get(BUDGET);
+        HostTensor fix = state.get(FIXED);
+        if (budget == null || fix == null) {
+            throw new IllegalArgumentException("AdaLoRA allocator state lacks '" + (budget == null ? BUDGET : FIXED)
+                    + "'");
+        }
+        resetImportance();
+        for (Map.Entry<String, HostTensor> e : state.entrySet()) {
+            String key = e.getKey();
+            if (key.equals(BUDGET) || key.equals(FIXED)) {
+                continue;
+            }
+            Map<String, NDArray> target = key.startsWith(IPT) ? expAvgIpt : key.startsWith(UNC) ? expAvgUnc : null;
+            String name = key.substring(key.indexOf('/') + 1);
+            if (target == null || !knowsParameter(name)) {
+                throw new IllegalArgumentException("AdaLoRA allocator state has an unknown entry '" + key + "'");
+            }
+            NDArray a = e.getValue().toNDArray(manager);
+            NDScope.unregister(a);
+            target.put(name, a);
+        }
+        lastBudget = (int) budget.data()[0];
+        fixed = fix.data()[0] != 0f;
+    }
+
+    private boolean knowsParameter(String name) {
+        int dot = name.lastIndexOf('.');
+        return dot > 0 && layers.containsKey(name.substring(0, dot))
+                && layers.get(name.substring(0, dot)).adapterParameters().containsKey(name.substring(dot + 1));
     }
 
     /** The kept-triplet mask of every layer, by module name (PEFT's rank_pattern). */

@@ -76,6 +76,35 @@ public final class TorchRuntime {
         return engine().defaultDevice();
     }
 
+    /**
+     * Turns PyTorch's autograd recording off for the calling thread. PyTorch keeps this switch per
+     * thread and it starts on in every new thread, while DJL turns it off only on the thread that
+     * loaded the engine; a training on another thread (a Tribuo cross-validation fold, a pool) would
+     * otherwise fail on the first in-place update of a trainable array ("a leaf Variable that requires
+     * grad is being used in an in-place operation"). Gradient collectors switch it on and back.
+     */
+    public static void gradientsOffOnThisThread() {
+        engine();
+        try {
+            GradMode.SET.invoke(null, false);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot switch PyTorch's gradient mode through DJL " + djlVersion(), e);
+        }
+    }
+
+    /** DJL's PyTorch switch, looked up once; the engine jar is a runtime dependency only. */
+    private static final class GradMode {
+        static final java.lang.reflect.Method SET = lookup();
+
+        private static java.lang.reflect.Method lookup() {
+            try {
+                return Class.forName("ai.djl.pytorch.jni.JniUtils").getMethod("setGradMode", boolean.class);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("DJL's PyTorch engine is not on the classpath", e);
+            }
+        }
+    }
+
     private static void setIfAbsent(String key, String value) {
         if (System.getProperty(key) == null && System.getenv(key) == null) {
             System.setProperty(key, value);

@@ -3,6 +3,8 @@ package org.tribuopeft.adapters.method;
 import ai.djl.ndarray.NDArray;
 import ai.djl.training.ParameterStore;
 
+import org.tribuopeft.adapters.tensor.HostTensor;
+
 import java.util.Map;
 
 /**
@@ -41,4 +43,25 @@ public interface TrainingHook {
 
     /** Called once after the last step. */
     default void afterTraining() { }
+
+    /**
+     * The hook's own state between steps (AdaLoRA's sensitivity averages and budget), as named host
+     * tensors, so a checkpoint can continue the run exactly; empty for a stateless hook.
+     */
+    default Map<String, HostTensor> checkpointState() {
+        return Map.of();
+    }
+
+    /**
+     * Restores what {@link #checkpointState()} returned, after {@link #beforeTraining} was called with
+     * the same number of planned steps.
+     *
+     * @throws IllegalArgumentException naming the first entry that does not fit this hook
+     */
+    default void restoreCheckpointState(Map<String, HostTensor> state) {
+        if (!state.isEmpty()) {
+            throw new IllegalArgumentException("this method keeps no training state, but the checkpoint holds "
+                    + state.keySet());
+        }
+    }
 }

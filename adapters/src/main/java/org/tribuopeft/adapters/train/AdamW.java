@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Parameter;
+import org.tribuopeft.adapters.tensor.HostTensor;
 
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -101,6 +102,60 @@ public final class AdamW {
             states.put(name, s);
         }
         return s;
+    }
+
+    /** The first moments by parameter name, copied off the engine (empty before the first step). */
+    public Map<String, HostTensor> firstMoments() {
+        return copy(means);
+    }
+
+    /** The second moments by parameter name, copied off the engine (empty before the first step). */
+    public Map<String, HostTensor> secondMoments() {
+        return copy(variances);
+    }
+
+    private Map<String, HostTensor> copy(Map<String, NDArray> states) {
+        Map<String, HostTensor> out = new LinkedHashMap<>();
+        for (String name : parameters.keySet()) {
+            if (states.containsKey(name)) {
+                out.put(name, HostTensor.of(states.get(name)));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Puts the optimizer back where a checkpoint left it: moments and step count, so the bias
+     * corrections and every later update are the uninterrupted run's.
+     *
+     * @throws IllegalArgumentException naming a moment for an unknown parameter or of the wrong shape
+     */
+    public void restore(Map<String, HostTensor> firstMoments, Map<String, HostTensor> secondMoments, int stepsTaken) {
+        if (stepsTaken < 0) {
+            throw new IllegalArgumentException("stepsTaken must be >= 0, got " + stepsTaken);
+        }
+        close();
+        load(means, firstMoments, "first");
+        load(variances, secondMoments, "second");
+        this.steps = stepsTaken;
+    }
+
+    private void load(Map<String, NDArray> states, Map<String, HostTensor> values, String which) {
+        for (Map.Entry<String, HostTensor> e : values.entrySet()) {
+            Parameter p = parameters.get(e.getKey());
+            if (p == null) {
+                throw new IllegalArgumentException(which + " moment given for '" + e.getKey()
+                        + "', which is not a trained parameter");
+            }
+            NDArray weight = p.getArray();
+            if (!java.util.Arrays.equals(weight.getShape().getShape(), e.getValue().shape())) {
+                throw new IllegalArgumentException(which + " moment of '" + e.getKey() + "' has shape "
+                        + java.util.Arrays.toString(e.getValue().shape()) + " but the parameter has " + weight.getShape());
+            }
+            NDArray s = e.getValue().toNDArray(weight.getManager());
+            NDScope.unregister(s);
+            states.put(e.getKey(), s);
+        }
     }
 
     /** Frees the optimizer state. */

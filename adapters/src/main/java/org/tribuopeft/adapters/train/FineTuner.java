@@ -1,6 +1,5 @@
 package org.tribuopeft.adapters.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -9,10 +8,17 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import org.tribuopeft.adapters.backbone.TokenBatch;
+import org.tribuopeft.adapters.checkpoint.CheckpointMismatchException;
+import org.tribuopeft.adapters.checkpoint.CheckpointReader;
+import org.tribuopeft.adapters.checkpoint.CheckpointSettings;
+import org.tribuopeft.adapters.checkpoint.CheckpointWriter;
+import org.tribuopeft.adapters.checkpoint.TrainingState;
 import org.tribuopeft.adapters.engine.Scalars;
 import org.tribuopeft.adapters.engine.TorchRuntime;
 import org.tribuopeft.adapters.method.TrainingHook;
 
+import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -25,22 +31,54 @@ import java.util.SplittableRandom;
  * decay, global gradient-norm clipping, dropout on while training and off while evaluating, one
  * evaluation per epoch, early stopping that restores the best epoch, and the method's own hook
  * (AdaLoRA's regulariser and rank allocator) called at the right points. Every random choice comes
- * from the configured seed, so on the CPU the same seed, data and thread count give the same weights
- * bit for bit. Each step's native memory is released at the end of the step.
+ * from the configured seed (the shuffle by epoch, the dropout masks by step), so on the CPU the same
+ * seed, data and thread count give the same weights bit for bit, whether the run was checkpointed,
+ * resumed, or ran beside another training in the same JVM. Each step's native memory is released
+ * at the end of the step.
  */
 public final class FineTuner {
     private final TrainingConfig config;
     private final ProgressListener listener;
+    private final CheckpointSettings checkpoints;
+    private final Path resumeFrom;
+    private final PrintStream notices;
 
     /**
-     * Creates a loop.
+     * Creates a loop without checkpoints.
      *
      * @param config the hyper-parameters
      * @param listener receives progress
      */
     public FineTuner(TrainingConfig config, ProgressListener listener) {
+        this(config, listener, CheckpointSettings.OFF, null, System.err);
+    }
+
+    private FineTuner(TrainingConfig config, ProgressListener listener, CheckpointSettings checkpoints,
+                      Path resumeFrom, PrintStream notices) {
         this.config = config;
         this.listener = listener;
+        this.checkpoints = checkpoints;
+        this.resumeFrom = resumeFrom;
+        this.notices = notices;
+    }
+
+    /** A copy that saves checkpoints as {@code settings} says (they do not change the trained weights). */
+    public FineTuner withCheckpoints(CheckpointSettings settings) {
+        return new FineTuner(config, listener, settings, resumeFrom, notices);
+    }
+
+    /**
+     * A copy that continues the run from the newest valid checkpoint in {@code checkpointDir} (null
+     * starts afresh). The checkpoint must come from this same run: same seed, data, method and loop
+     * settings.
+     */
+    public FineTuner resumingFrom(Path checkpointDir) {
+        return new FineTuner(config, listener, checkpoints, checkpointDir, notices);
+    }
+
+    /** A copy that prints checkpoint notices (skipped checkpoints, where it resumed) to {@code out}. */
+    public FineTuner withNotices(PrintStream out) {
+        return new FineTuner(config, listener, checkpoints, resumeFrom, out);
     }
 
     /**
@@ -51,7 +89,9 @@ public final class FineTuner {
      * @param validation held-out examples evaluated after every epoch (may be empty)
      * @return what happened
      * @throws IllegalArgumentException when an example's target width does not match the head
-     * @throws IllegalStateException when the loss becomes NaN or infinite
+     * @throws TrainingDivergedException when the loss or a gradient becomes NaN or infinite
+     * @throws org.tribuopeft.adapters.checkpoint.CheckpointException when a checkpoint cannot be saved,
+     *     or resuming finds no valid checkpoint or one of another run
      */
     public TrainingReport fit(TextModel model, List<LabelledText> train, List<LabelledText> validation) {
         if (train.isEmpty()) {
@@ -61,10 +101,10 @@ public final class FineTuner {
         checkTargets(train, outputs, "training");
         checkTargets(validation, outputs, "validation");
         long start = System.nanoTime();
+        TorchRuntime.gradientsOffOnThisThread();
         SplittableRandom rng = new SplittableRandom(config.seed());
         SplittableRandom shuffleRng = rng.split();
-        Engine engine = TorchRuntime.engine();
-        engine.setRandomSeed((int) (rng.nextLong() & 0x7fffffff));
+        long dropoutSeed = rng.nextLong();
 
         TokenBatch tokens = model.tokenizer().encode(train.stream().map(LabelledText::text).toList());
         float[][] targets = train.stream().map(LabelledText::target).toArray(float[][]::new);
@@ -78,70 +118,88 @@ public final class FineTuner {
         hook.beforeTraining(totalSteps);
         AdamW optimizer = new AdamW(trainable, config.weightDecay());
         NDManager manager = model.manager();
+        Map<String, String> fingerprint = RunFingerprint.of(config, model, train, validation);
+        CheckpointWriter writer = checkpoints.enabled() ? new CheckpointWriter(checkpoints) : null;
 
-        List<EpochResult> epochs = new ArrayList<>();
         List<Double> stepSeconds = new ArrayList<>();
         boolean higherBetter = ValidationMetric.higherIsBetter(model.task());
-        double bestMetric = Double.NaN;
-        int bestEpoch = 0;
-        TextModel.Snapshot bestSnapshot = null;
-        int epochsWithoutImprovement = 0;
-        boolean stoppedEarly = false;
-        int step = 0;
+        LoopPosition p = new LoopPosition();
         double recentRate = Double.NaN;
         try {
-            for (int epoch = 1; epoch <= config.epochs(); epoch++) {
+            if (writer != null && (resumeFrom == null || !sameFolder(resumeFrom, checkpoints.directory()))) {
+                writer.requireNoCheckpoints();
+            }
+            if (resumeFrom != null) {
+                resume(p, model, optimizer, hook, fingerprint);
+            }
+            for (int e = 1; e < p.epoch; e++) {
+                permutation(n, shuffleRng);
+            }
+            while (!p.stoppedEarly && p.epoch <= config.epochs()) {
+                int epoch = p.epoch;
                 long epochStart = System.nanoTime();
                 int[] order = permutation(n, shuffleRng);
-                double lossSum = 0;
-                for (int b = 0; b < stepsPerEpoch; b++) {
+                if (p.nextBatch > 0 && !Arrays.equals(order, p.resumedOrder)) {
+                    throw new CheckpointMismatchException("order", "checkpoint " + p.lastCheckpoint + " recorded another "
+                            + "example order for epoch " + epoch + " than this run draws; it was written by another "
+                            + "version or run; start without resuming");
+                }
+                for (int b = p.nextBatch; b < stepsPerEpoch; b++) {
                     long stepStart = System.nanoTime();
                     int[] idx = Arrays.copyOfRange(order, b * config.batchSize(),
                             Math.min(n, (b + 1) * config.batchSize()));
-                    double lr = schedule.at(step);
-                    double loss = trainStep(model, manager, tokens.select(idx), rows(targets, idx), optimizer, hook, lr,
-                            step + 1);
-                    if (Double.isNaN(loss) || Double.isInfinite(loss)) {
-                        throw new IllegalStateException("training diverged at epoch " + epoch + ", step " + (step + 1)
-                                + ": the loss is " + loss + "; lower the learning rate (" + config.learningRate() + ")");
-                    }
-                    step++;
-                    lossSum += loss;
+                    double lr = schedule.at(p.step);
+                    TokenBatch batch = tokens.select(idx);
+                    float[][] batchTargets = rows(targets, idx);
+                    double loss = EngineLock.call(() -> trainStep(model, manager, batch, batchTargets, optimizer, hook,
+                            lr, p, stepSeed(dropoutSeed, p.step)));
+                    p.step++;
+                    p.lossSum += loss;
+                    p.nextBatch = b + 1;
                     double secs = (System.nanoTime() - stepStart) / 1e9;
                     stepSeconds.add(secs);
                     recentRate = Double.isNaN(recentRate) ? 1 / secs : 0.8 * recentRate + 0.2 / secs;
-                    listener.onStep(new StepProgress(epoch, config.epochs(), step, totalSteps, loss, lossSum / (b + 1), lr,
-                            recentRate, (totalSteps - step) / recentRate));
+                    listener.onStep(new StepProgress(epoch, config.epochs(), p.step, totalSteps, loss,
+                            p.lossSum / (b + 1), lr, recentRate, (totalSteps - p.step) / recentRate));
+                    if (writer != null && checkpoints.everySteps() > 0 && p.step % checkpoints.everySteps() == 0
+                            && b + 1 < stepsPerEpoch) {
+                        save(writer, p, order, model, optimizer, hook, fingerprint);
+                    }
                 }
-                double[] val = evaluate(model, validation);
-                EpochResult result = new EpochResult(epoch, stepsPerEpoch, lossSum / stepsPerEpoch, val[0],
+                double[] val = EngineLock.call(() -> evaluate(model, validation));
+                EpochResult result = new EpochResult(epoch, stepsPerEpoch, p.lossSum / stepsPerEpoch, val[0],
                         ValidationMetric.name(model.task()), val[1], (System.nanoTime() - epochStart) / 1e9);
-                epochs.add(result);
+                p.epochs.add(result);
                 listener.onEpoch(result);
-                boolean improved = bestEpoch == 0 || (!Double.isNaN(val[1])
-                        && (higherBetter ? val[1] > bestMetric : val[1] < bestMetric));
+                boolean improved = p.bestEpoch == 0 || (!Double.isNaN(val[1])
+                        && (higherBetter ? val[1] > p.bestMetric : val[1] < p.bestMetric));
                 if (improved) {
-                    bestMetric = val[1];
-                    bestEpoch = epoch;
-                    epochsWithoutImprovement = 0;
+                    p.bestMetric = val[1];
+                    p.bestEpoch = epoch;
+                    p.epochsWithoutImprovement = 0;
                     if (config.earlyStoppingPatience() > 0 && epoch < config.epochs()) {
-                        bestSnapshot = model.snapshot();
+                        p.best = model.snapshot();
                     }
                 } else {
-                    epochsWithoutImprovement++;
+                    p.epochsWithoutImprovement++;
                 }
                 if (config.earlyStoppingPatience() > 0 && !validation.isEmpty()
-                        && epochsWithoutImprovement >= config.earlyStoppingPatience() && epoch < config.epochs()) {
-                    stoppedEarly = true;
-                    listener.onEarlyStop(epoch, bestEpoch);
-                    break;
+                        && p.epochsWithoutImprovement >= config.earlyStoppingPatience() && epoch < config.epochs()) {
+                    p.stoppedEarly = true;
+                    listener.onEarlyStop(epoch, p.bestEpoch);
+                }
+                p.epoch++;
+                p.nextBatch = 0;
+                p.lossSum = 0;
+                if (writer != null) {
+                    save(writer, p, new int[0], model, optimizer, hook, fingerprint);
                 }
             }
-            int lastEpoch = epochs.size();
-            if (config.earlyStoppingPatience() > 0 && bestEpoch != lastEpoch && bestSnapshot != null) {
-                model.restore(bestSnapshot);
+            int lastEpoch = p.epochs.size();
+            if (config.earlyStoppingPatience() > 0 && p.bestEpoch != lastEpoch && p.best != null) {
+                model.restore(p.best);
             } else {
-                bestEpoch = lastEpoch;
+                p.bestEpoch = lastEpoch;
             }
             hook.afterTraining();
         } finally {
@@ -150,13 +208,47 @@ public final class FineTuner {
         double[] sorted = stepSeconds.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         double median = sorted.length == 0 ? Double.NaN : sorted[sorted.length / 2];
         double mean = Arrays.stream(sorted).average().orElse(Double.NaN);
-        return new TrainingReport(epochs, config.epochs(), totalSteps, step, bestEpoch, stoppedEarly, median, mean,
-                (System.nanoTime() - start) / 1e9);
+        return new TrainingReport(p.epochs, config.epochs(), totalSteps, p.step, p.bestEpoch, p.stoppedEarly, median,
+                mean, (System.nanoTime() - start) / 1e9);
+    }
+
+    private static boolean sameFolder(Path a, Path b) {
+        return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
+    }
+
+    /** The dropout seed of one step: a fixed function of the run's seed and the step, so resuming redraws it. */
+    static int stepSeed(long dropoutSeed, int step) {
+        return new SplittableRandom(dropoutSeed + 0x9E3779B97F4A7C15L * step).nextInt() & 0x7fffffff;
+    }
+
+    private void save(CheckpointWriter writer, LoopPosition p, int[] order, TextModel model, AdamW optimizer,
+                      TrainingHook hook, Map<String, String> fingerprint) {
+        p.lastCheckpoint = writer.save(p.toState(order, fingerprint, model.snapshot(), optimizer, hook));
+    }
+
+    private void resume(LoopPosition p, TextModel model, AdamW optimizer, TrainingHook hook,
+                        Map<String, String> fingerprint) {
+        CheckpointReader.Loaded loaded = CheckpointReader.newestValid(resumeFrom, notices::println);
+        TrainingState s = loaded.state();
+        RunFingerprint.requireSame(fingerprint, s.fingerprint(), loaded.folder());
+        try {
+            model.restore(new TextModel.Snapshot(s.parameters(), s.rankMasks()));
+            optimizer.restore(s.firstMoments(), s.secondMoments(), s.optimizerSteps());
+            hook.restoreCheckpointState(s.hookState());
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointMismatchException("tensors", "checkpoint " + loaded.folder() + " does not fit this "
+                    + "model: " + e.getMessage() + "; resume with the settings of the run that wrote it");
+        }
+        p.continueFrom(s, loaded.folder());
+        notices.println("resuming from " + loaded.folder() + " (after step " + s.globalStep() + " of epoch "
+                + (s.nextBatch() == 0 ? s.epoch() - 1 : s.epoch()) + ")");
     }
 
     private double trainStep(TextModel model, NDManager manager, TokenBatch batch, float[][] targetRows,
-                             AdamW optimizer, TrainingHook hook, double lr, int stepNumber) {
+                             AdamW optimizer, TrainingHook hook, double lr, LoopPosition p, int dropoutSeed) {
         Map<String, Parameter> trainable = model.trainableParameters();
+        TorchRuntime.engine().setRandomSeed(dropoutSeed);
+        int stepNumber = p.step + 1;
         try (NDScope scope = new NDScope()) {
             NDList inputs = batch.toNDList(manager);
             NDArray targets = manager.create(targetRows);
@@ -172,17 +264,24 @@ public final class FineTuner {
                 gc.backward(total);
             }
             double loss = total.getFloat();
+            if (!Double.isFinite(loss)) {
+                throw diverged(p, stepNumber, null, "the loss is " + loss);
+            }
+            NDArray sq = null;
+            for (Parameter param : trainable.values()) {
+                NDArray s = param.getArray().getGradient().square().sum();
+                sq = sq == null ? s : sq.add(s);
+            }
+            double norm = Math.sqrt(sq.getFloat());
+            if (!Double.isFinite(norm)) {
+                String bad = firstNonFinite(trainable);
+                if (bad != null) {
+                    throw diverged(p, stepNumber, bad, "the gradient of '" + bad + "' holds NaN or infinite values");
+                }
+            }
             double scale = 1.0;
-            if (config.maxGradNorm() > 0) {
-                NDArray sq = null;
-                for (Parameter p : trainable.values()) {
-                    NDArray s = p.getArray().getGradient().square().sum();
-                    sq = sq == null ? s : sq.add(s);
-                }
-                double norm = Math.sqrt(sq.getFloat());
-                if (norm > config.maxGradNorm()) {
-                    scale = config.maxGradNorm() / (norm + 1e-6);
-                }
+            if (config.maxGradNorm() > 0 && norm > config.maxGradNorm()) {
+                scale = config.maxGradNorm() / (norm + 1e-6);
             }
             Map<String, NDArray> grads = new LinkedHashMap<>();
             if (hook.needsGradients()) {
@@ -194,6 +293,27 @@ public final class FineTuner {
             hook.afterStep(stepNumber, grads);
             return loss;
         }
+    }
+
+    /** The first parameter (in training order) whose gradient holds a NaN or an infinity, or null. */
+    static String firstNonFinite(Map<String, Parameter> parameters) {
+        for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
+            try (NDScope scope = new NDScope()) {
+                NDArray g = e.getValue().getArray().getGradient();
+                if (g.isNaN().any().getBoolean() || g.isInfinite().any().getBoolean()) {
+                    return e.getKey();
+                }
+            }
+        }
+        return null;
+    }
+
+    private TrainingDivergedException diverged(LoopPosition p, int step, String parameter, String what) {
+        String keep = p.lastCheckpoint == null ? "no checkpoint was saved (set a checkpoint folder to keep one)"
+                : "the last good checkpoint " + p.lastCheckpoint + " is kept";
+        return new TrainingDivergedException(p.epoch, step, parameter, p.lastCheckpoint, "training diverged at epoch "
+                + p.epoch + ", step " + step + ": " + what + "; the weights were not updated with it and " + keep
+                + "; lower the learning rate (" + config.learningRate() + ") or check the data");
     }
 
     /** Mean task loss and metric on a split; NaNs for an empty split. */

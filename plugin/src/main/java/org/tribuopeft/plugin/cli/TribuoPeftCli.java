@@ -11,6 +11,7 @@ import org.tribuo.impl.ArrayExample;
 import org.tribuopeft.adapters.io.AtomicFiles;
 import org.tribuopeft.adapters.io.OutputLocation;
 import org.tribuopeft.plugin.AdapterModel;
+import org.tribuopeft.plugin.AdapterTrainer;
 import org.tribuopeft.plugin.EvaluationMetrics;
 import org.tribuopeft.plugin.TextPipeline;
 import org.tribuopeft.plugin.TextPresenceProcessor;
@@ -56,7 +57,8 @@ public final class TribuoPeftCli {
         }
         try {
             switch (args[0]) {
-                case "train" -> train(CliArgs.parse(args, Set.of("output", "pipeline"), Set.of("overwrite")), out);
+                case "train" -> train(CliArgs.parse(args, Set.of("output", "pipeline", "resume"), Set.of("overwrite")),
+                        out);
                 case "evaluate" -> evaluate(CliArgs.parse(args, Set.of("model", "pipeline")), out);
                 case "predict" -> predict(CliArgs.parse(args, Set.of("model", "input", "output"), Set.of("overwrite")),
                         out);
@@ -90,9 +92,11 @@ public final class TribuoPeftCli {
     static String usage() {
         return """
                 usage: tribuo-peft <command> [options]
-                  train     --config FILE [--output DIR [--overwrite]] [--pipeline NAME] [--@component.property VALUE ...]
+                  train     --config FILE [--output DIR [--overwrite]] [--pipeline NAME] [--resume CHECKPOINT_DIR]
+                            [--@component.property VALUE ...]
                             train the pipeline's trainer and evaluate on its test data; with --output, write
-                            model.tribuo, adapter/, provenance.json and metrics.json into DIR
+                            model.tribuo, adapter/, provenance.json and metrics.json into DIR; with --resume,
+                            continue an interrupted run from the newest valid checkpoint in CHECKPOINT_DIR
                   evaluate  --model FILE --config FILE [--pipeline NAME]
                             evaluate a saved model on a pipeline's test data
                   predict   --model FILE --input FILE [--output FILE [--overwrite]]
@@ -134,7 +138,20 @@ public final class TribuoPeftCli {
             // a folder that cannot take the output is reported now, not after hours of training
             RunOutputs.checkLocation(dir, overwrite);
         }
+        String resume = a.get("resume", null);
+        if (resume != null && !Files.isDirectory(Paths.get(resume))) {
+            throw new CliException("--resume " + resume + " is not a folder; give the checkpointDir of the "
+                    + "interrupted run");
+        }
         TextPipeline<T> pipeline = pipeline(a);
+        if (resume != null) {
+            if (!(pipeline.trainer() instanceof AdapterTrainer<T> trainer)) {
+                throw new CliException("--resume needs an AdapterTrainer, but the pipeline's trainer is a "
+                        + pipeline.trainer().getClass().getName());
+            }
+            trainer.withResumeFrom(resume);
+            out.println("resuming from the newest valid checkpoint in " + Paths.get(resume).toAbsolutePath());
+        }
         out.println("training " + pipeline.trainer());
         TextPipeline.Datasets<T> data = pipeline.datasets();
         long start = System.nanoTime();
