@@ -16,6 +16,7 @@ import org.tribuo.protos.core.ModelProto;
 import org.tribuo.provenance.ModelProvenance;
 import org.tribuo.provenance.impl.EmptyDatasetProvenance;
 import org.tribuo.provenance.impl.EmptyTrainerProvenance;
+import org.tribuopeft.adapters.engine.NoGradientScope;
 import org.tribuopeft.adapters.train.TextModel;
 import org.tribuopeft.plugin.protos.MultiAdapterModelProto;
 import org.tribuopeft.plugin.protos.NamedAdapterProto;
@@ -148,16 +149,20 @@ public final class MultiAdapterModel<T extends Output<T>> extends TextPredicting
         }
         String textField = adapters.values().iterator().next().textField();
         List<Prediction<T>> out = new ArrayList<>(Collections.nCopies(list.size(), null));
-        Map<String, TextModel> models = live();
-        for (Map.Entry<String, List<Integer>> g : groups.entrySet()) {
-            List<String> texts = new ArrayList<>();
-            for (int i : g.getValue()) {
-                texts.add(TextExamples.text(list.get(i), textField, i));
-            }
-            float[][] rows = models.get(g.getKey()).predict(texts, 64);
-            for (int k = 0; k < rows.length; k++) {
-                int i = g.getValue().get(k);
-                out.set(i, outputs.prediction(rows[k], outputIDInfo, list.get(i)));
+        // autograd is per thread in PyTorch and on in threads that did not start the engine: building and
+        // restoring the adapters there would fail on their first in-place copy
+        try (NoGradientScope noGrad = new NoGradientScope()) {
+            Map<String, TextModel> models = live();
+            for (Map.Entry<String, List<Integer>> g : groups.entrySet()) {
+                List<String> texts = new ArrayList<>();
+                for (int i : g.getValue()) {
+                    texts.add(TextExamples.text(list.get(i), textField, i));
+                }
+                float[][] rows = models.get(g.getKey()).predict(texts, 64);
+                for (int k = 0; k < rows.length; k++) {
+                    int i = g.getValue().get(k);
+                    out.set(i, outputs.prediction(rows[k], outputIDInfo, list.get(i)));
+                }
             }
         }
         return out;

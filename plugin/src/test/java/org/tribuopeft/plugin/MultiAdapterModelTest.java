@@ -72,6 +72,44 @@ class MultiAdapterModelTest {
     }
 
     @Test
+    void aMultiAdapterModelPredictsOnAThreadThatNeverUsedTheEngine() throws Exception {
+        AdapterModel<Label> lora = AdapterModelSerializationTest.<Label>trainer(
+                new LoraConfig(2, 4, 0.0, List.of("value"))).train(TinyDatasets.labels(16, 1));
+        AdapterModel<Label> ada = AdapterModelSerializationTest.<Label>trainer(
+                new AdaLoraConfig(4, 2, 8, List.of("value"))).train(TinyDatasets.labels(16, 3));
+        Map<String, AdapterModel<Label>> byName = new java.util.LinkedHashMap<>();
+        byName.put("a", lora);
+        byName.put("b", ada);
+        List<Example<Label>> routed = new ArrayList<>();
+        List<Example<Label>> base = TinyDatasets.examples(6, 4, TinyDatasets::label);
+        for (int i = 0; i < base.size(); i++) {
+            Map<String, Object> meta = new HashMap<>(base.get(i).getMetadata());
+            meta.put("team", i % 2 == 0 ? "a" : "b");
+            ArrayExample<Label> e = new ArrayExample<>(base.get(i).getOutput(), meta);
+            e.add(TextPresenceProcessor.FEATURE, 1.0);
+            routed.add(e);
+        }
+        String expected = scores(lora.predict(routed.subList(0, 1)));
+        // built and used only on a worker thread, where PyTorch starts with autograd on
+        java.util.concurrent.ExecutorService worker = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            String onWorker = worker.submit(() -> {
+                MultiAdapterModel<Label> multi = MultiAdapterModel.of("two", byName, "team");
+                String s = scores(multi.predict(routed).subList(0, 1));
+                multi.close();
+                return s;
+            }).get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(expected, onWorker);
+        } finally {
+            worker.shutdownNow();
+        }
+    }
+
+    private static String scores(List<Prediction<Label>> predictions) {
+        return predictions.stream().map(p -> p.getOutputScores().toString()).toList().toString();
+    }
+
+    @Test
     void aFullFineTuneCannotShareTheBase() {
         AdapterModel<Label> lora = AdapterModelSerializationTest.<Label>trainer(
                 new LoraConfig(4, 8, 0.0, List.of("query"))).train(TinyDatasets.labels(16, 1));

@@ -2,6 +2,7 @@ package org.tribuopeft.adapters.engine;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * The one place that configures DJL and its PyTorch engine for this library: offline operation (no
@@ -85,24 +86,7 @@ public final class TorchRuntime {
      */
     public static void gradientsOffOnThisThread() {
         engine();
-        try {
-            GradMode.SET.invoke(null, false);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot switch PyTorch's gradient mode through DJL " + djlVersion(), e);
-        }
-    }
-
-    /** DJL's PyTorch switch, looked up once; the engine jar is a runtime dependency only. */
-    private static final class GradMode {
-        static final java.lang.reflect.Method SET = lookup();
-
-        private static java.lang.reflect.Method lookup() {
-            try {
-                return Class.forName("ai.djl.pytorch.jni.JniUtils").getMethod("setGradMode", boolean.class);
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException("DJL's PyTorch engine is not on the classpath", e);
-            }
-        }
+        JniUtils.setGradMode(false);
     }
 
     private static void setIfAbsent(String key, String value) {
