@@ -236,8 +236,9 @@ class CliModelOutputsTest {
         @SuppressWarnings("unchecked")
         Model<Label> reloaded = (Model<Label>) Model.deserializeFromFile(saved);
         assertEquals(labels.getName(), reloaded.getName());
+        // the same batch on both sides: a batch of another size may round differently in the last bit
         assertEquals(direct(labels).get(0).getOutputScores().get("pos").getScore(),
-                reloaded.predict(texts(labels).get(0)).getOutputScores().get("pos").getScore(), 0.0);
+                direct(reloaded).get(0).getOutputScores().get("pos").getScore(), 0.0);
     }
 
     @Test
