@@ -44,8 +44,8 @@ class RealModelEndToEndTest {
         Path run = tmp.resolve("run");
         int code = cli(out, "train", "--config", Path.of("..", "docs", "examples", "imdb-pipeline.xml").toString(),
                 "--output", run.toString(), "--@trainer.method", "dora", "--@imdb-train.count", "96",
-                "--@imdb-test.count", "48", "--@trainer.epochs", "1", "--@trainer.maxLength", "64",
-                "--@trainer.progressSeconds", "0");
+                "--@imdb-test.count", "48", "--@trainer.epochs", "1", "--@trainer.minSteps", "0",
+                "--@trainer.maxLength", "64", "--@trainer.progressSeconds", "0");
         assertEquals(0, code, buf.toString(StandardCharsets.UTF_8));
         JsonNode metrics = new ObjectMapper().readTree(run.resolve("metrics.json").toFile());
         assertEquals(48, metrics.get("test_examples").asInt());

@@ -16,6 +16,7 @@ import org.tribuopeft.adapters.peft.PeftAdapter;
 import org.tribuopeft.adapters.peft.PeftAdapterWriter;
 import org.tribuopeft.adapters.peft.PeftKeyStyle;
 import org.tribuopeft.adapters.tensor.HostTensor;
+import org.tribuopeft.provenance.RunProvenanceKeys;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -99,7 +100,7 @@ public final class AdapterExports {
 
     /** The optimizer steps the model was trained for, from its provenance (0 when not recorded). */
     static <T extends Output<T>> int trainedSteps(AdapterModel<T> model) {
-        var run = model.getProvenance().getInstanceProvenance().getMap().get(AdapterTrainer.TRAINING_RUN_KEY);
+        var run = model.getProvenance().getInstanceProvenance().getMap().get(RunProvenanceKeys.TRAINING_RUN);
         if (run instanceof org.tribuopeft.provenance.TrainingRunProvenance trp
                 && trp.fields().get("steps-planned") instanceof com.oracle.labs.mlrg.olcut.provenance.primitives
                 .IntProvenance steps) {

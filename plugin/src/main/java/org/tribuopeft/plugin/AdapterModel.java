@@ -76,15 +76,26 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
     private final transient TextModel.Snapshot trained;
     private transient TextModel live;
 
+    /**
+     * What a model needs besides Tribuo's own parts and its tensors to rebuild and run its network.
+     *
+     * @param backboneReference the checksummed base model
+     * @param method the fine-tuning method the tensors belong to
+     * @param maxLength tokens per text
+     * @param textField the metadata key predictions read text from
+     * @param predictBatchSize examples per batch when predicting
+     */
+    record Parts(BackboneReference backboneReference, AdapterMethod method, int maxLength, String textField,
+                 int predictBatchSize) { }
+
     AdapterModel(String name, ModelProvenance provenance, ImmutableFeatureMap featureIDMap,
-                 ImmutableOutputInfo<T> outputIDInfo, BackboneReference backboneReference, AdapterMethod method,
-                 int maxLength, String textField, int predictBatchSize, TextModel.Snapshot trained, TextModel live) {
+                 ImmutableOutputInfo<T> outputIDInfo, Parts parts, TextModel.Snapshot trained, TextModel live) {
         super(name, provenance, featureIDMap, outputIDInfo);
-        this.backboneReference = backboneReference;
-        this.method = method;
-        this.maxLength = maxLength;
-        this.textField = textField;
-        this.predictBatchSize = predictBatchSize;
+        this.backboneReference = parts.backboneReference();
+        this.method = parts.method();
+        this.maxLength = parts.maxLength();
+        this.textField = parts.textField();
+        this.predictBatchSize = parts.predictBatchSize();
         this.trained = trained;
         this.live = live;
     }
@@ -175,8 +186,8 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
 
     @Override
     protected AdapterModel<T> copy(String newName, ModelProvenance newProvenance) {
-        return new AdapterModel<>(newName, newProvenance, featureIDMap, outputIDInfo, backboneReference, method,
-                maxLength, textField, predictBatchSize, trained, null);
+        return new AdapterModel<>(newName, newProvenance, featureIDMap, outputIDInfo,
+                new Parts(backboneReference, method, maxLength, textField, predictBatchSize), trained, null);
     }
 
     /** Frees the native model; it is rebuilt if the model is used again. */
@@ -345,8 +356,9 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
             masks.put(r.getModule(), kept);
         }
         ref.load();
-        return new AdapterModel<>(carrier.name(), carrier.provenance(), carrier.featureDomain(), info, ref, method,
-                p.getMaxLength(), p.getTextField(), p.getPredictBatchSize(), new TextModel.Snapshot(tensors, masks), null);
+        return new AdapterModel<>(carrier.name(), carrier.provenance(), carrier.featureDomain(), info,
+                new Parts(ref, method, p.getMaxLength(), p.getTextField(), p.getPredictBatchSize()),
+                new TextModel.Snapshot(tensors, masks), null);
     }
 
     /** Recreates a method component from its OLCUT provenance in JSON. */

@@ -1,39 +1,18 @@
 package org.tribuopeft.plugin;
 
 import com.oracle.labs.mlrg.olcut.config.Config;
-import com.oracle.labs.mlrg.olcut.config.PropertyException;
 import com.oracle.labs.mlrg.olcut.provenance.Provenance;
 import org.tribuo.Dataset;
-import org.tribuo.Example;
-import org.tribuo.ImmutableOutputInfo;
 import org.tribuo.Output;
 import org.tribuo.Trainer;
-import org.tribuo.provenance.ModelProvenance;
 import org.tribuo.provenance.TrainerProvenance;
 import org.tribuopeft.adapters.backbone.Backbone;
-import org.tribuopeft.adapters.backbone.Pooling;
-import org.tribuopeft.adapters.engine.TorchRuntime;
 import org.tribuopeft.adapters.method.AdapterMethod;
-import org.tribuopeft.adapters.train.ConsoleProgress;
-import org.tribuopeft.adapters.train.FineTuner;
-import org.tribuopeft.adapters.train.LabelledText;
-import org.tribuopeft.adapters.train.ProgressListener;
-import org.tribuopeft.adapters.train.TextModel;
-import org.tribuopeft.adapters.train.TrainingConfig;
-import org.tribuopeft.adapters.train.TrainingReport;
-import org.tribuopeft.plugin.outputs.TaskOutputs;
-import org.tribuopeft.provenance.BaseModelProvenance;
-import org.tribuopeft.provenance.EngineProvenance;
-import org.tribuopeft.provenance.TokenizerProvenance;
-import org.tribuopeft.provenance.TrainingRunProvenance;
+import org.tribuopeft.provenance.RunProvenanceKeys;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.time.OffsetDateTime;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Locale;
+import java.nio.file.Paths;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -43,16 +22,24 @@ import java.util.SplittableRandom;
  * head follows the output type: softmax for {@code Label}, sigmoid for {@code MultiLabel}, linear
  * for {@code Regressor}. Behaves as Tribuo's own trainers: OLCUT-configurable, a split RNG per call
  * with Tribuo's invocation-count semantics, and full provenance.
+ * <p>
+ * From code, build one with {@link #builder(AdapterMethod)}; from a configuration file, OLCUT sets the fields below
+ * (the same names). A trainer is immutable apart from its invocation count: the {@code with*} methods return a new
+ * trainer. On small data the defaults train at least {@value #DEFAULT_MIN_STEPS} optimizer steps (epochs are raised
+ * to reach them) at the method's own learning rate; the values used are recorded in the model's training-run
+ * provenance under {@code resolved-settings}.
  *
  * @param <T> the output type
  */
 public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
-    /** Run-provenance key of the base model record. */
-    public static final String BASE_MODEL_KEY = "tribuo-peft.base-model";
-    /** Run-provenance key of the tokenizer record. */
-    public static final String TOKENIZER_KEY = "tribuo-peft.tokenizer";
-    /** Run-provenance key of the training-run record. */
-    public static final String TRAINING_RUN_KEY = "tribuo-peft.training-run";
+    /** Run-provenance key of the base model record ({@link RunProvenanceKeys#BASE_MODEL}). */
+    public static final String BASE_MODEL_KEY = RunProvenanceKeys.BASE_MODEL;
+    /** Run-provenance key of the tokenizer record ({@link RunProvenanceKeys#TOKENIZER}). */
+    public static final String TOKENIZER_KEY = RunProvenanceKeys.TOKENIZER;
+    /** Run-provenance key of the training-run record ({@link RunProvenanceKeys#TRAINING_RUN}). */
+    public static final String TRAINING_RUN_KEY = RunProvenanceKeys.TRAINING_RUN;
+    /** The default of {@code minSteps}: enough steps for 40 short examples to train, fewer than one epoch of big data. */
+    public static final int DEFAULT_MIN_STEPS = 50;
 
     @Config(description = "The pretrained encoder: a bundled model name (all-minilm-l6-v2, bge-small-en-v1.5), a "
             + "Hugging Face model folder (config.json, model.safetensors, tokenizer.json), or an .onnx file.")
@@ -82,11 +69,17 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
     @Config(description = "Examples per optimizer step.")
     private int batchSize = 16;
 
-    @Config(description = "Maximum passes over the training data.")
+    @Config(description = "Maximum passes over the training data; raised on small data to reach minSteps.")
     private int epochs = 3;
 
-    @Config(description = "Peak learning rate of AdamW.")
-    private double learningRate = 5e-4;
+    @Config(description = "The fewest optimizer steps a run takes: when epochs passes over the data give fewer, the "
+            + "epochs are raised to the smallest count that gives at least this many (recorded in the training-run "
+            + "provenance as resolved-settings.epochs); 0 trains exactly epochs passes.")
+    private int minSteps = DEFAULT_MIN_STEPS;
+
+    @Config(description = "Peak learning rate of AdamW; 0 uses the method's own (2e-3 for LoRA, DoRA and AdaLoRA, "
+            + "5e-5 for full fine-tuning; recorded as resolved-settings.learning-rate).")
+    private double learningRate = 0.0;
 
     @Config(description = "AdamW decoupled weight decay (not applied to biases and LayerNorm).")
     private double weightDecay = 0.01;
@@ -139,10 +132,55 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
 
     private SplittableRandom rng;
     private int trainInvocationCounter;
+    private transient TrainerSettings settings;
     private transient Backbone loadedBackbone;
 
     /** For OLCUT. */
     private AdapterTrainer() { }
+
+    /** A trainer with exactly these settings, at invocation count 0. */
+    AdapterTrainer(TrainerSettings s) {
+        this.backbone = s.backbone();
+        this.tokenizer = s.tokenizer();
+        this.pooling = s.pooling();
+        this.method = s.method();
+        this.initialAdapter = s.initialAdapter();
+        this.textField = s.textField();
+        this.maxLength = s.maxLength();
+        this.batchSize = s.batchSize();
+        this.epochs = s.epochs();
+        this.minSteps = s.minSteps();
+        this.learningRate = s.learningRate();
+        this.weightDecay = s.weightDecay();
+        this.warmupRatio = s.warmupRatio();
+        this.maxGradNorm = s.maxGradNorm();
+        this.validationFraction = s.validationFraction();
+        this.earlyStoppingPatience = s.earlyStoppingPatience();
+        this.evalBatchSize = s.evalBatchSize();
+        this.seed = s.seed();
+        this.threads = s.threads();
+        this.progressSeconds = s.progressSeconds();
+        this.checkpointDir = s.checkpointDir();
+        this.checkpointEverySteps = s.checkpointEverySteps();
+        this.checkpointsKept = s.checkpointsKept();
+        this.resumeFrom = s.resumeFrom();
+        postConfig();
+    }
+
+    /**
+     * A builder for a trainer with the given method; every other setting has a default that works on small and
+     * large data alike.
+     *
+     * @param method the fine-tuning method, e.g. {@code new LoraConfig()}
+     */
+    public static AdapterTrainerBuilder builder(AdapterMethod method) {
+        return new AdapterTrainerBuilder(method);
+    }
+
+    /** A builder holding this trainer's settings, to derive a changed trainer from. */
+    public AdapterTrainerBuilder toBuilder() {
+        return new AdapterTrainerBuilder(settings());
+    }
 
     /**
      * A trainer with defaults for everything but the method and backbone.
@@ -151,13 +189,11 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
      * @param method the fine-tuning method
      */
     public AdapterTrainer(String backbone, AdapterMethod method) {
-        this.backbone = backbone;
-        this.method = method;
-        postConfig();
+        this(builder(method).backbone(backbone).settings());
     }
 
     /**
-     * A fully specified trainer.
+     * A trainer from positional settings.
      *
      * @param backbone a bundled model name, a Hugging Face folder or an .onnx file
      * @param method the fine-tuning method
@@ -166,157 +202,63 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
      * @param epochs passes over the data
      * @param learningRate peak learning rate
      * @param seed the seed of every random choice
+     * @deprecated three ints in a row are easy to swap, and this leaves most settings out; use
+     *     {@link #builder(AdapterMethod)}. Unlike the builder it keeps the epochs exact ({@code minSteps} 0).
      */
+    @Deprecated(since = "0.2", forRemoval = true)
     public AdapterTrainer(String backbone, AdapterMethod method, int maxLength, int batchSize, int epochs,
                           double learningRate, long seed) {
-        this.backbone = backbone;
-        this.method = method;
-        this.maxLength = maxLength;
-        this.batchSize = batchSize;
-        this.epochs = epochs;
-        this.learningRate = learningRate;
-        this.seed = seed;
-        postConfig();
+        this(builder(method).backbone(backbone).maxLength(maxLength).batchSize(batchSize).epochs(epochs).minSteps(0)
+                .learningRate(learningRate).seed(seed).settings());
     }
 
-    /** Sets how often progress is printed (0 = never); returns this. */
+    /** A new trainer (at invocation count 0) that prints progress every {@code seconds} (0 = never). */
     public AdapterTrainer<T> withProgressSeconds(double seconds) {
-        this.progressSeconds = seconds;
-        return this;
-    }
-
-    /** Holds out a fraction of the training data for per-epoch validation and early stopping; returns this. */
-    public AdapterTrainer<T> withValidation(double fraction, int patience) {
-        this.validationFraction = fraction;
-        this.earlyStoppingPatience = patience;
-        postConfig();
-        return this;
+        return toBuilder().progressSeconds(seconds).build();
     }
 
     /**
-     * Saves checkpoints during training (they do not change the trained weights); returns this.
+     * A new trainer (at invocation count 0) that holds out a fraction of the training data for per-epoch
+     * validation and stops after {@code patience} epochs without improvement (0 = never).
+     */
+    public AdapterTrainer<T> withValidation(double fraction, int patience) {
+        return toBuilder().validation(fraction, patience).build();
+    }
+
+    /**
+     * A new trainer (at invocation count 0) that saves checkpoints during training (they do not change the trained
+     * weights).
      *
      * @param directory the checkpoint folder, or empty for none
      * @param everySteps also save every this many steps; 0 saves only at epoch ends
      * @param kept how many of the newest checkpoints to keep
      */
     public AdapterTrainer<T> withCheckpoints(String directory, int everySteps, int kept) {
-        this.checkpointDir = directory;
-        this.checkpointEverySteps = everySteps;
-        this.checkpointsKept = kept;
-        postConfig();
-        return this;
+        return toBuilder().checkpoints(directory, everySteps, kept).build();
     }
 
-    /** Continues the next training from the newest valid checkpoint in {@code directory} (empty: afresh); returns this. */
+    /**
+     * A new trainer (at invocation count 0) that continues from the newest valid checkpoint in {@code directory}
+     * (empty: afresh).
+     */
     public AdapterTrainer<T> withResumeFrom(String directory) {
-        this.resumeFrom = directory;
-        postConfig();
-        return this;
+        return toBuilder().resumeFrom(directory).build();
     }
 
     @Override
     public synchronized void postConfig() {
-        if (method == null) {
-            throw new PropertyException("", "method", "method is mandatory: name a LoraConfig, DoraConfig, "
-                    + "AdaLoraConfig or FullFineTuning component");
-        }
-        requirePositive("maxLength", maxLength);
-        requirePositive("batchSize", batchSize);
-        requirePositive("epochs", epochs);
-        requirePositive("evalBatchSize", evalBatchSize);
-        if (!(learningRate > 0)) {
-            throw new PropertyException("", "learningRate", "learningRate must be positive, found " + learningRate);
-        }
-        if (!(weightDecay >= 0)) {
-            throw new PropertyException("", "weightDecay", "weightDecay must be >= 0, found " + weightDecay);
-        }
-        if (!(warmupRatio >= 0 && warmupRatio < 1)) {
-            throw new PropertyException("", "warmupRatio", "warmupRatio must be in [0, 1), found " + warmupRatio);
-        }
-        if (!(validationFraction >= 0 && validationFraction < 1)) {
-            throw new PropertyException("", "validationFraction", "validationFraction must be in [0, 1), found "
-                    + validationFraction);
-        }
-        if (earlyStoppingPatience < 0) {
-            throw new PropertyException("", "earlyStoppingPatience", "must be >= 0, found " + earlyStoppingPatience);
-        }
-        if (earlyStoppingPatience > 0 && validationFraction == 0) {
-            throw new PropertyException("", "earlyStoppingPatience", "early stopping needs validationFraction > 0");
-        }
-        if (threads < 0) {
-            throw new PropertyException("", "threads", "threads must be >= 0, found " + threads);
-        }
-        if (textField == null || textField.isBlank()) {
-            throw new PropertyException("", "textField", "textField must name a metadata key");
-        }
-        poolingSetting();
-        checkCheckpointSettings();
-        // setters re-run this after training; a stream restarted at the seed would repeat the first call's
-        // randomness while provenance records the current count, so re-split to that count instead
+        settings = settings();
+        // a stream restarted at the seed would repeat the first call's randomness while provenance records the
+        // current count, so split to that count instead
         setInvocationCount(trainInvocationCounter);
     }
 
-    private void checkCheckpointSettings() {
-        if (checkpointEverySteps < 0) {
-            throw new PropertyException("", "checkpointEverySteps", "checkpointEverySteps must be >= 0 (0 = only at "
-                    + "epoch ends), found " + checkpointEverySteps);
-        }
-        if (checkpointsKept < 1) {
-            throw new PropertyException("", "checkpointsKept", "checkpointsKept must be at least 1, found "
-                    + checkpointsKept);
-        }
-        if (checkpointEverySteps > 0 && blank(checkpointDir)) {
-            throw new PropertyException("", "checkpointEverySteps", "checkpointEverySteps is " + checkpointEverySteps
-                    + " but checkpointDir is empty; set checkpointDir to the folder for the checkpoints");
-        }
-        if (!blank(checkpointDir) && java.nio.file.Files.exists(java.nio.file.Paths.get(checkpointDir))
-                && !java.nio.file.Files.isDirectory(java.nio.file.Paths.get(checkpointDir))) {
-            throw new PropertyException("", "checkpointDir", "checkpointDir " + checkpointDir + " is a file, not a folder");
-        }
-        if (!blank(resumeFrom) && !java.nio.file.Files.isDirectory(java.nio.file.Paths.get(resumeFrom))) {
-            throw new PropertyException("", "resumeFrom", "resumeFrom " + resumeFrom + " is not a folder; give the "
-                    + "checkpointDir of the interrupted run");
-        }
-    }
-
-    private static boolean blank(String s) {
-        return s == null || s.isBlank();
-    }
-
-    /** The checkpoint folder of one train call: the folder itself first, then invocation-n subfolders. */
-    private static java.nio.file.Path perInvocation(String dir, int invocation) {
-        java.nio.file.Path base = java.nio.file.Paths.get(dir);
-        return invocation == 0 ? base : base.resolve("invocation-" + invocation);
-    }
-
-    private FineTuner fineTuner(TrainingConfig config, ProgressListener listener, int invocation) {
-        FineTuner tuner = new FineTuner(config, listener);
-        if (!blank(checkpointDir)) {
-            tuner = tuner.withCheckpoints(org.tribuopeft.adapters.checkpoint.CheckpointSettings.in(
-                    perInvocation(checkpointDir, invocation), checkpointEverySteps, checkpointsKept));
-        }
-        if (!blank(resumeFrom)) {
-            tuner = tuner.resumingFrom(perInvocation(resumeFrom, invocation));
-        }
-        return tuner;
-    }
-
-    private static void requirePositive(String field, int value) {
-        if (value <= 0) {
-            throw new PropertyException("", field, field + " must be positive, found " + value);
-        }
-    }
-
-    private Pooling poolingSetting() {
-        if (pooling == null || pooling.isBlank()) {
-            return null;
-        }
-        try {
-            return Pooling.valueOf(pooling.trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new PropertyException("", "pooling", "pooling must be CLS or MEAN (or empty), found '" + pooling + "'");
-        }
+    /** The settings as the fields hold them, validated. */
+    private TrainerSettings settings() {
+        return new TrainerSettings(backbone, tokenizer, pooling, method, initialAdapter, textField, maxLength,
+                batchSize, epochs, minSteps, learningRate, weightDecay, warmupRatio, maxGradNorm, validationFraction,
+                earlyStoppingPatience, evalBatchSize, seed, threads, progressSeconds, checkpointDir,
+                checkpointEverySteps, checkpointsKept, resumeFrom);
     }
 
     /** The method component. */
@@ -329,11 +271,16 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
         return textField;
     }
 
-    /** The pretrained backbone this trainer uses, loaded once and kept. */
-    public synchronized Backbone backbone() {
+    /** The configured backbone: a bundled model name, or the path of a Hugging Face folder or an .onnx file. */
+    public String backbone() {
+        return backbone;
+    }
+
+    /** The pretrained backbone, loaded on first use and kept (files are cached across trainers by content). */
+    synchronized Backbone loadBackbone() {
         if (loadedBackbone == null) {
             try {
-                loadedBackbone = BackboneSpec.open(backbone, tokenizer, poolingSetting());
+                loadedBackbone = BackboneSpec.open(backbone, tokenizer, settings.poolingOrNull());
             } catch (IOException e) {
                 throw new UncheckedIOException("backbone '" + backbone + "': " + e.getMessage(), e);
             }
@@ -356,15 +303,17 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
         if (examples.size() == 0) {
             throw new IllegalArgumentException("cannot train on an empty dataset");
         }
-        for (String key : List.of(BASE_MODEL_KEY, TOKENIZER_KEY, TRAINING_RUN_KEY)) {
+        for (String key : RunProvenanceKeys.RESERVED) {
             if (runProvenance.containsKey(key)) {
                 throw new IllegalArgumentException("run provenance key '" + key + "' is reserved by tribuo-peft");
             }
         }
         SplittableRandom localRng;
         TrainerProvenance trainerProvenance;
+        TrainerSettings current;
         int invocation;
         synchronized (this) {
+            current = settings;
             if (invocationCount != INCREMENT_INVOCATION_COUNT) {
                 setInvocationCount(invocationCount);
             }
@@ -373,109 +322,8 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
             invocation = trainInvocationCounter;
             trainInvocationCounter++;
         }
-        int threadSetting = TorchRuntime.configure(threads);
-        ImmutableOutputInfo<T> outputInfo = examples.getOutputIDInfo();
-        TaskOutputs<T> outputs = TaskOutputs.forDomain(outputInfo);
-        List<LabelledText> all = new ArrayList<>(examples.size());
-        int index = 0;
-        for (Example<T> e : examples) {
-            all.add(new LabelledText(TextExamples.text(e, textField, index++), outputs.target(e.getOutput(), outputInfo)));
-        }
-        long splitSeed = localRng.nextLong();
-        long modelSeed = localRng.nextLong();
-        long trainingSeed = localRng.nextLong();
-        List<LabelledText> train = all;
-        List<LabelledText> validation = List.of();
-        if (validationFraction > 0) {
-            int[] order = FineTuner.permutation(all.size(), new SplittableRandom(splitSeed));
-            int held = Math.max(1, (int) Math.round(all.size() * validationFraction));
-            if (held >= all.size()) {
-                throw new IllegalArgumentException("validationFraction " + validationFraction + " leaves no training data "
-                        + "from " + all.size() + " examples");
-            }
-            train = new ArrayList<>();
-            List<LabelledText> val = new ArrayList<>();
-            for (int i = 0; i < order.length; i++) {
-                (i < held ? val : train).add(all.get(order[i]));
-            }
-            validation = val;
-        }
-        Backbone base = backbone();
-        TrainingConfig config = new TrainingConfig(epochs, batchSize, learningRate, weightDecay, warmupRatio, maxGradNorm,
-                earlyStoppingPatience, evalBatchSize, trainingSeed);
-        ProgressListener listener = progressSeconds > 0
-                ? new ConsoleProgress(System.err, progressSeconds, "[" + method.kind().configName() + "]")
-                : ProgressListener.NONE;
-        TextModel model;
-        try {
-            model = TextModel.create(base, method, outputs.task(), outputs.width(outputInfo), maxLength,
-                    new SplittableRandom(modelSeed));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        if (!initialAdapter.isBlank()) {
-            try {
-                startFrom(model, base, outputInfo);
-            } catch (IOException | RuntimeException e) {
-                model.close();
-                throw new IllegalArgumentException("initialAdapter " + initialAdapter + ": " + e.getMessage(), e);
-            }
-        }
-        TrainingReport report;
-        try {
-            report = fineTuner(config, listener, invocation).fit(model, train, validation);
-        } catch (RuntimeException e) {
-            model.close();
-            throw e;
-        }
-        Map<String, Provenance> run = new HashMap<>(runProvenance);
-        run.put(BASE_MODEL_KEY, BaseModelProvenance.of(base));
-        run.put(TOKENIZER_KEY, TokenizerProvenance.of(base, maxLength));
-        run.put(TRAINING_RUN_KEY, TrainingRunProvenance.of(report, modelSeed, trainingSeed, invocation,
-                model.trainableParameterCount(), model.totalParameterCount(), model.rankMasks(), train.size(),
-                validation.size(), EngineProvenance.current(threadSetting, model.manager().getDevice().toString())));
-        ModelProvenance provenance = new ModelProvenance(AdapterModel.class.getName(), OffsetDateTime.now(),
-                examples.getProvenance(), trainerProvenance, run);
-        BackboneReference reference = BackboneReference.of(base, BackboneSpec.tokenizerLocation(backbone, tokenizer));
-        return new AdapterModel<>("tribuo-peft-" + method.kind().configName(), provenance, examples.getFeatureIDMap(),
-                outputInfo, reference, method, maxLength, textField, evalBatchSize, model.snapshot(), model);
-    }
-
-    /**
-     * Loads the initial adapter into a freshly built model: every encoder tensor, and the head when the
-     * folder's outputs are the dataset's outputs in the same order. The adapter's settings must be the
-     * configured method's, so that what trains is what the configuration says.
-     */
-    private void startFrom(TextModel model, Backbone base, ImmutableOutputInfo<T> outputInfo) throws IOException {
-        java.nio.file.Path dir = java.nio.file.Paths.get(initialAdapter);
-        org.tribuopeft.adapters.peft.PeftAdapter adapter =
-                org.tribuopeft.adapters.peft.PeftAdapterReader.read(dir, base.config());
-        var wanted = method.getProvenance();
-        var found = adapter.method().getProvenance();
-        if (!wanted.getClassName().equals(found.getClassName())
-                || !wanted.getConfiguredParameters().equals(found.getConfiguredParameters())) {
-            throw new IllegalArgumentException("its settings " + adapter.method() + " differ from the method component "
-                    + method + "; configure the method to match the adapter");
-        }
-        TextModel.Snapshot current = model.snapshot();
-        java.util.Map<String, org.tribuopeft.adapters.tensor.HostTensor> values = new java.util.LinkedHashMap<>(
-                current.values());
-        for (String name : current.values().keySet()) {
-            if (!name.startsWith(org.tribuopeft.adapters.train.TaskHead.MODULE_NAME + ".")
-                    && adapter.tensors().containsKey(name)) {
-                values.put(name, adapter.tensors().get(name));
-            }
-        }
-        java.nio.file.Path sidecar = dir.resolve(AdapterExports.SIDECAR);
-        if (adapter.tensors().containsKey("classifier.weight") && java.nio.file.Files.exists(sidecar)) {
-            if (AdapterExports.outputs(AdapterExports.readSidecar(dir)).equals(HeadOutputs.names(outputInfo))) {
-                values.put("classifier.weight", adapter.tensors().get("classifier.weight"));
-                values.put("classifier.bias", adapter.tensors().get("classifier.bias"));
-            }
-        }
-        java.util.Map<String, boolean[]> masks = new java.util.LinkedHashMap<>(current.rankMasks());
-        masks.putAll(adapter.rankMasks());
-        model.restore(new TextModel.Snapshot(values, masks));
+        return new TrainingRun<T>(current, loadBackbone(), invocation, localRng).train(examples, runProvenance,
+                trainerProvenance);
     }
 
     @Override
@@ -497,26 +345,14 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
 
     @Override
     public synchronized TrainerProvenance getProvenance() {
-        return new AdapterTrainerProvenance(this, backbone(), initialAdapterSha256());
-    }
-
-    /** SHA-256 of the initial adapter's weights file, or empty when there is none. */
-    private String initialAdapterSha256() {
-        if (initialAdapter == null || initialAdapter.isBlank()) {
-            return "";
-        }
-        java.nio.file.Path w = java.nio.file.Paths.get(initialAdapter)
-                .resolve(org.tribuopeft.adapters.peft.PeftAdapterWriter.WEIGHTS);
-        try {
-            return org.tribuopeft.adapters.io.Sha256.ofFile(w);
-        } catch (IOException e) {
-            throw new UncheckedIOException("initialAdapter: cannot read " + w + ": " + e.getMessage(), e);
-        }
+        return new AdapterTrainerProvenance(this, loadBackbone(), TrainerSettings.blank(initialAdapter) ? ""
+                : new InitialAdapter(Paths.get(initialAdapter), method).weightsSha256());
     }
 
     @Override
     public String toString() {
         return "AdapterTrainer(backbone=" + backbone + ", method=" + method + ", maxLength=" + maxLength + ", batchSize="
-                + batchSize + ", epochs=" + epochs + ", learningRate=" + learningRate + ", seed=" + seed + ")";
+                + batchSize + ", epochs=" + epochs + ", minSteps=" + minSteps + ", learningRate="
+                + (learningRate > 0 ? Double.toString(learningRate) : "method default") + ", seed=" + seed + ")";
     }
 }

@@ -22,6 +22,7 @@ import org.tribuopeft.adapters.tensor.HostTensor;
 import org.tribuopeft.adapters.train.TaskKind;
 import org.tribuopeft.adapters.train.TextModel;
 import org.tribuopeft.provenance.BaseModelProvenance;
+import org.tribuopeft.provenance.RunProvenanceKeys;
 import org.tribuopeft.provenance.TokenizerProvenance;
 
 import java.io.IOException;
@@ -98,8 +99,8 @@ public final class PeftImport {
         }
         ImmutableOutputInfo<T> info = HeadOutputs.domain(options.task(), options.outputs());
         Map<String, Provenance> run = new HashMap<>();
-        run.put(AdapterTrainer.BASE_MODEL_KEY, BaseModelProvenance.of(base));
-        run.put(AdapterTrainer.TOKENIZER_KEY, TokenizerProvenance.of(base, options.maxLength()));
+        run.put(RunProvenanceKeys.BASE_MODEL, BaseModelProvenance.of(base));
+        run.put(RunProvenanceKeys.TOKENIZER, TokenizerProvenance.of(base, options.maxLength()));
         run.put("tribuo-peft.imported-from", new StringProvenance("tribuo-peft.imported-from",
                 dir.toAbsolutePath().toString()));
         run.put("tribuo-peft.imported-weights-sha256", new HashProvenance(ProvenanceUtil.HashType.SHA256,
@@ -115,7 +116,7 @@ public final class PeftImport {
         features.add(TextPresenceProcessor.FEATURE, 1.0);
         return new AdapterModel<>("peft-" + adapter.method().kind().configName() + "-"
                 + dir.getFileName().toString().toLowerCase(Locale.ROOT), provenance, new ImmutableFeatureMap(features), info,
-                ref, adapter.method(), options.maxLength(), options.textField(), 64,
+                new AdapterModel.Parts(ref, adapter.method(), options.maxLength(), options.textField(), 64),
                 new TextModel.Snapshot(adapter.tensors(), adapter.rankMasks()), null);
     }
 }

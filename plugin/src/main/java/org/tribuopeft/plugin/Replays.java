@@ -4,6 +4,7 @@ import org.tribuo.Model;
 import org.tribuo.Output;
 import org.tribuopeft.adapters.engine.TorchRuntime;
 import org.tribuopeft.provenance.EngineProvenance;
+import org.tribuopeft.provenance.RunProvenanceKeys;
 import org.tribuopeft.provenance.TrainingRunProvenance;
 import org.tribuopeft.provenance.replay.ModelReplayer;
 
@@ -22,7 +23,7 @@ public final class Replays {
      * @throws org.tribuopeft.provenance.replay.ReplayRefusedException when the data file or base model changed
      */
     public static <T extends Output<T>> ModelReplayer.Result<T> replay(AdapterModel<T> original) {
-        var run = original.getProvenance().getInstanceProvenance().getMap().get(AdapterTrainer.TRAINING_RUN_KEY);
+        var run = original.getProvenance().getInstanceProvenance().getMap().get(RunProvenanceKeys.TRAINING_RUN);
         if (run instanceof TrainingRunProvenance trp) {
             EngineProvenance engine = trp.engine();
             String threads = engine.get("threads");

@@ -2,9 +2,12 @@ package org.tribuopeft.plugin;
 
 import org.tribuo.Example;
 import org.tribuo.Output;
+import org.tribuo.OutputFactory;
+import org.tribuo.impl.ArrayExample;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -16,6 +19,20 @@ public final class TextExamples {
     public static final String SOURCE_KEY = "tribuo-peft.source";
 
     private TextExamples() {}
+
+    /**
+     * An example to predict from a raw string: the text under the metadata key {@code key} (the model's
+     * {@code textField()}), the constant feature Tribuo needs, and the factory's unknown output.
+     *
+     * @param key the metadata key the model reads, usually {@code text}
+     * @param text the text to predict
+     * @param factory the output factory, e.g. {@code new LabelFactory()}
+     */
+    public static <T extends Output<T>> Example<T> of(String key, String text, OutputFactory<T> factory) {
+        ArrayExample<T> example = new ArrayExample<>(factory.getUnknownOutput(), Map.of(key, text));
+        example.add(TextPresenceProcessor.FEATURE, 1.0);
+        return example;
+    }
 
     /**
      * Where an example came from, for messages: its recorded source, or its position.

@@ -10,6 +10,8 @@ import org.tribuo.regression.Regressor;
 import org.tribuopeft.adapters.testing.SyntheticTexts;
 import org.tribuopeft.adapters.testing.TinyBert;
 import org.tribuopeft.adapters.train.LabelledText;
+import org.tribuopeft.provenance.RunProvenanceKeys;
+import org.tribuopeft.provenance.TrainingRunProvenance;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,6 +60,22 @@ class ExampleConfigsTest {
             assertEquals(16, r.evaluation().getPredictions().size());
             ((AdapterModel<?>) r.model()).close();
         }
+    }
+
+    @Test
+    void imdbAdaLoraExampleTrainsOnFortyReviewsWithItsScheduleFittedToTheRun() {
+        TextPipeline.Result<?> r = run(EXAMPLES.resolve("imdb-pipeline.xml"), "--@trainer.method", "adalora",
+                "--@imdb-train.count", "40", "--@imdb-test.count", "16");
+        TrainingRunProvenance run = (TrainingRunProvenance) r.model().getProvenance().getInstanceProvenance().getMap()
+                .get(RunProvenanceKeys.TRAINING_RUN);
+        // 40 reviews in batches of 8: 5 steps an epoch, 10 epochs reach the 50-step minimum; tinit 20 + tfinal 40
+        // leave no decay in 50 steps, so both are scaled by 25 / 60
+        assertEquals(50, run.stepsRun());
+        assertEquals(Map.of("epochs", "10", "learning-rate", "0.001", "adalora-tinit", "8", "adalora-tfinal", "16",
+                "adalora-schedule-note", "tinit 20 and tfinal 40 leave no budget decay in this run's 50 steps; scaled "
+                        + "to tinit 8 and tfinal 16 so that the decay takes half the run"), run.resolvedSettings());
+        assertEquals(16, r.evaluation().getPredictions().size());
+        ((AdapterModel<?>) r.model()).close();
     }
 
     @Test

@@ -28,54 +28,120 @@ public final class TrainingRunProvenance extends MapBackedProvenance {
     /** Field holding the wall time, which legitimately differs between runs. */
     public static final String SECONDS = "training-seconds";
 
+    /** Field holding the settings the run resolved from the data (see {@link Builder#resolvedSettings}). */
+    public static final String RESOLVED_SETTINGS = "resolved-settings";
+
     /** Unmarshalling constructor. */
     public TrainingRunProvenance(Map<String, Provenance> map) {
         super(map);
     }
 
     /**
-     * Records a run.
+     * Starts recording a run; every other field has a setter on the builder.
      *
      * @param report the training loop's report
-     * @param modelSeed the seed that initialised the adapter and head
-     * @param trainingSeed the seed of shuffling and dropout
-     * @param invocationCount the trainer's invocation count for this run
-     * @param trainable trainable parameter count (head included)
-     * @param total total parameter count
-     * @param rankPattern AdaLoRA kept-triplet masks by module (empty for other methods)
-     * @param trainExamples examples trained on
-     * @param validationExamples examples held out for per-epoch validation
-     * @param engine the engines
+     * @param engine the engines the run used
      */
-    public static TrainingRunProvenance of(TrainingReport report, long modelSeed, long trainingSeed, int invocationCount,
-                                           long trainable, long total, Map<String, boolean[]> rankPattern,
-                                           int trainExamples, int validationExamples, EngineProvenance engine) {
-        Map<String, Provenance> m = new HashMap<>();
-        m.put("model-seed", new LongProvenance("model-seed", modelSeed));
-        m.put("training-seed", new LongProvenance("training-seed", trainingSeed));
-        m.put("invocation-count", new IntProvenance("invocation-count", invocationCount));
-        m.put("epochs-planned", new IntProvenance("epochs-planned", report.plannedEpochs()));
-        m.put("epochs-run", new IntProvenance("epochs-run", report.epochs().size()));
-        m.put("steps-planned", new IntProvenance("steps-planned", report.plannedSteps()));
-        m.put("steps-run", new IntProvenance("steps-run", report.stepsRun()));
-        m.put("best-epoch", new IntProvenance("best-epoch", report.bestEpoch()));
-        m.put("stopped-early", new BooleanProvenance("stopped-early", report.stoppedEarly()));
-        m.put("train-examples", new IntProvenance("train-examples", trainExamples));
-        m.put("validation-examples", new IntProvenance("validation-examples", validationExamples));
-        m.put("trainable-parameters", new LongProvenance("trainable-parameters", trainable));
-        m.put("total-parameters", new LongProvenance("total-parameters", total));
-        m.put(SECONDS, new DoubleProvenance(SECONDS, report.totalSeconds()));
-        m.put("median-step-seconds", new DoubleProvenance("median-step-seconds", report.medianStepSeconds()));
-        List<EpochProvenance> epochs = new ArrayList<>();
-        for (EpochResult e : report.epochs()) {
-            epochs.add(EpochProvenance.of(e));
+    public static Builder builder(TrainingReport report, EngineProvenance engine) {
+        return new Builder(report, engine);
+    }
+
+    /**
+     * Collects what a run did, field by field, so that no call site passes ten numbers in a row.
+     * Unset fields are recorded as zero or empty.
+     */
+    public static final class Builder {
+        private final TrainingReport report;
+        private final EngineProvenance engine;
+        private long modelSeed;
+        private long trainingSeed;
+        private int invocationCount;
+        private long trainable;
+        private long total;
+        private Map<String, boolean[]> rankPattern = Map.of();
+        private int trainExamples;
+        private int validationExamples;
+        private Map<String, String> resolved = Map.of();
+
+        private Builder(TrainingReport report, EngineProvenance engine) {
+            this.report = report;
+            this.engine = engine;
         }
-        m.put("epochs", new ListProvenance<>(epochs));
-        Map<String, StringProvenance> ranks = new TreeMap<>();
-        rankPattern.forEach((module, mask) -> ranks.put(module, new StringProvenance(module, bits(mask))));
-        m.put("rank-pattern", new MapProvenance<>(ranks));
-        m.put("engine", engine);
-        return new TrainingRunProvenance(m);
+
+        /** The seed that initialised the adapter and head, and the seed of shuffling and dropout. */
+        public Builder seeds(long newModelSeed, long newTrainingSeed) {
+            this.modelSeed = newModelSeed;
+            this.trainingSeed = newTrainingSeed;
+            return this;
+        }
+
+        /** The trainer's invocation count for this run. */
+        public Builder invocationCount(int count) {
+            this.invocationCount = count;
+            return this;
+        }
+
+        /** Trainable (head included) and total parameter counts. */
+        public Builder parameters(long newTrainable, long newTotal) {
+            this.trainable = newTrainable;
+            this.total = newTotal;
+            return this;
+        }
+
+        /** AdaLoRA's kept-triplet masks by module (empty for other methods). */
+        public Builder rankPattern(Map<String, boolean[]> pattern) {
+            this.rankPattern = pattern;
+            return this;
+        }
+
+        /** Examples trained on and examples held out for per-epoch validation. */
+        public Builder examples(int train, int validation) {
+            this.trainExamples = train;
+            this.validationExamples = validation;
+            return this;
+        }
+
+        /**
+         * Settings the run chose itself from the data (for example the epochs raised to reach the minimum step
+         * count, or the method's learning rate), by name, so that a reader sees what really ran.
+         */
+        public Builder resolvedSettings(Map<String, String> settings) {
+            this.resolved = settings;
+            return this;
+        }
+
+        /** The record. */
+        public TrainingRunProvenance build() {
+            Map<String, Provenance> m = new HashMap<>();
+            m.put("model-seed", new LongProvenance("model-seed", modelSeed));
+            m.put("training-seed", new LongProvenance("training-seed", trainingSeed));
+            m.put("invocation-count", new IntProvenance("invocation-count", invocationCount));
+            m.put("epochs-planned", new IntProvenance("epochs-planned", report.plannedEpochs()));
+            m.put("epochs-run", new IntProvenance("epochs-run", report.epochs().size()));
+            m.put("steps-planned", new IntProvenance("steps-planned", report.plannedSteps()));
+            m.put("steps-run", new IntProvenance("steps-run", report.stepsRun()));
+            m.put("best-epoch", new IntProvenance("best-epoch", report.bestEpoch()));
+            m.put("stopped-early", new BooleanProvenance("stopped-early", report.stoppedEarly()));
+            m.put("train-examples", new IntProvenance("train-examples", trainExamples));
+            m.put("validation-examples", new IntProvenance("validation-examples", validationExamples));
+            m.put("trainable-parameters", new LongProvenance("trainable-parameters", trainable));
+            m.put("total-parameters", new LongProvenance("total-parameters", total));
+            m.put(SECONDS, new DoubleProvenance(SECONDS, report.totalSeconds()));
+            m.put("median-step-seconds", new DoubleProvenance("median-step-seconds", report.medianStepSeconds()));
+            List<EpochProvenance> epochs = new ArrayList<>();
+            for (EpochResult e : report.epochs()) {
+                epochs.add(EpochProvenance.of(e));
+            }
+            m.put("epochs", new ListProvenance<>(epochs));
+            Map<String, StringProvenance> ranks = new TreeMap<>();
+            rankPattern.forEach((module, mask) -> ranks.put(module, new StringProvenance(module, bits(mask))));
+            m.put("rank-pattern", new MapProvenance<>(ranks));
+            Map<String, StringProvenance> settings = new TreeMap<>();
+            resolved.forEach((name, value) -> settings.put(name, new StringProvenance(name, value)));
+            m.put(RESOLVED_SETTINGS, new MapProvenance<>(settings));
+            m.put("engine", engine);
+            return new TrainingRunProvenance(m);
+        }
     }
 
     private static String bits(boolean[] mask) {
@@ -99,6 +165,19 @@ public final class TrainingRunProvenance extends MapBackedProvenance {
     /** The engines. */
     public EngineProvenance engine() {
         return field("engine", EngineProvenance.class);
+    }
+
+    /**
+     * The settings the run resolved from the data, by name (empty for models trained before they were
+     * recorded).
+     */
+    public Map<String, String> resolvedSettings() {
+        Provenance p = fields().get(RESOLVED_SETTINGS);
+        Map<String, String> out = new TreeMap<>();
+        if (p instanceof MapProvenance<?> map) {
+            map.getMap().forEach((k, v) -> out.put(k, ((StringProvenance) v).getValue()));
+        }
+        return out;
     }
 
     /** The AdaLoRA rank pattern as module → kept-triplet bit string. */

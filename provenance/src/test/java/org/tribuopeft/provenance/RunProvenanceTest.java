@@ -20,9 +20,10 @@ class RunProvenanceTest {
         TrainingReport report = new TrainingReport(List.of(
                 new EpochResult(1, 10, 0.69, 0.66, "accuracy", 0.72, 12.5),
                 new EpochResult(2, 10, 0.51, 0.55, "accuracy", 0.78, 12.1)), 3, 30, 20, 2, true, 1.1, 1.2, 25.0);
-        return TrainingRunProvenance.of(report, 11L, -42L, 3, 1234L, 99999L,
-                Map.of("encoder.layer.0.attention.self.query", new boolean[] {true, false, true}), 80, 20,
-                new EngineProvenance(Map.of()));
+        return TrainingRunProvenance.builder(report, new EngineProvenance(Map.of())).seeds(11L, -42L)
+                .invocationCount(3).parameters(1234L, 99999L)
+                .rankPattern(Map.of("encoder.layer.0.attention.self.query", new boolean[] {true, false, true}))
+                .examples(80, 20).resolvedSettings(Map.of("epochs", "7")).build();
     }
 
     @Test
@@ -34,6 +35,7 @@ class RunProvenanceTest {
         assertEquals(p, back);
         assertEquals(2, ((TrainingRunProvenance) back).epochsRun());
         assertEquals(Map.of("encoder.layer.0.attention.self.query", "101"), ((TrainingRunProvenance) back).rankPattern());
+        assertEquals(Map.of("epochs", "7"), ((TrainingRunProvenance) back).resolvedSettings());
     }
 
     @Test

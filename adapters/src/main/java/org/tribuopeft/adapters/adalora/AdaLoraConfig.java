@@ -30,10 +30,12 @@ public class AdaLoraConfig extends LowRankConfig {
     @Config(description = "Average rank per matrix after allocation; the total budget is targetR × matrices.")
     protected int targetR = 8;
 
-    @Config(description = "Warm-up steps at the full budget before pruning starts.")
+    @Config(description = "Warm-up steps at the full budget before pruning starts. When totalStep is 0 and tinit + "
+            + "tfinal leave no budget decay in the run's steps, both are scaled down by one factor so that the decay "
+            + "takes half the run (recorded in the training-run provenance).")
     protected int tinit = 0;
 
-    @Config(description = "Final steps at the fixed target budget.")
+    @Config(description = "Final steps at the fixed target budget (scaled with tinit on runs too short for them).")
     protected int tfinal = 0;
 
     @Config(description = "Steps between re-allocations during the budget decay.")
@@ -70,20 +72,25 @@ public class AdaLoraConfig extends LowRankConfig {
         postConfig();
     }
 
-    /** Sets the schedule's phases; returns this. */
+    /** A new config equal to this one but with other schedule phases (in optimizer steps); this one is unchanged. */
     public AdaLoraConfig withSchedule(int newTinit, int newTfinal, int newDeltaT) {
-        this.tinit = newTinit;
-        this.tfinal = newTfinal;
-        this.deltaT = newDeltaT;
-        postConfig();
-        return this;
+        AdaLoraConfig c = copy();
+        c.tinit = newTinit;
+        c.tfinal = newTfinal;
+        c.deltaT = newDeltaT;
+        c.postConfig();
+        return c;
     }
 
-    /** Fixes the schedule's total step count (0 = the training run's); returns this. */
+    /**
+     * A new config equal to this one but with the schedule's total step count fixed (0 = the training run's); this
+     * one is unchanged.
+     */
     public AdaLoraConfig withTotalStep(int steps) {
-        this.totalStep = steps;
-        postConfig();
-        return this;
+        AdaLoraConfig c = copy();
+        c.totalStep = steps;
+        c.postConfig();
+        return c;
     }
 
     @Override
@@ -120,6 +127,28 @@ public class AdaLoraConfig extends LowRankConfig {
             throw new PropertyException("", "totalStep", "tinit (" + tinit + ") + tfinal (" + tfinal
                     + ") leave no budgeting phase in totalStep " + totalStep);
         }
+    }
+
+    /**
+     * The budget schedule for a run: {@code totalStep} when set, else the run's own step count. On a run too short
+     * for the configured {@code tinit} and {@code tfinal} (they would leave no budget decay), both are scaled down by
+     * the factor {@code (runSteps / 2) / (tinit + tfinal)} and rounded down, so that the decay takes half the run
+     * and warm-up and final phases keep their proportion. A fixed {@code totalStep} is never changed:
+     * {@link #postConfig()} already checked it.
+     *
+     * @param matrices the number of adapted matrices (the budget is rank × matrices)
+     * @param runSteps the optimizer steps the run plans
+     */
+    public BudgetSchedule schedule(int matrices, int runSteps) {
+        int total = totalStep > 0 ? totalStep : runSteps;
+        int warm = tinit;
+        int last = tfinal;
+        if (totalStep == 0 && warm + last > 0 && warm >= total - last) {
+            double factor = (total / 2.0) / (warm + last);
+            warm = (int) Math.floor(warm * factor);
+            last = (int) Math.floor(last * factor);
+        }
+        return new BudgetSchedule(initR * matrices, targetR * matrices, warm, last, deltaT, total);
     }
 
     @Override

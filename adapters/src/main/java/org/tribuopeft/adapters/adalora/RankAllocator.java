@@ -53,12 +53,31 @@ public final class RankAllocator implements TrainingHook {
 
     @Override
     public void beforeTraining(int totalSteps) {
-        int total = config.totalStep() > 0 ? config.totalStep() : totalSteps;
-        int n = layers.size();
-        schedule = new BudgetSchedule(config.initR() * n, config.targetR() * n, config.tinit(), config.tfinal(),
-                config.deltaT(), total);
+        schedule = config.schedule(layers.size(), totalSteps);
+        if (schedule.tinit() != config.tinit() || schedule.tfinal() != config.tfinal()) {
+            System.err.println("AdaLoRA: " + scheduleNote());
+        }
         lastBudget = schedule.initBudget();
         fixed = false;
+    }
+
+    private String scheduleNote() {
+        return "tinit " + config.tinit() + " and tfinal " + config.tfinal() + " leave no budget decay in this run's "
+                + schedule.totalStep() + " steps; scaled to tinit " + schedule.tinit() + " and tfinal "
+                + schedule.tfinal() + " so that the decay takes half the run";
+    }
+
+    /** AdaLoRA's schedule phases when {@link #beforeTraining} had to fit them to a short run; else empty. */
+    @Override
+    public Map<String, String> resolvedSettings() {
+        if (schedule == null || (schedule.tinit() == config.tinit() && schedule.tfinal() == config.tfinal())) {
+            return Map.of();
+        }
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("adalora-tinit", Integer.toString(schedule.tinit()));
+        m.put("adalora-tfinal", Integer.toString(schedule.tfinal()));
+        m.put("adalora-schedule-note", scheduleNote());
+        return m;
     }
 
     /** The schedule in use (after {@link #beforeTraining}). */

@@ -40,6 +40,12 @@ public class FullFineTuning implements AdapterMethod {
         return MethodKind.FULL;
     }
 
+    /** {@code 5e-5}: every pretrained weight moves, so the usual BERT fine-tuning rate, not an adapter's. */
+    @Override
+    public double defaultLearningRate() {
+        return 5e-5;
+    }
+
     /** Whether the embedding tables train. */
     public boolean trainEmbeddings() {
         return trainEmbeddings;

@@ -63,50 +63,71 @@ public class LoraConfig extends LowRankConfig {
         postConfig();
     }
 
-    /** Returns this config with rsLoRA scaling switched on or off. */
+    @Override
+    @SuppressWarnings("unchecked")
+    protected <C extends LowRankConfig> C copy() {
+        LoraConfig c = super.copy();
+        c.rankPattern = new HashMap<>(rankPattern);
+        c.alphaPattern = new HashMap<>(alphaPattern);
+        return (C) c;
+    }
+
+    /** A new config equal to this one but with rsLoRA scaling (alpha/√r) switched on or off; this one is unchanged. */
     public LoraConfig withRslora(boolean on) {
-        this.useRslora = on;
-        return this;
+        LoraConfig c = copy();
+        c.useRslora = on;
+        c.postConfig();
+        return c;
     }
 
-    /** Returns this config with another initialisation. */
+    /** A new config equal to this one but with another initialisation; this one is unchanged. */
     public LoraConfig withInit(LoraInit newInit) {
-        this.init = newInit;
-        postConfig();
-        return this;
+        LoraConfig c = copy();
+        c.init = newInit;
+        c.postConfig();
+        return c;
     }
 
-    /** Returns this config with another bias mode. */
+    /** A new config equal to this one but with another bias mode; this one is unchanged. */
     public LoraConfig withBias(BiasMode mode) {
-        this.bias = mode;
-        return this;
+        LoraConfig c = copy();
+        c.bias = mode;
+        c.postConfig();
+        return c;
     }
 
-    /** Returns this config adapting only the given layers. */
+    /** A new config equal to this one but adapting only the given layers (0-based); this one is unchanged. */
     public LoraConfig withLayers(List<Integer> layers) {
-        this.layersToTransform = new ArrayList<>(layers);
-        postConfig();
-        return this;
+        LoraConfig c = copy();
+        c.layersToTransform = new ArrayList<>(layers);
+        c.postConfig();
+        return c;
     }
 
     /**
-     * Returns this config with per-module ranks and alphas (PEFT's rank_pattern and alpha_pattern).
+     * A new config equal to this one but with per-module ranks and alphas (PEFT's rank_pattern and alpha_pattern);
+     * this one is unchanged.
      *
      * @param ranks key → rank, keys as described on {@link ModulePattern}
      * @param alphas key → alpha
      */
     public LoraConfig withPatterns(Map<String, Integer> ranks, Map<String, Double> alphas) {
-        this.rankPattern = new HashMap<>(ranks);
-        this.alphaPattern = new HashMap<>(alphas);
-        postConfig();
-        return this;
+        LoraConfig c = copy();
+        c.rankPattern = new HashMap<>(ranks);
+        c.alphaPattern = new HashMap<>(alphas);
+        c.postConfig();
+        return c;
     }
 
-    /** Returns this config selecting modules by a regular expression over full module names. */
+    /**
+     * A new config equal to this one but selecting modules by a regular expression over full module names; this one
+     * is unchanged.
+     */
     public LoraConfig withTargetRegex(String regex) {
-        this.targetRegex = regex;
-        postConfig();
-        return this;
+        LoraConfig c = copy();
+        c.targetRegex = regex;
+        c.postConfig();
+        return c;
     }
 
     @Override

@@ -18,6 +18,14 @@ public interface AdapterMethod extends Configurable, Provenancable<ConfiguredObj
     MethodKind kind();
 
     /**
+     * The peak learning rate a trainer uses for this method when the user sets none: {@code 2e-3}, which suits
+     * low-rank adapters (a fresh head and small updates); full fine-tuning overrides it with a far smaller one.
+     */
+    default double defaultLearningRate() {
+        return 2e-3;
+    }
+
+    /**
      * Installs the method on an encoder whose parameters are all frozen: wraps the target Linears,
      * creates and initialises the new parameters from {@code rng}, and unfreezes what trains.
      *

@@ -22,7 +22,7 @@ import java.util.SplittableRandom;
  * the adapter input, and which biases train. Subclasses add their rank settings and build their own
  * {@link AdapterLayer}. Configurable from OLCUT XML/JSON, validated in {@link #postConfig()}.
  */
-public abstract class LowRankConfig implements AdapterMethod {
+public abstract class LowRankConfig implements AdapterMethod, Cloneable {
 
     @Config(description = "Module names to adapt, matched as PEFT does (equal, or a suffix after a dot): query, "
             + "key, value, attention.output.dense, intermediate.dense, output.dense (which also matches "
@@ -48,6 +48,25 @@ public abstract class LowRankConfig implements AdapterMethod {
 
     /** For OLCUT and subclasses; fields keep their defaults. */
     protected LowRankConfig() { }
+
+    /**
+     * A copy of this config, of the same class, whose collections are its own: the {@code with*} methods change the
+     * copy, so a config a trainer or a saved model holds never changes under it. Subclasses with collection fields
+     * override this to copy them too.
+     *
+     * @param <C> the config's own class
+     */
+    @SuppressWarnings("unchecked")
+    protected <C extends LowRankConfig> C copy() {
+        try {
+            LowRankConfig c = (LowRankConfig) super.clone();
+            c.targetModules = new ArrayList<>(targetModules);
+            c.layersToTransform = new ArrayList<>(layersToTransform);
+            return (C) c;
+        } catch (CloneNotSupportedException e) {
+            throw new AssertionError("LowRankConfig is Cloneable", e);
+        }
+    }
 
     @Override
     public void postConfig() {

@@ -41,6 +41,14 @@ public interface TrainingHook {
      */
     default void afterStep(int step, Map<String, NDArray> gradients) { }
 
+    /**
+     * Settings the hook chose for this run in {@link #beforeTraining} (for example AdaLoRA's schedule fitted to
+     * a short run), by name, to be recorded in the run's provenance; empty when it used the configuration as is.
+     */
+    default Map<String, String> resolvedSettings() {
+        return Map.of();
+    }
+
     /** Called once after the last step. */
     default void afterTraining() { }
 

@@ -126,7 +126,7 @@ public final class PeftAdapterReader {
             throw new ModelFileException(configFile, "target_modules do not fit the base model: " + e.getMessage(), e);
         }
         if (method instanceof LoraConfig l) {
-            keepPatternKeysThatSelect(l, modules, configFile);
+            method = keepPatternKeysThatSelect(l, modules, configFile);
         }
         Map<String, boolean[]> masks = method instanceof AdaLoraConfig a
                 ? rankPattern(cfg, style, modules, a.initR(), configFile) : Map.of();
@@ -362,22 +362,25 @@ public final class PeftAdapterReader {
 
     /**
      * PEFT ignores pattern keys that select no adapted module; they are dropped here too, with a note, and
-     * keys that give one module two different values are refused.
+     * keys that give one module two different values are refused. Returns the config without the dropped keys
+     * (a new one when any were dropped: configs are not changed in place).
      */
-    private static void keepPatternKeysThatSelect(LoraConfig l, List<String> modules, Path file)
+    private static LoraConfig keepPatternKeysThatSelect(LoraConfig l, List<String> modules, Path file)
             throws ModelFileException {
+        LoraConfig kept = l;
         List<String> unusedRanks = l.rankPattern().keysSelectingNone(modules);
         List<String> unusedAlphas = l.alphaPattern().keysSelectingNone(modules);
         if (!unusedRanks.isEmpty() || !unusedAlphas.isEmpty()) {
             System.err.println("NOTE: " + file + " has rank_pattern/alpha_pattern keys that select no adapted module "
                     + "(ignored, as PEFT does): " + unusedRanks + " " + unusedAlphas);
-            l.withPatterns(l.rankPattern().without(unusedRanks), l.alphaPattern().without(unusedAlphas));
+            kept = l.withPatterns(l.rankPattern().without(unusedRanks), l.alphaPattern().without(unusedAlphas));
         }
         try {
-            l.checkSelection(modules);
+            kept.checkSelection(modules);
         } catch (PropertyException e) {
             throw new ModelFileException(file, e.getMessage(), e);
         }
+        return kept;
     }
 
     private static PeftKeyStyle detectStyle(Set<String> keys, Path file) throws ModelFileException {

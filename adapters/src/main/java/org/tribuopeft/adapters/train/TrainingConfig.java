@@ -1,7 +1,8 @@
 package org.tribuopeft.adapters.train;
 
 /**
- * Hyper-parameters of the training loop.
+ * Hyper-parameters of the training loop. Build one with {@link #builder(long)} rather than the positional
+ * constructor, whose run of ints and doubles is easy to get wrong.
  *
  * @param epochs maximum passes over the training data
  * @param batchSize examples per optimizer step
@@ -43,24 +44,108 @@ public record TrainingConfig(int epochs, int batchSize, double learningRate, dou
 
     /** Defaults suited to adapters: 3 epochs, batch 16, lr 5e-4, decay 0.01, 10 % warm-up, clip 1.0. */
     public static TrainingConfig defaults(long seed) {
-        return new TrainingConfig(3, 16, 5e-4, 0.01, 0.1, 1.0, 0, 64, seed);
+        return builder(seed).build();
+    }
+
+    /**
+     * A builder starting from {@link #defaults(long)}'s values.
+     *
+     * @param seed the seed for shuffling and dropout
+     */
+    public static Builder builder(long seed) {
+        return new Builder(seed);
     }
 
     /** Returns a copy with other epochs and batch size. */
     public TrainingConfig withEpochs(int newEpochs, int newBatchSize) {
-        return new TrainingConfig(newEpochs, newBatchSize, learningRate, weightDecay, warmupRatio, maxGradNorm,
-                earlyStoppingPatience, evalBatchSize, seed);
+        return toBuilder().epochs(newEpochs).batchSize(newBatchSize).build();
     }
 
     /** Returns a copy with another learning rate. */
     public TrainingConfig withLearningRate(double lr) {
-        return new TrainingConfig(epochs, batchSize, lr, weightDecay, warmupRatio, maxGradNorm, earlyStoppingPatience,
-                evalBatchSize, seed);
+        return toBuilder().learningRate(lr).build();
     }
 
     /** Returns a copy with early stopping after {@code patience} epochs without improvement. */
     public TrainingConfig withEarlyStopping(int patience) {
-        return new TrainingConfig(epochs, batchSize, learningRate, weightDecay, warmupRatio, maxGradNorm, patience,
-                evalBatchSize, seed);
+        return toBuilder().earlyStoppingPatience(patience).build();
+    }
+
+    /** A builder holding this config's values. */
+    public Builder toBuilder() {
+        return builder(seed).epochs(epochs).batchSize(batchSize).learningRate(learningRate).weightDecay(weightDecay)
+                .warmupRatio(warmupRatio).maxGradNorm(maxGradNorm).earlyStoppingPatience(earlyStoppingPatience)
+                .evalBatchSize(evalBatchSize);
+    }
+
+    /** Sets the loop's hyper-parameters by name; {@link #build()} validates them. */
+    public static final class Builder {
+        private final long seed;
+        private int epochs = 3;
+        private int batchSize = 16;
+        private double learningRate = 5e-4;
+        private double weightDecay = 0.01;
+        private double warmupRatio = 0.1;
+        private double maxGradNorm = 1.0;
+        private int earlyStoppingPatience = 0;
+        private int evalBatchSize = 64;
+
+        private Builder(long seed) {
+            this.seed = seed;
+        }
+
+        /** Maximum passes over the training data (default 3). */
+        public Builder epochs(int value) {
+            this.epochs = value;
+            return this;
+        }
+
+        /** Examples per optimizer step (default 16). */
+        public Builder batchSize(int value) {
+            this.batchSize = value;
+            return this;
+        }
+
+        /** Peak learning rate (default 5e-4). */
+        public Builder learningRate(double value) {
+            this.learningRate = value;
+            return this;
+        }
+
+        /** AdamW decoupled weight decay (default 0.01). */
+        public Builder weightDecay(double value) {
+            this.weightDecay = value;
+            return this;
+        }
+
+        /** Fraction of all steps spent warming up, in [0, 1) (default 0.1). */
+        public Builder warmupRatio(double value) {
+            this.warmupRatio = value;
+            return this;
+        }
+
+        /** Global gradient-norm clip; 0 disables it (default 1.0). */
+        public Builder maxGradNorm(double value) {
+            this.maxGradNorm = value;
+            return this;
+        }
+
+        /** Epochs without validation improvement before stopping; 0 disables (default 0). */
+        public Builder earlyStoppingPatience(int value) {
+            this.earlyStoppingPatience = value;
+            return this;
+        }
+
+        /** Examples per batch when evaluating (default 64). */
+        public Builder evalBatchSize(int value) {
+            this.evalBatchSize = value;
+            return this;
+        }
+
+        /** The validated config. */
+        public TrainingConfig build() {
+            return new TrainingConfig(epochs, batchSize, learningRate, weightDecay, warmupRatio, maxGradNorm,
+                    earlyStoppingPatience, evalBatchSize, seed);
+        }
     }
 }

@@ -66,8 +66,7 @@ class LoraPatternTest extends EngineTestBase {
 
     @Test
     void doraLayersFollowThePatternsToo() {
-        DoraConfig dora = new DoraConfig(4, 8, 0.0, List.of("query", "value"));
-        dora.withPatterns(Map.of(Q1, 3), Map.of());
+        DoraConfig dora = new DoraConfig(4, 8, 0.0, List.of("query", "value")).withPatterns(Map.of(Q1, 3), Map.of());
         AdaptedEncoder adapted = adapt(dora);
         assertArrayEquals(new long[] {3, 16}, layer(adapted, Q1).loraA().getArray().getShape().getShape());
         assertEquals(8.0 / 3, layer(adapted, Q1).scaling());

@@ -76,8 +76,9 @@ final class ImdbDemo {
                 ConsoleProgress.formatDuration((System.nanoTime() - start) / 1e9));
 
         LoraConfig lora = new LoraConfig(8, 16, 0.1, List.of("query", "value"));
-        AdapterTrainer<Label> trainer = new AdapterTrainer<>(BundledModel.ALL_MINILM_L6_V2.modelName(), lora,
-                s.maxLength(), s.batchSize(), s.epochs(), s.learningRate(), s.seed());
+        AdapterTrainer<Label> trainer = AdapterTrainer.builder(lora).backbone(BundledModel.ALL_MINILM_L6_V2)
+                .maxLength(s.maxLength()).batchSize(s.batchSize()).epochs(s.epochs()).minSteps(0)
+                .learningRate(s.learningRate()).seed(s.seed()).build();
         out.println("[lora] fine-tuning " + lora + " ...");
         long loraStart = System.nanoTime();
         AdapterModel<Label> model = trainer.train(train);

@@ -57,8 +57,9 @@ final class MethodBenchmark {
                 + "| peak RSS (MiB) |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (String name : methods) {
             double lr = name.equals("full") ? 5e-5 : 1e-3;
-            AdapterTrainer<Label> trainer = new AdapterTrainer<>(BundledModel.ALL_MINILM_L6_V2.modelName(),
-                    method(name, steps), 128, batchSize, epochs, lr, seed);
+            AdapterTrainer<Label> trainer = AdapterTrainer.builder(method(name, steps))
+                    .backbone(BundledModel.ALL_MINILM_L6_V2).batchSize(batchSize).epochs(epochs).minSteps(0)
+                    .learningRate(lr).seed(seed).build();
             out.println("[benchmark] training " + name + " ...");
             long t0 = System.nanoTime();
             AdapterModel<Label> model = trainer.train(trainData);

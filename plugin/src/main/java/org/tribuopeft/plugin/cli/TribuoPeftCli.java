@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.tribuo.Example;
 import org.tribuo.Model;
+import org.tribuo.Trainer;
 import org.tribuo.Output;
 import org.tribuo.Prediction;
 import org.tribuo.evaluation.Evaluation;
@@ -144,18 +145,19 @@ public final class TribuoPeftCli {
                     + "interrupted run");
         }
         TextPipeline<T> pipeline = pipeline(a);
+        Trainer<T> trainer = pipeline.trainer();
         if (resume != null) {
-            if (!(pipeline.trainer() instanceof AdapterTrainer<T> trainer)) {
+            if (!(trainer instanceof AdapterTrainer<T> adapterTrainer)) {
                 throw new CliException("--resume needs an AdapterTrainer, but the pipeline's trainer is a "
-                        + pipeline.trainer().getClass().getName());
+                        + trainer.getClass().getName());
             }
-            trainer.withResumeFrom(resume);
+            trainer = adapterTrainer.withResumeFrom(resume);
             out.println("resuming from the newest valid checkpoint in " + Paths.get(resume).toAbsolutePath());
         }
-        out.println("training " + pipeline.trainer());
+        out.println("training " + trainer);
         TextPipeline.Datasets<T> data = pipeline.datasets();
         long start = System.nanoTime();
-        Model<T> model = pipeline.trainer().train(data.train());
+        Model<T> model = trainer.train(data.train());
         double seconds = (System.nanoTime() - start) / 1e9;
         Evaluation<T> evaluation;
         try {

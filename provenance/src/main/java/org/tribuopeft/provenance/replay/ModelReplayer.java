@@ -2,6 +2,7 @@ package org.tribuopeft.provenance.replay;
 
 import com.oracle.labs.mlrg.olcut.config.ConfigurationData;
 import com.oracle.labs.mlrg.olcut.config.ConfigurationManager;
+import com.oracle.labs.mlrg.olcut.config.property.SimpleProperty;
 import com.oracle.labs.mlrg.olcut.provenance.ObjectProvenance;
 import com.oracle.labs.mlrg.olcut.provenance.Provenance;
 import com.oracle.labs.mlrg.olcut.provenance.ProvenanceUtil;
@@ -29,6 +30,7 @@ import org.tribuopeft.adapters.backbone.BundledModel;
 import org.tribuopeft.adapters.io.Sha256;
 import org.tribuopeft.adapters.tensor.HostTensor;
 import org.tribuopeft.provenance.BaseModelProvenance;
+import org.tribuopeft.provenance.RunProvenanceKeys;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -52,8 +54,7 @@ import java.util.function.Function;
  */
 public final class ModelReplayer {
     /** Run-provenance keys that the trainer writes itself and so must not be passed back in. */
-    private static final Set<String> TRAINER_WRITTEN_KEYS = Set.of("tribuo-peft.base-model", "tribuo-peft.tokenizer",
-            "tribuo-peft.training-run");
+    private static final Set<String> TRAINER_WRITTEN_KEYS = Set.copyOf(RunProvenanceKeys.RESERVED);
 
     private ModelReplayer() {}
 
@@ -144,9 +145,33 @@ public final class ModelReplayer {
         return leaf.equals("trained-at") || leaf.endsWith("-time") || leaf.endsWith("seconds");
     }
 
+    /**
+     * AdapterTrainer settings added after models had already been saved, with the value that reproduces what the
+     * versions before them did ({@code minSteps} 0: exactly {@code epochs} passes). A recorded configuration that
+     * lacks one gets it, so that a model saved before the setting existed still replays bit for bit instead of
+     * picking up the new default.
+     */
+    static final Map<String, String> ADAPTER_TRAINER_SETTINGS_ADDED_LATER = Map.of("minSteps", "0");
+    private static final String ADAPTER_TRAINER = "org.tribuopeft.plugin.AdapterTrainer";
+
+    /** Adds {@link #ADAPTER_TRAINER_SETTINGS_ADDED_LATER} to every AdapterTrainer configuration that lacks them. */
+    static List<ConfigurationData> withSettingsAddedLater(List<ConfigurationData> configs) {
+        for (ConfigurationData c : configs) {
+            if (c.getClassName().equals(ADAPTER_TRAINER)) {
+                ADAPTER_TRAINER_SETTINGS_ADDED_LATER.forEach((name, value) -> {
+                    if (!c.contains(name)) {
+                        c.add(name, new SimpleProperty(value));
+                    }
+                });
+            }
+        }
+        return configs;
+    }
+
     @SuppressWarnings("unchecked")
     static <T extends Output<T>> Trainer<T> rebuildTrainer(ModelProvenance p) {
-        List<ConfigurationData> configs = ProvenanceUtil.extractConfiguration(p.getTrainerProvenance());
+        List<ConfigurationData> configs = withSettingsAddedLater(
+                ProvenanceUtil.extractConfiguration(p.getTrainerProvenance()));
         ConfigurationManager cm = new ConfigurationManager();
         cm.addConfiguration(configs);
         return (Trainer<T>) cm.lookup(configs.get(0).getName());
@@ -225,7 +250,7 @@ public final class ModelReplayer {
 
     /** Re-hashes the base model's weight file and refuses if it changed. */
     static void checkBaseModel(ModelProvenance p) {
-        Provenance base = p.getInstanceProvenance().getMap().get("tribuo-peft.base-model");
+        Provenance base = p.getInstanceProvenance().getMap().get(RunProvenanceKeys.BASE_MODEL);
         if (!(base instanceof BaseModelProvenance b)) {
             return;
         }
