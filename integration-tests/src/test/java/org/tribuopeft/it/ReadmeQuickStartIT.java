@@ -77,6 +77,7 @@ class ReadmeQuickStartIT {
         Path classes = project.resolve("classes");
         String javac = run(project, 300, jdkTool("javac"), "-Xlint:all", "-cp", classpath, "-d",
                 classes.toString(), source.toString());
+        System.out.println("javac -Xlint:all: " + (javac.isBlank() ? "no warnings" : javac));
         assertFalse(javac.contains("bad path element"), "javac -Xlint:all warns about the classpath:\n" + javac);
 
         Path csv = Files.writeString(project.resolve("train.csv"), trainingCsv());
