@@ -12,7 +12,7 @@ import org.tribuo.classification.Label;
 import org.tribuopeft.plugin.AdapterModel;
 import org.tribuopeft.plugin.OnnxTextModel;
 import org.tribuopeft.plugin.PeftImport;
-import org.tribuopeft.plugin.cli.TribuoPeftCli;
+import org.tribuopeft.cli.TribuoPeftCli;
 import org.tribuopeft.plugin.data.ImdbDataSource;
 
 import java.io.ByteArrayOutputStream;

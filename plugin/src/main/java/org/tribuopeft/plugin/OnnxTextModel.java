@@ -29,6 +29,7 @@ import org.tribuo.provenance.impl.EmptyDatasetProvenance;
 import org.tribuo.provenance.impl.EmptyTrainerProvenance;
 import org.tribuopeft.adapters.backbone.TextTokenizer;
 import org.tribuopeft.adapters.backbone.TokenBatch;
+import org.tribuopeft.adapters.engine.OnnxRuntimeVersion;
 import org.tribuopeft.adapters.io.ModelFileException;
 import org.tribuopeft.adapters.io.Sha256;
 import org.tribuopeft.adapters.train.TaskKind;
@@ -163,6 +164,7 @@ public final class OnnxTextModel<T extends Output<T>> extends TextPredictingMode
         if (session != null) {
             return;
         }
+        OnnxRuntimeVersion.requireSupported();
         try {
             OrtEnvironment env = OrtEnvironment.getEnvironment();
             try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {

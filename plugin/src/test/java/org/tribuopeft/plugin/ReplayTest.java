@@ -10,7 +10,6 @@ import org.tribuopeft.adapters.data.ImdbReviews;
 import org.tribuopeft.adapters.data.NpmCache;
 import org.tribuopeft.adapters.io.Sha256;
 import org.tribuopeft.adapters.testing.TinyBert;
-import org.tribuopeft.plugin.cli.RunOutputs;
 import org.tribuopeft.provenance.replay.ModelReplayer;
 import org.tribuopeft.provenance.replay.ReplayRefusedException;
 import org.tribuopeft.provenance.replay.ReplayReport;
@@ -110,7 +109,7 @@ class ReplayTest {
         Path csv = imdbCsv(tmp);
         AdapterModel<Label> model = train(csv, TinyBert.folder(21).toString(), "adalora");
         Path json = tmp.resolve("provenance.json");
-        Files.writeString(json, RunOutputs.provenanceJson(model));
+        Files.writeString(json, new JsonProvenanceSerialization(true).marshalAndSerialize(model.getProvenance()));
         ModelProvenance back = (ModelProvenance) new JsonProvenanceSerialization(true)
                 .deserializeAndUnmarshal(Files.readString(json));
         assertEquals(model.getProvenance(), back);

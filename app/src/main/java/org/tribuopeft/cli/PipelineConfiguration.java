@@ -1,4 +1,4 @@
-package org.tribuopeft.plugin.cli;
+package org.tribuopeft.cli;
 
 import com.oracle.labs.mlrg.olcut.config.ArgumentException;
 import com.oracle.labs.mlrg.olcut.config.Config;

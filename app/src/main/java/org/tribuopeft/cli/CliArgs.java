@@ -1,4 +1,4 @@
-package org.tribuopeft.plugin.cli;
+package org.tribuopeft.cli;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

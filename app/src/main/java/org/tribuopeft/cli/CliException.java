@@ -1,4 +1,4 @@
-package org.tribuopeft.plugin.cli;
+package org.tribuopeft.cli;
 
 /** A command-line mistake; its message is printed with the usage, without a stack trace. */
 final class CliException extends RuntimeException {

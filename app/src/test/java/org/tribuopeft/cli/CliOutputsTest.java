@@ -1,4 +1,4 @@
-package org.tribuopeft.plugin.cli;
+package org.tribuopeft.cli;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
-import static org.tribuopeft.plugin.cli.TribuoPeftCliTest.cli;
+import static org.tribuopeft.cli.TribuoPeftCliTest.cli;
 
 /** Output locations are checked before any work, never lose a user's files, and input errors name the line. */
 class CliOutputsTest {

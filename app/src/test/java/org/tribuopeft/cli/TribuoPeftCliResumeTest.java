@@ -1,4 +1,4 @@
-package org.tribuopeft.plugin.cli;
+package org.tribuopeft.cli;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,8 +18,8 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.tribuopeft.plugin.cli.TribuoPeftCliTest.cli;
-import static org.tribuopeft.plugin.cli.TribuoPeftCliTest.concat;
+import static org.tribuopeft.cli.TribuoPeftCliTest.cli;
+import static org.tribuopeft.cli.TribuoPeftCliTest.concat;
 
 /** {@code train --resume}: continues an interrupted run to the same adapter, and refuses another run's checkpoints. */
 class TribuoPeftCliResumeTest {

@@ -13,9 +13,9 @@ import org.tribuo.classification.evaluation.LabelEvaluator;
 import org.tribuo.multilabel.MultiLabel;
 import org.tribuo.regression.Regressor;
 import org.tribuopeft.adapters.lora.LoraConfig;
-import org.tribuopeft.plugin.cli.RunOutputException;
-import org.tribuopeft.plugin.cli.RunOutputs;
-import org.tribuopeft.plugin.cli.TribuoPeftCli;
+import org.tribuopeft.cli.RunOutputException;
+import org.tribuopeft.cli.RunOutputs;
+import org.tribuopeft.cli.TribuoPeftCli;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package org.tribuopeft.plugin.cli;
+package org.tribuopeft.cli;
 
 /**
  * A model produced NaN or an infinite score: its weights are broken (training diverged), so every

@@ -1,4 +1,4 @@
-package org.tribuopeft.plugin.cli;
+package org.tribuopeft.cli;
 
 import org.tribuo.MutableDataset;
 import org.tribuo.classification.Label;

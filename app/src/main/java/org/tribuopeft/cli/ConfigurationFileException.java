@@ -1,4 +1,4 @@
-package org.tribuopeft.plugin.cli;
+package org.tribuopeft.cli;
 
 /** A configuration file that cannot be turned into a pipeline; the message names the file and the component at fault. */
 final class ConfigurationFileException extends RuntimeException {
