@@ -14,6 +14,7 @@ import org.tribuopeft.adapters.backbone.Backbone;
 import org.tribuopeft.adapters.backbone.Pooling;
 import org.tribuopeft.adapters.engine.TorchRuntime;
 import org.tribuopeft.adapters.method.AdapterMethod;
+import org.tribuopeft.adapters.method.MethodRegistry;
 import org.tribuopeft.adapters.train.ConsoleProgress;
 import org.tribuopeft.adapters.train.FineTuner;
 import org.tribuopeft.adapters.train.LabelledText;
@@ -39,7 +40,7 @@ import java.util.SplittableRandom;
 
 /**
  * A Tribuo trainer that fine-tunes a pretrained transformer on the text in each example's metadata,
- * with the method (LoRA, DoRA, AdaLoRA or full fine-tuning) given as a configuration component. The
+ * with the method (any registered in {@link MethodRegistry}) given as a configuration component. The
  * head follows the output type: softmax for {@code Label}, sigmoid for {@code MultiLabel}, linear
  * for {@code Regressor}. Behaves as Tribuo's own trainers: OLCUT-configurable, a split RNG per call
  * with Tribuo's invocation-count semantics, and full provenance.
@@ -65,8 +66,8 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
             + "(MEAN for MiniLM, CLS for BGE, MEAN for files).")
     private String pooling = "";
 
-    @Config(mandatory = true, description = "The fine-tuning method: a LoraConfig, DoraConfig, AdaLoraConfig or "
-            + "FullFineTuning component.")
+    @Config(mandatory = true, description = "The fine-tuning method: a component of one of the registered method "
+            + "classes (each documented in this reference; the CLI help lists them).")
     private AdapterMethod method;
 
     @Config(description = "A PEFT adapter folder to continue training from (its method settings must equal the "
@@ -218,8 +219,8 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
     @Override
     public synchronized void postConfig() {
         if (method == null) {
-            throw new PropertyException("", "method", "method is mandatory: name a LoraConfig, DoraConfig, "
-                    + "AdaLoraConfig or FullFineTuning component");
+            throw new PropertyException("", "method", "method is mandatory: name a component of one of "
+                    + MethodRegistry.all().stream().map(d -> d.configClass().getSimpleName()).toList());
         }
         requirePositive("maxLength", maxLength);
         requirePositive("batchSize", batchSize);
@@ -404,7 +405,7 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
         TrainingConfig config = new TrainingConfig(epochs, batchSize, learningRate, weightDecay, warmupRatio, maxGradNorm,
                 earlyStoppingPatience, evalBatchSize, trainingSeed);
         ProgressListener listener = progressSeconds > 0
-                ? new ConsoleProgress(System.err, progressSeconds, "[" + method.kind().configName() + "]")
+                ? new ConsoleProgress(System.err, progressSeconds, "[" + method.descriptor().name() + "]")
                 : ProgressListener.NONE;
         TextModel model;
         try {
@@ -437,7 +438,7 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
         ModelProvenance provenance = new ModelProvenance(AdapterModel.class.getName(), OffsetDateTime.now(),
                 examples.getProvenance(), trainerProvenance, run);
         BackboneReference reference = BackboneReference.of(base, BackboneSpec.tokenizerLocation(backbone, tokenizer));
-        return new AdapterModel<>("tribuo-peft-" + method.kind().configName(), provenance, examples.getFeatureIDMap(),
+        return new AdapterModel<>("tribuo-peft-" + method.descriptor().name(), provenance, examples.getFeatureIDMap(),
                 outputInfo, reference, method, maxLength, textField, evalBatchSize, model.snapshot(), model);
     }
 

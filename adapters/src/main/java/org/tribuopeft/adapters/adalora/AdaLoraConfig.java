@@ -8,7 +8,6 @@ import org.tribuopeft.adapters.backbone.DenseLinear;
 import org.tribuopeft.adapters.lora.LoraConfig;
 import org.tribuopeft.adapters.method.AdapterLayer;
 import org.tribuopeft.adapters.method.LowRankConfig;
-import org.tribuopeft.adapters.method.MethodKind;
 import org.tribuopeft.adapters.method.TrainingHook;
 
 import java.util.ArrayList;
@@ -122,10 +121,6 @@ public class AdaLoraConfig extends LowRankConfig {
         }
     }
 
-    @Override
-    public MethodKind kind() {
-        return MethodKind.ADALORA;
-    }
 
     /** Initial rank. */
     public int initR() {

@@ -3,7 +3,6 @@ package org.tribuopeft.adapters.dora;
 import org.tribuopeft.adapters.backbone.DenseLinear;
 import org.tribuopeft.adapters.lora.LoraConfig;
 import org.tribuopeft.adapters.method.AdapterLayer;
-import org.tribuopeft.adapters.method.MethodKind;
 
 import java.util.List;
 import java.util.SplittableRandom;
@@ -29,10 +28,6 @@ public class DoraConfig extends LoraConfig {
         super(rank, alpha, dropout, targetModules);
     }
 
-    @Override
-    public MethodKind kind() {
-        return MethodKind.DORA;
-    }
 
     @Override
     protected AdapterLayer createLayer(DenseLinear base, String moduleName, SplittableRandom rng) {

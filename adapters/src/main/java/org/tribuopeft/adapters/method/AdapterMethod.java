@@ -14,8 +14,10 @@ import java.util.SplittableRandom;
  * OLCUT configurable with provenance, so it can be named as a component in a configuration file.
  */
 public interface AdapterMethod extends Configurable, Provenancable<ConfiguredObjectProvenance> {
-    /** Which method this is. */
-    MethodKind kind();
+    /** This method's registration: its name, file formats and export forms. */
+    default MethodDescriptor descriptor() {
+        return MethodRegistry.of(this);
+    }
 
     /**
      * Installs the method on an encoder whose parameters are all frozen: wraps the target Linears,
