@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.tribuopeft.adapters.backbone.BertConfig;
 import org.tribuopeft.adapters.io.ModelFileException;
+import org.tribuopeft.adapters.lora.LoraPeftForm;
 import org.tribuopeft.adapters.method.AdapterMethod;
 import org.tribuopeft.adapters.peft.LowRankPeftFields;
 import org.tribuopeft.adapters.peft.PeftAdapter;
@@ -32,14 +33,11 @@ public final class AdaLoraPeftForm implements PeftForm {
     /** The form. */
     public AdaLoraPeftForm() { }
 
+    /** PEFT's AdaLoraConfig is a LoraConfig with the budget schedule's keys added. */
     private static Set<String> keys() {
-        Set<String> k = new HashSet<>(LowRankPeftFields.SHARED_KEYS);
-        k.addAll(List.of("lora_alpha", "lora_dropout", "use_rslora", "use_dora", "init_lora_weights", "rank_pattern",
-                "alpha_pattern", "init_r", "target_r", "tinit", "tfinal", "deltaT", "beta1", "beta2", "orth_reg_weight",
-                "total_step", "megatron_config", "megatron_core", "loftq_config", "layer_replication", "runtime_config",
-                "target_parameters", "lora_bias", "trainable_token_indices", "eva_config", "corda_config",
-                "use_qalora", "qalora_group_size", "ensure_weight_tying", "alora_invocation_tokens", "use_bdlora",
-                "arrow_config", "kasa_config", "lora_ga_config", "monteclora_config", "velora_config"));
+        Set<String> k = new HashSet<>(LoraPeftForm.CONFIG_KEYS);
+        k.addAll(List.of("init_r", "target_r", "tinit", "tfinal", "deltaT", "beta1", "beta2", "orth_reg_weight",
+                "total_step"));
         return Set.copyOf(k);
     }
 

@@ -27,7 +27,8 @@ import java.util.Set;
  * is written as plain LoRA of rank 2r, as PEFT's own conversion does, so it applies to the original base.
  */
 public final class LoraPeftForm implements PeftForm {
-    private static final Set<String> KEYS = keys();
+    /** The keys of PEFT's LoraConfig (0.21) that this form understands or may ignore safely. */
+    public static final Set<String> CONFIG_KEYS = keys();
     private final boolean dora;
 
     /**
@@ -61,7 +62,7 @@ public final class LoraPeftForm implements PeftForm {
 
     @Override
     public Set<String> configKeys() {
-        return KEYS;
+        return CONFIG_KEYS;
     }
 
     @Override

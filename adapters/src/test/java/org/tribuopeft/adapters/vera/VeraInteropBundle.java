@@ -12,6 +12,7 @@ import org.tribuopeft.adapters.method.AdaptedEncoder;
 import org.tribuopeft.adapters.peft.PeftAdapter;
 import org.tribuopeft.adapters.peft.PeftAdapterWriter;
 import org.tribuopeft.adapters.peft.PeftKeyStyle;
+import org.tribuopeft.adapters.peft.PythonPeftFoldersTest;
 import org.tribuopeft.adapters.tensor.HostTensor;
 
 import java.nio.file.Files;
@@ -39,8 +40,8 @@ public final class VeraInteropBundle {
         Path root = Paths.get(args[0]);
         ObjectMapper json = new ObjectMapper();
         JsonNode expected = json.readTree(root.resolve("expected.json").toFile());
-        TokenBatch batch = new TokenBatch(rows(expected.get("ids")), rows(expected.get("mask")),
-                rows(expected.get("types")));
+        TokenBatch batch = new TokenBatch(PythonPeftFoldersTest.rows(expected.get("ids")),
+                PythonPeftFoldersTest.rows(expected.get("mask")), PythonPeftFoldersTest.rows(expected.get("types")));
         Backbone base = Backbone.fromHfFolder(root.resolve("base"), Pooling.MEAN);
         try (NDManager manager = TorchRuntime.engine().newBaseManager()) {
             AdaptedEncoder adapted = CONFIG.apply(base.createEncoder(manager), new SplittableRandom(2026));
@@ -64,16 +65,5 @@ public final class VeraInteropBundle {
             }
             Files.writeString(root.resolve("vera").resolve("ours_vera.json"), json.writeValueAsString(hidden));
         }
-    }
-
-    static long[][] rows(JsonNode n) {
-        long[][] out = new long[n.size()][];
-        for (int i = 0; i < n.size(); i++) {
-            out[i] = new long[n.get(i).size()];
-            for (int j = 0; j < out[i].length; j++) {
-                out[i][j] = n.get(i).get(j).asLong();
-            }
-        }
-        return out;
     }
 }

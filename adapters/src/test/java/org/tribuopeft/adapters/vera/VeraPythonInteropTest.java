@@ -11,6 +11,7 @@ import org.tribuopeft.adapters.engine.TorchRuntime;
 import org.tribuopeft.adapters.method.AdaptedEncoder;
 import org.tribuopeft.adapters.peft.PeftAdapter;
 import org.tribuopeft.adapters.peft.PeftAdapterReader;
+import org.tribuopeft.adapters.peft.PythonPeftFoldersTest;
 import org.tribuopeft.adapters.tensor.HostTensor;
 
 import java.nio.file.Path;
@@ -34,8 +35,8 @@ class VeraPythonInteropTest {
     /** The encoder with a folder's VeRA installed: λ vectors as trainable values, projections as method state. */
     private static double maxHiddenDiff(Path folder, JsonNode theirs) throws Exception {
         JsonNode expected = JSON.readTree(ROOT.resolve("expected.json").toFile());
-        TokenBatch batch = new TokenBatch(VeraInteropBundle.rows(expected.get("ids")),
-                VeraInteropBundle.rows(expected.get("mask")), VeraInteropBundle.rows(expected.get("types")));
+        TokenBatch batch = new TokenBatch(PythonPeftFoldersTest.rows(expected.get("ids")),
+                PythonPeftFoldersTest.rows(expected.get("mask")), PythonPeftFoldersTest.rows(expected.get("types")));
         Backbone base = Backbone.fromHfFolder(ROOT.resolve("base"), Pooling.MEAN);
         PeftAdapter adapter = PeftAdapterReader.read(folder, base.config());
         try (NDManager manager = TorchRuntime.engine().newBaseManager()) {
