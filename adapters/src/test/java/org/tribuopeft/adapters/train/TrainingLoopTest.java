@@ -37,6 +37,7 @@ class TrainingLoopTest {
         return List.of(new LoraConfig(4, 8, 0.1, List.of("query", "value")),
                 new DoraConfig(4, 8, 0.1, List.of("query", "value")),
                 new AdaLoraConfig(4, 2, 8, List.of("query", "value")),
+                new org.tribuopeft.adapters.vera.VeraConfig(8, 0.1, 0.1, List.of("query", "value")),
                 new FullFineTuning());
     }
 
