@@ -2,42 +2,22 @@ package org.tribuopeft.adapters.adalora;
 
 import org.tribuopeft.adapters.method.AdapterMethod;
 import org.tribuopeft.adapters.method.LowRankDescriptor;
-import org.tribuopeft.adapters.peft.PeftForm;
 import org.tribuopeft.adapters.tensor.HostTensor;
 
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * Registers AdaLoRA as the method {@code adalora}: PEFT's ADALORA type; to ONNX as adapter inputs of the
  * kept triplets, with Λ folded into A and alpha/(r + 1e-5) into B.
  */
 public final class AdaLoraDescriptor extends LowRankDescriptor {
-    private static final PeftForm PEFT = new AdaLoraPeftForm();
-
     /** For {@link java.util.ServiceLoader}. */
-    public AdaLoraDescriptor() { }
-
-    @Override
-    public String name() {
-        return "adalora";
-    }
-
-    @Override
-    public String summary() {
-        return "SVD-form update whose rank budget moves to the layers that matter during training (Zhang et al. 2023)";
-    }
-
-    @Override
-    public Class<? extends AdapterMethod> configClass() {
-        return AdaLoraConfig.class;
-    }
-
-    @Override
-    public Optional<PeftForm> peftForm() {
-        return Optional.of(PEFT);
+    public AdaLoraDescriptor() {
+        super("adalora", "SVD-form update whose rank budget moves to the layers that matter during training "
+                + "(Zhang et al. 2023)",
+                AdaLoraConfig.class, new AdaLoraPeftForm());
     }
 
     @Override

@@ -3,36 +3,16 @@ package org.tribuopeft.adapters.dora;
 import org.tribuopeft.adapters.lora.LoraPeftForm;
 import org.tribuopeft.adapters.method.AdapterMethod;
 import org.tribuopeft.adapters.method.LowRankDescriptor;
-import org.tribuopeft.adapters.peft.PeftForm;
 
 import java.util.List;
-import java.util.Optional;
 
 /** Registers DoRA as the method {@code dora}: PEFT's LORA type with {@code use_dora}, exported to ONNX merged only. */
 public final class DoraDescriptor extends LowRankDescriptor {
-    private static final PeftForm PEFT = new LoraPeftForm(true);
-
     /** For {@link java.util.ServiceLoader}. */
-    public DoraDescriptor() { }
-
-    @Override
-    public String name() {
-        return "dora";
-    }
-
-    @Override
-    public String summary() {
-        return "LoRA plus a trained magnitude per output row (Liu et al. 2024); closer to full fine-tuning, slower steps";
-    }
-
-    @Override
-    public Class<? extends AdapterMethod> configClass() {
-        return DoraConfig.class;
-    }
-
-    @Override
-    public Optional<PeftForm> peftForm() {
-        return Optional.of(PEFT);
+    public DoraDescriptor() {
+        super("dora", "LoRA plus a trained magnitude per output row (Liu et al. 2024); closer to full fine-tuning, "
+                + "slower steps",
+                DoraConfig.class, new LoraPeftForm(true));
     }
 
     @Override

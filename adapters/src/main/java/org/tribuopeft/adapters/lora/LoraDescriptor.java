@@ -2,7 +2,6 @@ package org.tribuopeft.adapters.lora;
 
 import org.tribuopeft.adapters.method.AdapterMethod;
 import org.tribuopeft.adapters.method.LowRankDescriptor;
-import org.tribuopeft.adapters.peft.PeftForm;
 import org.tribuopeft.adapters.tensor.HostTensor;
 
 import java.util.LinkedHashMap;
@@ -12,29 +11,10 @@ import java.util.Optional;
 
 /** Registers LoRA (with its Gaussian and PiSSA initialisations) as the method {@code lora}. */
 public final class LoraDescriptor extends LowRankDescriptor {
-    private static final PeftForm PEFT = new LoraPeftForm(false);
-
     /** For {@link java.util.ServiceLoader}. */
-    public LoraDescriptor() { }
-
-    @Override
-    public String name() {
-        return "lora";
-    }
-
-    @Override
-    public String summary() {
-        return "low-rank update s*B*A beside each target Linear (Hu et al. 2021); the default adapter";
-    }
-
-    @Override
-    public Class<? extends AdapterMethod> configClass() {
-        return LoraConfig.class;
-    }
-
-    @Override
-    public Optional<PeftForm> peftForm() {
-        return Optional.of(PEFT);
+    public LoraDescriptor() {
+        super("lora", "low-rank update s*B*A beside each target Linear (Hu et al. 2021); the default adapter",
+                LoraConfig.class, new LoraPeftForm(false));
     }
 
     @Override

@@ -4,43 +4,21 @@ import org.tribuopeft.adapters.backbone.TargetModule;
 import org.tribuopeft.adapters.method.AdapterMethod;
 import org.tribuopeft.adapters.method.LowRankDescriptor;
 import org.tribuopeft.adapters.method.TargetSelection;
-import org.tribuopeft.adapters.peft.PeftForm;
 import org.tribuopeft.adapters.tensor.HostTensor;
 
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * Registers VeRA as the method {@code vera}: PEFT's VERA type (projections saved in the folder); to ONNX
  * as adapter inputs {@code lora_A} = (λ_d·A_s)ᵀ [in, r] and {@code lora_B} = (λ_b·B_s)ᵀ [r, out].
  */
 public final class VeraDescriptor extends LowRankDescriptor {
-    private static final PeftForm PEFT = new VeraPeftForm();
-
     /** For {@link java.util.ServiceLoader}. */
-    public VeraDescriptor() { }
-
-    @Override
-    public String name() {
-        return "vera";
-    }
-
-    @Override
-    public String summary() {
-        return "shared frozen random projections with trained per-layer scaling vectors (Kopiczko et al. 2024); "
-                + "about 10x fewer trainable parameters than LoRA";
-    }
-
-    @Override
-    public Class<? extends AdapterMethod> configClass() {
-        return VeraConfig.class;
-    }
-
-    @Override
-    public Optional<PeftForm> peftForm() {
-        return Optional.of(PEFT);
+    public VeraDescriptor() {
+        super("vera", "shared frozen random projections with trained per-layer scaling vectors (Kopiczko et al. 2024); "
+                + "about 10x fewer trainable parameters than LoRA", VeraConfig.class, new VeraPeftForm());
     }
 
     @Override
