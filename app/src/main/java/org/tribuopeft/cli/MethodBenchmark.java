@@ -4,12 +4,10 @@ import org.tribuo.MutableDataset;
 import org.tribuo.classification.Label;
 import org.tribuo.classification.evaluation.LabelEvaluation;
 import org.tribuo.classification.evaluation.LabelEvaluator;
-import org.tribuopeft.adapters.adalora.AdaLoraConfig;
 import org.tribuopeft.adapters.backbone.BundledModel;
-import org.tribuopeft.adapters.dora.DoraConfig;
-import org.tribuopeft.adapters.full.FullFineTuning;
-import org.tribuopeft.adapters.lora.LoraConfig;
-import org.tribuopeft.adapters.method.AdapterMethod;
+import org.tribuopeft.adapters.method.MethodDescriptor;
+import org.tribuopeft.adapters.method.MethodRegistry;
+import org.tribuopeft.adapters.method.UnknownMethodException;
 import org.tribuopeft.adapters.train.TextModel;
 import org.tribuopeft.plugin.AdapterModel;
 import org.tribuopeft.plugin.AdapterTrainer;
@@ -32,15 +30,13 @@ import java.util.Locale;
 final class MethodBenchmark {
     private MethodBenchmark() {}
 
-    static AdapterMethod method(String name, int steps) {
-        List<String> qv = List.of("query", "value");
-        return switch (name) {
-            case "lora" -> new LoraConfig(8, 16, 0.1, qv);
-            case "dora" -> new DoraConfig(8, 16, 0.1, qv);
-            case "adalora" -> new AdaLoraConfig(12, 8, 16, qv).withSchedule(steps / 10, steps / 5, 10);
-            case "full" -> new FullFineTuning();
-            default -> throw new CliException("unknown method '" + name + "'; use lora, dora, adalora, full");
-        };
+    /** The registered method with this name, with the settings it is benchmarked with. */
+    static MethodDescriptor method(String name) {
+        try {
+            return MethodRegistry.byName(name.trim());
+        } catch (UnknownMethodException e) {
+            throw new CliException("--methods: " + e.getMessage());
+        }
     }
 
     static void run(List<String> methods, int train, int test, int epochs, int batchSize, long seed, PrintStream out)
@@ -55,9 +51,11 @@ final class MethodBenchmark {
         table.append("| method | lr | trainable params | held-out accuracy | macro-F1 | median step (s) | "
                 + "train time (s) | predict (reviews/s) | merged predict (reviews/s) | max \\|merged − unmerged\\| logit "
                 + "| peak RSS (MiB) |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
-        for (String name : methods) {
-            double lr = name.equals("full") ? 5e-5 : 1e-3;
-            AdapterTrainer<Label> trainer = AdapterTrainer.builder(method(name, steps))
+        List<MethodDescriptor> chosen = methods.stream().map(MethodBenchmark::method).toList();
+        for (MethodDescriptor d : chosen) {
+            String name = d.name();
+            double lr = d.benchmarkLearningRate();
+            AdapterTrainer<Label> trainer = AdapterTrainer.builder(d.benchmarkSettings(steps))
                     .backbone(BundledModel.ALL_MINILM_L6_V2).batchSize(batchSize).epochs(epochs).minSteps(0)
                     .learningRate(lr).seed(seed).build();
             out.println("[benchmark] training " + name + " ...");

@@ -10,7 +10,7 @@ import com.oracle.labs.mlrg.olcut.config.json.JsonConfigFactory;
 import com.oracle.labs.mlrg.olcut.config.property.SimpleProperty;
 import org.tribuo.Output;
 import org.tribuopeft.adapters.method.AdapterMethod;
-import org.tribuopeft.adapters.method.MethodKind;
+import org.tribuopeft.adapters.method.MethodRegistry;
 import org.tribuopeft.plugin.AdapterTrainer;
 import org.tribuopeft.plugin.TextPipeline;
 
@@ -104,8 +104,8 @@ final class PipelineConfiguration {
                     .map(v -> ((SimpleProperty) v).getValue()));
             // A ${global} reference is resolved by OLCUT itself; only a plain name can be checked here.
             if (method.isPresent() && !method.get().contains("${") && !methods.contains(method.get())) {
-                String types = String.join(", ", Arrays.stream(MethodKind.values())
-                        .map(k -> k.configClassName().substring(k.configClassName().lastIndexOf('.') + 1)).toList());
+                String types = String.join(", ", MethodRegistry.all().stream()
+                        .map(d -> d.configClass().getSimpleName()).toList());
                 throw new ConfigurationFileException("configuration " + file + ", component '" + n + "', property "
                         + "method: unknown method '" + method.get() + "'; the methods this configuration defines are "
                         + methods + ". A method is a component of type " + types + " (package org.tribuopeft.adapters)"

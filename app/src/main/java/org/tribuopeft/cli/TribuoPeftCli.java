@@ -23,6 +23,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import org.tribuopeft.adapters.method.MethodDescriptor;
+import org.tribuopeft.adapters.method.MethodRegistry;
+
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -90,6 +93,15 @@ public final class TribuoPeftCli {
         }
     }
 
+    /** Each registered method with its configuration class and summary, one per line. */
+    private static String methodList() {
+        StringBuilder sb = new StringBuilder();
+        for (MethodDescriptor d : MethodRegistry.all()) {
+            sb.append(String.format(Locale.ROOT, "%n  %-9s %s: %s", d.name(), d.configClass().getName(), d.summary()));
+        }
+        return sb.toString();
+    }
+
     static String usage() {
         return """
                 usage: tribuo-peft <command> [options]
@@ -119,13 +131,14 @@ public final class TribuoPeftCli {
                             bit-identical; refuses if the recorded data file or base model changed
                   provenance --model FILE | --file provenance.json
                             print a model's provenance as sorted "path = value" lines
-                  benchmark [--methods lora,dora,adalora,full] [--train N] [--test N] [--epochs N]
+                  benchmark [--methods %1$s] [--train N] [--test N] [--epochs N]
                             [--batch-size N] [--seed N]
                             every method on the same IMDB slice: accuracy, step time, throughput, memory
                   demo      [--train N] [--test N] [--epochs N] [--batch-size N] [--learning-rate X]
                             [--max-length N] [--seed N] [--output DIR]
                             LoRA on all-MiniLM-L6-v2 vs a frozen-embedding baseline on real IMDB reviews
-                """;
+                Methods (the trainer's method component, or --methods): %2$s
+                """.formatted(String.join(",", MethodRegistry.names()), methodList());
     }
 
     private static <T extends Output<T>> TextPipeline<T> pipeline(CliArgs a) {
@@ -330,7 +343,7 @@ public final class TribuoPeftCli {
     }
 
     private static void benchmark(CliArgs a, PrintStream out) throws IOException {
-        List<String> methods = List.of(a.get("methods", "lora,dora,adalora,full").split(","));
+        List<String> methods = List.of(a.get("methods", String.join(",", MethodRegistry.names())).split(","));
         MethodBenchmark.run(methods, a.getInt("train", 1000), a.getInt("test", 500), a.getInt("epochs", 2),
                 a.getInt("batch-size", 16), a.getInt("seed", 2024), out);
     }

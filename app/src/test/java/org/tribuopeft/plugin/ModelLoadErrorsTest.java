@@ -81,7 +81,7 @@ class ModelLoadErrorsTest {
     static String cliError(Path file) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = org.tribuopeft.plugin.cli.TribuoPeftCli.run(new String[] {"provenance", "--model", file.toString()},
+        int code = org.tribuopeft.cli.TribuoPeftCli.run(new String[] {"provenance", "--model", file.toString()},
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         String text = err.toString(StandardCharsets.UTF_8);
         assertEquals(1, code, text);

@@ -8,10 +8,6 @@ import org.tribuo.Output;
 import org.tribuopeft.adapters.backbone.Backbone;
 import org.tribuopeft.adapters.io.AtomicFiles;
 import org.tribuopeft.adapters.io.SafetensorsWriter;
-import org.tribuopeft.adapters.lora.LoraConfig;
-import org.tribuopeft.adapters.lora.LoraInit;
-import org.tribuopeft.adapters.lora.PissaInit;
-import org.tribuopeft.adapters.method.MethodKind;
 import org.tribuopeft.adapters.peft.PeftAdapter;
 import org.tribuopeft.adapters.peft.PeftAdapterWriter;
 import org.tribuopeft.adapters.peft.PeftKeyStyle;
@@ -59,7 +55,7 @@ public final class AdapterExports {
      */
     public static <T extends Output<T>> void write(AdapterModel<T> model, Path dir, PeftKeyStyle style, boolean overwrite)
             throws IOException {
-        if (model.methodKind() == MethodKind.FULL) {
+        if (model.methodDescriptor().peftForm().isEmpty()) {
             writeFullModel(model, dir, overwrite);
         } else {
             writePeft(model, dir, style, overwrite);
@@ -68,7 +64,7 @@ public final class AdapterExports {
 
     /** The files {@link #write} puts in its folder, so a folder can be checked before anything is written. */
     public static <T extends Output<T>> List<String> entries(AdapterModel<T> model) {
-        return model.methodKind() == MethodKind.FULL
+        return model.methodDescriptor().peftForm().isEmpty()
                 ? List.of(Backbone.CONFIG_JSON, Backbone.MODEL_SAFETENSORS, Backbone.TOKENIZER_JSON, SIDECAR)
                 : List.of(org.tribuopeft.adapters.peft.PeftAdapterWriter.CONFIG,
                         org.tribuopeft.adapters.peft.PeftAdapterWriter.WEIGHTS, SIDECAR);
@@ -84,18 +80,9 @@ public final class AdapterExports {
     public static <T extends Output<T>> void writePeft(AdapterModel<T> model, Path dir, PeftKeyStyle style,
                                                        boolean overwrite) throws IOException {
         Backbone base = model.backboneReference().load();
-        Map<String, PissaInit.Factors> pissa = new LinkedHashMap<>();
-        if (model.method() instanceof LoraConfig l && l.init() == LoraInit.PISSA) {
-            for (String name : model.trainedTensors().keySet()) {
-                if (name.endsWith(".lora_A.weight")) {
-                    String module = name.substring(0, name.length() - ".lora_A.weight".length());
-                    pissa.put(module, l.pissaFactors(base.weights().get(module + ".weight"), module));
-                }
-            }
-        }
         PeftAdapter adapter = new PeftAdapter(model.method(), model.trainedTensors(), model.rankMasks(),
                 model.backboneReference().location(), Map.of(), style, trainedSteps(model));
-        PeftAdapterWriter.write(dir, adapter, style, pissa, Map.of(SIDECAR, sidecar(model, style.name())), overwrite);
+        PeftAdapterWriter.write(dir, adapter, style, base.weights().tensors(), Map.of(SIDECAR, sidecar(model, style.name())), overwrite);
     }
 
     /** The optimizer steps the model was trained for, from its provenance (0 when not recorded). */
@@ -146,7 +133,7 @@ public final class AdapterExports {
         ObjectNode o = JSON.createObjectNode();
         o.put("format_version", 1);
         o.put("layout", layout);
-        o.put("method", model.methodKind().configName());
+        o.put("method", model.methodDescriptor().name());
         o.put("task", model.task().name());
         ArrayNode labels = o.putArray(OUTPUTS);
         HeadOutputs.names(model.getOutputIDInfo()).forEach(labels::add);

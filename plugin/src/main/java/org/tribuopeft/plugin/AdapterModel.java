@@ -23,7 +23,7 @@ import org.tribuopeft.adapters.backbone.Backbone;
 import org.tribuopeft.adapters.engine.NoGradientScope;
 import org.tribuopeft.adapters.io.FiniteTensors;
 import org.tribuopeft.adapters.method.AdapterMethod;
-import org.tribuopeft.adapters.method.MethodKind;
+import org.tribuopeft.adapters.method.MethodDescriptor;
 import org.tribuopeft.adapters.tensor.HostTensor;
 import org.tribuopeft.adapters.train.TaskKind;
 import org.tribuopeft.adapters.train.TextModel;
@@ -388,8 +388,8 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
         return outputs.task();
     }
 
-    /** The method's kind. */
-    public MethodKind methodKind() {
-        return method.kind();
+    /** The method's registration (name, file formats, export forms). */
+    public MethodDescriptor methodDescriptor() {
+        return method.descriptor();
     }
 }

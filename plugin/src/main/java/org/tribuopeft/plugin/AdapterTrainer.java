@@ -18,7 +18,7 @@ import java.util.SplittableRandom;
 
 /**
  * A Tribuo trainer that fine-tunes a pretrained transformer on the text in each example's metadata,
- * with the method (LoRA, DoRA, AdaLoRA or full fine-tuning) given as a configuration component. The
+ * with the method (any registered in {@link MethodRegistry}) given as a configuration component. The
  * head follows the output type: softmax for {@code Label}, sigmoid for {@code MultiLabel}, linear
  * for {@code Regressor}. Behaves as Tribuo's own trainers: OLCUT-configurable, a split RNG per call
  * with Tribuo's invocation-count semantics, and full provenance.
@@ -52,8 +52,8 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
             + "(MEAN for MiniLM, CLS for BGE, MEAN for files).")
     private String pooling = "";
 
-    @Config(mandatory = true, description = "The fine-tuning method: a LoraConfig, DoraConfig, AdaLoraConfig or "
-            + "FullFineTuning component.")
+    @Config(mandatory = true, description = "The fine-tuning method: a component of one of the registered method "
+            + "classes (each documented in this reference; the CLI help lists them).")
     private AdapterMethod method;
 
     @Config(description = "A PEFT adapter folder to continue training from (its method settings must equal the "

@@ -1,10 +1,6 @@
 package org.tribuopeft.plugin;
 
 import com.oracle.labs.mlrg.olcut.config.Config;
-import org.tribuopeft.adapters.adalora.AdaLoraConfig;
-import org.tribuopeft.adapters.dora.DoraConfig;
-import org.tribuopeft.adapters.full.FullFineTuning;
-import org.tribuopeft.adapters.lora.LoraConfig;
 import org.tribuopeft.plugin.data.ImdbDataSource;
 import org.tribuopeft.plugin.data.TextCsvDataSource;
 import org.tribuopeft.plugin.data.TextJsonDataSource;
@@ -12,6 +8,8 @@ import org.tribuopeft.plugin.data.TextJsonDataSource;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
+import org.tribuopeft.adapters.method.MethodRegistry;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -20,12 +18,19 @@ import java.util.List;
  * themselves, so the documented options, defaults and descriptions are always the code's.
  */
 public final class ConfigurationReference {
-    /** The components documented, in order. */
-    public static final List<Class<?>> COMPONENTS = List.of(AdapterTrainer.class, LoraConfig.class, DoraConfig.class,
-            AdaLoraConfig.class, FullFineTuning.class, TextPipeline.class, ImdbDataSource.class,
-            TextCsvDataSource.class, TextJsonDataSource.class, TextPresenceProcessor.class);
+    /** The components documented, in order: the trainer, every registered method, then the data components. */
+    public static final List<Class<?>> COMPONENTS = components();
 
     private ConfigurationReference() {}
+
+    private static List<Class<?>> components() {
+        List<Class<?>> out = new ArrayList<>();
+        out.add(AdapterTrainer.class);
+        MethodRegistry.all().forEach(d -> out.add(d.configClass()));
+        out.addAll(List.of(TextPipeline.class, ImdbDataSource.class, TextCsvDataSource.class, TextJsonDataSource.class,
+                TextPresenceProcessor.class));
+        return List.copyOf(out);
+    }
 
     /** The reference as Markdown: one table per component. */
     public static String markdown() {

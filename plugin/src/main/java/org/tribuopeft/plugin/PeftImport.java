@@ -114,7 +114,7 @@ public final class PeftImport {
         BackboneReference ref = BackboneReference.of(base, BackboneSpec.tokenizerLocation(backbone, ""));
         org.tribuo.MutableFeatureMap features = new org.tribuo.MutableFeatureMap();
         features.add(TextPresenceProcessor.FEATURE, 1.0);
-        return new AdapterModel<>("peft-" + adapter.method().kind().configName() + "-"
+        return new AdapterModel<>("peft-" + adapter.method().descriptor().name() + "-"
                 + dir.getFileName().toString().toLowerCase(Locale.ROOT), provenance, new ImmutableFeatureMap(features), info,
                 new AdapterModel.Parts(ref, adapter.method(), options.maxLength(), options.textField(), 64),
                 new TextModel.Snapshot(adapter.tensors(), adapter.rankMasks()), null);

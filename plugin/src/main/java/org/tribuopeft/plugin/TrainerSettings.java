@@ -4,6 +4,7 @@ import com.oracle.labs.mlrg.olcut.config.PropertyException;
 import org.tribuopeft.adapters.backbone.BundledModel;
 import org.tribuopeft.adapters.backbone.Pooling;
 import org.tribuopeft.adapters.method.AdapterMethod;
+import org.tribuopeft.adapters.method.MethodRegistry;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,8 +26,8 @@ record TrainerSettings(String backbone, String tokenizer, String pooling, Adapte
     /** Checks every setting, failing with a {@link PropertyException} that names the field and the value. */
     TrainerSettings {
         if (method == null) {
-            throw new PropertyException("", "method", "method is mandatory: name a LoraConfig, DoraConfig, "
-                    + "AdaLoraConfig or FullFineTuning component");
+            throw new PropertyException("", "method", "method is mandatory: name a component of one of "
+                    + MethodRegistry.all().stream().map(d -> d.configClass().getSimpleName()).toList());
         }
         checkBackbone(backbone);
         requirePositive("maxLength", maxLength);

@@ -131,7 +131,7 @@ final class TrainingRun<T extends Output<T>> {
                 examples.getProvenance(), trainerProvenance, run);
         BackboneReference reference = BackboneReference.of(base,
                 BackboneSpec.tokenizerLocation(settings.backbone(), settings.tokenizer()));
-        return new AdapterModel<>("tribuo-peft-" + settings.method().kind().configName(), provenance,
+        return new AdapterModel<>("tribuo-peft-" + settings.method().descriptor().name(), provenance,
                 examples.getFeatureIDMap(), outputInfo, new AdapterModel.Parts(reference, settings.method(),
                 settings.maxLength(), settings.textField(), settings.evalBatchSize()), model.snapshot(), model);
     }
@@ -159,7 +159,7 @@ final class TrainingRun<T extends Output<T>> {
     private FineTuner fineTuner(TrainingConfig config) {
         ProgressListener listener = settings.progressSeconds() > 0
                 ? new ConsoleProgress(System.err, settings.progressSeconds(),
-                        "[" + settings.method().kind().configName() + "]")
+                        "[" + settings.method().descriptor().name() + "]")
                 : ProgressListener.NONE;
         FineTuner tuner = new FineTuner(config, listener);
         if (!TrainerSettings.blank(settings.checkpointDir())) {

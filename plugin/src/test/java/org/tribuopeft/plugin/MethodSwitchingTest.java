@@ -16,7 +16,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** One XML pipeline, four methods chosen by one property: each model records the method it really used. */
+/** One XML pipeline, five methods chosen by one property: each model records the method it really used. */
 class MethodSwitchingTest {
 
     static String configPath() throws URISyntaxException {
@@ -32,11 +32,13 @@ class MethodSwitchingTest {
                 "lora", 4L * (4 * 16 + 16 * 4),
                 "dora", 4L * (4 * 16 + 16 * 4 + 16),
                 "adalora", 4L * (4 * 16 + 4 + 16 * 4),
+                "vera", 4L * (16 + 8),
                 "full", TinyBert.weights(21).parameterCount());
         Map<String, String> expectedClass = Map.of(
                 "lora", "org.tribuopeft.adapters.lora.LoraConfig",
                 "dora", "org.tribuopeft.adapters.dora.DoraConfig",
                 "adalora", "org.tribuopeft.adapters.adalora.AdaLoraConfig",
+                "vera", "org.tribuopeft.adapters.vera.VeraConfig",
                 "full", "org.tribuopeft.adapters.full.FullFineTuning");
         for (String method : expectedClass.keySet()) {
             ConfigurationManager cm = new ConfigurationManager(new String[] {"-c", configPath(),

@@ -8,7 +8,6 @@ import org.tribuopeft.adapters.backbone.DenseLinear;
 import org.tribuopeft.adapters.lora.LoraConfig;
 import org.tribuopeft.adapters.method.AdapterLayer;
 import org.tribuopeft.adapters.method.LowRankConfig;
-import org.tribuopeft.adapters.method.MethodKind;
 import org.tribuopeft.adapters.method.TrainingHook;
 
 import java.util.ArrayList;
@@ -149,11 +148,6 @@ public class AdaLoraConfig extends LowRankConfig {
             last = (int) Math.floor(last * factor);
         }
         return new BudgetSchedule(initR * matrices, targetR * matrices, warm, last, deltaT, total);
-    }
-
-    @Override
-    public MethodKind kind() {
-        return MethodKind.ADALORA;
     }
 
     /** Initial rank. */

@@ -10,11 +10,11 @@ import ai.djl.training.ParameterStore;
 import org.tribuopeft.adapters.backbone.DenseLinear;
 import org.tribuopeft.adapters.engine.Scalars;
 import org.tribuopeft.adapters.method.LowRankLinear;
-import org.tribuopeft.adapters.method.MethodKind;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * AdaLoRA's SVD-form adapter around a frozen Linear (PEFT's {@code SVDLinear}): P = {@code lora_A}
@@ -65,10 +65,6 @@ public final class AdaLoraLinear extends LowRankLinear {
         return base;
     }
 
-    @Override
-    public MethodKind kind() {
-        return MethodKind.ADALORA;
-    }
 
     /** P, [r, in]. */
     public Parameter loraA() {
@@ -93,6 +89,16 @@ public final class AdaLoraLinear extends LowRankLinear {
     /** The factor {@code scaling/(ranknum + 1e-5)} on the adapter path. */
     public double pathScale() {
         return scaling / (rankNum + 1e-5);
+    }
+
+    @Override
+    public Optional<boolean[]> rankMask() {
+        return Optional.of(keptTriplets());
+    }
+
+    @Override
+    public void restoreRankMask(boolean[] keep) {
+        applyMask(keep);
     }
 
     /** Which triplets are kept (a copy). */

@@ -5,7 +5,6 @@ import org.tribuopeft.adapters.lora.LoraConfig;
 import org.tribuopeft.adapters.lora.LoraInit;
 import org.tribuopeft.adapters.method.AdapterLayer;
 import org.tribuopeft.adapters.method.BiasMode;
-import org.tribuopeft.adapters.method.MethodKind;
 
 import java.util.List;
 import java.util.Map;
@@ -63,10 +62,6 @@ public class DoraConfig extends LoraConfig {
         return (DoraConfig) super.withTargetRegex(regex);
     }
 
-    @Override
-    public MethodKind kind() {
-        return MethodKind.DORA;
-    }
 
     @Override
     protected AdapterLayer createLayer(DenseLinear base, String moduleName, SplittableRandom rng) {

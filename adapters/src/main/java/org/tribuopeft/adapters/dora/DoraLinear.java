@@ -9,7 +9,6 @@ import ai.djl.training.ParameterStore;
 import org.tribuopeft.adapters.backbone.DenseLinear;
 import org.tribuopeft.adapters.engine.Scalars;
 import org.tribuopeft.adapters.lora.LoraLinear;
-import org.tribuopeft.adapters.method.MethodKind;
 import org.tribuopeft.adapters.tensor.HostTensor;
 
 import java.util.Map;
@@ -46,10 +45,6 @@ public final class DoraLinear extends LoraLinear {
         this.magnitude = addParameter("lora_magnitude_vector", Parameter.Type.WEIGHT, m);
     }
 
-    @Override
-    public MethodKind kind() {
-        return MethodKind.DORA;
-    }
 
     /** The magnitude parameter, [out]. */
     public Parameter magnitude() {

@@ -7,7 +7,6 @@ import com.oracle.labs.mlrg.olcut.provenance.impl.ConfiguredObjectProvenanceImpl
 import org.tribuopeft.adapters.backbone.BertEncoder;
 import org.tribuopeft.adapters.method.AdaptedEncoder;
 import org.tribuopeft.adapters.method.AdapterMethod;
-import org.tribuopeft.adapters.method.MethodKind;
 import org.tribuopeft.adapters.method.TrainingHook;
 
 import java.util.LinkedHashMap;
@@ -35,10 +34,6 @@ public class FullFineTuning implements AdapterMethod {
         this.trainEmbeddings = trainEmbeddings;
     }
 
-    @Override
-    public MethodKind kind() {
-        return MethodKind.FULL;
-    }
 
     /** {@code 5e-5}: every pretrained weight moves, so the usual BERT fine-tuning rate, not an adapter's. */
     @Override

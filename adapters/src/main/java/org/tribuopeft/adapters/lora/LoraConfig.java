@@ -9,7 +9,6 @@ import org.tribuopeft.adapters.backbone.DenseLinear;
 import org.tribuopeft.adapters.method.AdapterLayer;
 import org.tribuopeft.adapters.method.BiasMode;
 import org.tribuopeft.adapters.method.LowRankConfig;
-import org.tribuopeft.adapters.method.MethodKind;
 import org.tribuopeft.adapters.method.ModulePattern;
 import org.tribuopeft.adapters.tensor.HostTensor;
 
@@ -163,10 +162,6 @@ public class LoraConfig extends LowRankConfig {
         }
     }
 
-    @Override
-    public MethodKind kind() {
-        return MethodKind.LORA;
-    }
 
     /** The rank r of modules that no {@code rankPattern} key selects. */
     public int rank() {
@@ -288,7 +283,7 @@ public class LoraConfig extends LowRankConfig {
 
     @Override
     public String toString() {
-        return kind().configName() + "(r=" + rank + ", alpha=" + alpha + ", dropout=" + dropout + ", targets="
+        return descriptor().name() + "(r=" + rank + ", alpha=" + alpha + ", dropout=" + dropout + ", targets="
                 + (targetRegex.isEmpty() ? targetModules : targetRegex) + (useRslora ? ", rslora" : "") + ", init="
                 + init + (rankPattern.isEmpty() ? "" : ", rankPattern=" + rankPattern().entries())
                 + (alphaPattern.isEmpty() ? "" : ", alphaPattern=" + alphaPattern().entries()) + ")";

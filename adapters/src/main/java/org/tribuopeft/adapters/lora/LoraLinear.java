@@ -8,7 +8,6 @@ import ai.djl.training.ParameterStore;
 import org.tribuopeft.adapters.backbone.DenseLinear;
 import org.tribuopeft.adapters.engine.Scalars;
 import org.tribuopeft.adapters.method.LowRankLinear;
-import org.tribuopeft.adapters.method.MethodKind;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -50,10 +49,6 @@ public class LoraLinear extends LowRankLinear {
         return base;
     }
 
-    @Override
-    public MethodKind kind() {
-        return MethodKind.LORA;
-    }
 
     /** The rank r. */
     public int rank() {

@@ -70,4 +70,34 @@ public final class PissaInit {
         return new Factors(new HostTensor(new long[] {rank, in}, a), new HostTensor(new long[] {out, rank}, b),
                 new HostTensor(new long[] {out, in}, residual));
     }
+
+    /** [top; bottom]: A of the rank-2r LoRA a PiSSA adapter exports as. */
+    static HostTensor concatRows(HostTensor top, HostTensor bottom) {
+        float[] d = new float[top.data().length + bottom.data().length];
+        System.arraycopy(top.data(), 0, d, 0, top.data().length);
+        System.arraycopy(bottom.data(), 0, d, top.data().length, bottom.data().length);
+        return new HostTensor(new long[] {top.dim(0) + bottom.dim(0), top.dim(1)}, d);
+    }
+
+    /** [left, right]: B of the rank-2r LoRA a PiSSA adapter exports as. */
+    static HostTensor concatColumns(HostTensor left, HostTensor right) {
+        int rows = (int) left.dim(0);
+        int a = (int) left.dim(1);
+        int b = (int) right.dim(1);
+        float[] d = new float[rows * (a + b)];
+        for (int i = 0; i < rows; i++) {
+            System.arraycopy(left.data(), i * a, d, i * (a + b), a);
+            System.arraycopy(right.data(), i * b, d, i * (a + b) + a, b);
+        }
+        return new HostTensor(new long[] {rows, a + b}, d);
+    }
+
+    /** −t. */
+    static HostTensor negate(HostTensor t) {
+        float[] d = t.data().clone();
+        for (int i = 0; i < d.length; i++) {
+            d[i] = -d[i];
+        }
+        return new HostTensor(t.shape(), d);
+    }
 }

@@ -21,6 +21,7 @@ public final class AdaptedEncoder {
     private final Map<String, AdapterLayer> layers;
     private final Map<String, Parameter> trainable;
     private final TrainingHook hook;
+    private final Map<String, Parameter> state;
 
     /**
      * Records the result of installing a method.
@@ -33,6 +34,28 @@ public final class AdaptedEncoder {
      */
     public AdaptedEncoder(BertEncoder encoder, AdapterMethod method, Map<String, AdapterLayer> layers,
                           Map<String, Parameter> trainable, TrainingHook hook) {
+        this(encoder, method, layers, trainable, hook, Map.of());
+    }
+
+    /**
+     * Records the result of installing a method that also keeps frozen state of its own.
+     *
+     * @param encoder the modified encoder
+     * @param method the method installed
+     * @param layers adapter layers by full module name (empty for full fine-tuning)
+     * @param trainable every parameter that trains, by full name
+     * @param hook the method's training hook
+     * @param state frozen tensors the method created and a saved model must restore exactly (VeRA's shared
+     *     random projections), by name; they never train
+     */
+    public AdaptedEncoder(BertEncoder encoder, AdapterMethod method, Map<String, AdapterLayer> layers,
+                          Map<String, Parameter> trainable, TrainingHook hook, Map<String, Parameter> state) {
+        for (String name : state.keySet()) {
+            if (trainable.containsKey(name)) {
+                throw new IllegalArgumentException("'" + name + "' is both trainable and frozen method state");
+            }
+        }
+        this.state = Collections.unmodifiableMap(new LinkedHashMap<>(state));
         this.encoder = encoder;
         this.method = method;
         this.layers = Collections.unmodifiableMap(new LinkedHashMap<>(layers));
@@ -58,6 +81,11 @@ public final class AdaptedEncoder {
     /** Every trainable encoder parameter by full name (the task head is not included). */
     public Map<String, Parameter> trainableParameters() {
         return trainable;
+    }
+
+    /** The frozen tensors the method created itself (not pretrained weights), by name; empty for most methods. */
+    public Map<String, Parameter> methodState() {
+        return state;
     }
 
     /** The method's training hook. */
@@ -121,7 +149,7 @@ public final class AdaptedEncoder {
         for (String name : values.keySet()) {
             if (!trainable.containsKey(name)) {
                 throw new IllegalArgumentException("'" + name + "' is not a trainable parameter of this "
-                        + method.kind().configName() + " model");
+                        + method.descriptor().name() + " model");
             }
         }
         for (Map.Entry<String, Parameter> e : trainable.entrySet()) {

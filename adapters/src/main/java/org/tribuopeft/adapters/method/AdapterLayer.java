@@ -5,14 +5,30 @@ import org.tribuopeft.adapters.backbone.LinearLayer;
 import org.tribuopeft.adapters.tensor.HostTensor;
 
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A low-rank adapter around one frozen Linear. The layer owns its math: the forward pass, and merging
  * its update into the frozen weight (for inference at the base model's cost) and taking it out again.
  */
 public interface AdapterLayer extends LinearLayer {
-    /** The method this layer implements. */
-    MethodKind kind();
+    /**
+     * The layer's kept-rank mask, for methods that prune rank while training (AdaLoRA), so a saved model
+     * restores exactly the rank it was trained to; empty for other methods.
+     */
+    default Optional<boolean[]> rankMask() {
+        return Optional.empty();
+    }
+
+    /**
+     * Re-applies a mask from {@link #rankMask()}.
+     *
+     * @throws IllegalArgumentException when this layer has no rank mask or the length does not fit
+     */
+    default void restoreRankMask(boolean[] keep) {
+        throw new IllegalArgumentException("a rank mask was given for a " + getClass().getSimpleName()
+                + ", which has none");
+    }
 
     /**
      * The adapter's own parameters under PEFT's names relative to the wrapped module

@@ -14,8 +14,10 @@ import java.util.SplittableRandom;
  * OLCUT configurable with provenance, so it can be named as a component in a configuration file.
  */
 public interface AdapterMethod extends Configurable, Provenancable<ConfiguredObjectProvenance> {
-    /** Which method this is. */
-    MethodKind kind();
+    /** This method's registration: its name, file formats and export forms. */
+    default MethodDescriptor descriptor() {
+        return MethodRegistry.of(this);
+    }
 
     /**
      * The peak learning rate a trainer uses for this method when the user sets none: {@code 2e-3}, which suits

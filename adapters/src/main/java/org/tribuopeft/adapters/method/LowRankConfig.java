@@ -127,13 +127,42 @@ public abstract class LowRankConfig implements AdapterMethod, Cloneable {
     }
 
     /**
-     * Builds this method's adapter around one frozen Linear.
+     * Builds this method's adapter around one frozen Linear (methods without shared state implement this).
      *
      * @param base the pretrained layer
      * @param moduleName its full module name, for error messages
      * @param rng the source of randomness for initialisation
      */
-    protected abstract AdapterLayer createLayer(DenseLinear base, String moduleName, SplittableRandom rng);
+    protected AdapterLayer createLayer(DenseLinear base, String moduleName, SplittableRandom rng) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " builds its layers from shared state");
+    }
+
+    /**
+     * Creates the frozen tensors this method shares between its layers (VeRA's random projections) once per
+     * installation, before any layer and from the same generator; none by default. They become the adapted
+     * encoder's {@link AdaptedEncoder#methodState()}, so saved models restore them exactly.
+     *
+     * @param encoder the encoder being adapted
+     * @param modules the full names of the selected modules
+     * @param rng the installation's generator
+     */
+    protected Map<String, Parameter> createSharedState(BertEncoder encoder, List<String> modules, SplittableRandom rng) {
+        return Map.of();
+    }
+
+    /**
+     * Builds this method's adapter around one frozen Linear, given the shared state; by default ignores it
+     * and calls {@link #createLayer(DenseLinear, String, SplittableRandom)}.
+     *
+     * @param base the pretrained layer
+     * @param moduleName its full module name, for error messages
+     * @param rng the source of randomness for initialisation
+     * @param sharedState what {@link #createSharedState} returned
+     */
+    protected AdapterLayer createLayer(DenseLinear base, String moduleName, SplittableRandom rng,
+                                       Map<String, Parameter> sharedState) {
+        return createLayer(base, moduleName, rng);
+    }
 
     /**
      * Checks method-specific settings against the modules about to be adapted; {@link #apply} calls it
@@ -158,6 +187,7 @@ public abstract class LowRankConfig implements AdapterMethod, Cloneable {
             throw new PropertyException("", targetRegex.isEmpty() ? "targetModules" : "targetRegex", e.getMessage());
         }
         checkSelection(modules);
+        Map<String, Parameter> shared = createSharedState(encoder, modules, rng);
         Map<String, AdapterLayer> layers = new LinkedHashMap<>();
         Map<String, Parameter> trainable = new LinkedHashMap<>();
         for (String module : modules) {
@@ -168,7 +198,7 @@ public abstract class LowRankConfig implements AdapterMethod, Cloneable {
                 throw new IllegalStateException(module + " already holds an adapter (" + current.getClass().getSimpleName()
                         + "); install one method per encoder");
             }
-            AdapterLayer layer = createLayer(base, module, rng);
+            AdapterLayer layer = createLayer(base, module, rng, shared);
             bertLayer.setLinear(loc.target(), layer);
             layers.put(module, layer);
             layer.adapterParameters().forEach((name, p) -> {
@@ -177,7 +207,7 @@ public abstract class LowRankConfig implements AdapterMethod, Cloneable {
             });
         }
         unfreezeBiases(encoder, layers, trainable);
-        return new AdaptedEncoder(encoder, this, layers, trainable, createHook(layers));
+        return new AdaptedEncoder(encoder, this, layers, trainable, createHook(layers), shared);
     }
 
     private void unfreezeBiases(BertEncoder encoder, Map<String, AdapterLayer> layers, Map<String, Parameter> trainable) {

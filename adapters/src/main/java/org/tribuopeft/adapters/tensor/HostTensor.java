@@ -94,6 +94,15 @@ public final class HostTensor {
         return new HostTensor(new long[] {cols, rows}, out);
     }
 
+    /** This tensor times a scalar, computed in double and rounded to float once per value. */
+    public HostTensor scaled(double factor) {
+        float[] out = data.clone();
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (float) (out[i] * factor);
+        }
+        return new HostTensor(shape.clone(), out);
+    }
+
     /** Creates an NDArray with this tensor's values on the given manager. */
     public NDArray toNDArray(NDManager manager) {
         return manager.create(data, new Shape(shape));

@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
-import org.tribuopeft.adapters.adalora.AdaLoraLinear;
 import org.tribuopeft.adapters.backbone.Backbone;
 import org.tribuopeft.adapters.backbone.BertEncoder;
 import org.tribuopeft.adapters.backbone.Pooling;
@@ -17,6 +16,7 @@ import org.tribuopeft.adapters.engine.TorchRuntime;
 import org.tribuopeft.adapters.method.AdaptedEncoder;
 import org.tribuopeft.adapters.method.AdapterLayer;
 import org.tribuopeft.adapters.method.AdapterMethod;
+import org.tribuopeft.adapters.method.MethodRegistry;
 import org.tribuopeft.adapters.tensor.HostTensor;
 
 import java.io.IOException;
@@ -119,23 +119,11 @@ public final class TextModel implements AutoCloseable {
 
     /**
      * Why a model trained with this method cannot share its pretrained base with other adapters, because
-     * it rewrites or trains base weights; empty when it leaves the base exactly as loaded. The one rule for
-     * every place that puts several adapters on one base.
+     * it rewrites or trains base weights; empty when it leaves the base exactly as loaded. Asks the method's
+     * registered descriptor: the one rule for every place that puts several adapters on one base.
      */
     public static java.util.Optional<String> baseChange(AdapterMethod method) {
-        if (method.kind() == org.tribuopeft.adapters.method.MethodKind.FULL) {
-            return java.util.Optional.of("changes base weights (full fine-tuning trains every weight)");
-        }
-        if (method instanceof org.tribuopeft.adapters.lora.LoraConfig l
-                && l.init() == org.tribuopeft.adapters.lora.LoraInit.PISSA) {
-            return java.util.Optional.of("changes base weights (PiSSA subtracts its initial factors from every adapted "
-                    + "weight, W <- W - s*B*A)");
-        }
-        if (method instanceof org.tribuopeft.adapters.method.LowRankConfig lr
-                && lr.bias() != org.tribuopeft.adapters.method.BiasMode.NONE) {
-            return java.util.Optional.of("changes base weights (it trains the base biases, bias=" + lr.bias() + ")");
-        }
-        return java.util.Optional.empty();
+        return MethodRegistry.of(method).baseChange(method);
     }
 
     /** The pretrained backbone this model was built on. */
@@ -249,14 +237,21 @@ public final class TextModel implements AutoCloseable {
         return rows.toArray(new float[0][]);
     }
 
-    /** Copies every trainable value (head included) and AdaLoRA's kept-triplet masks off the engine. */
+    /**
+     * Copies every trainable value (head included), the method's own frozen state (such as VeRA's shared
+     * projections) and the layers' kept-rank masks off the engine: everything a saved model must restore.
+     */
     public Snapshot snapshot() {
         Map<String, HostTensor> values = new LinkedHashMap<>();
         trainableParameters().forEach((k, p) -> values.put(k, HostTensor.of(p.getArray())));
+        adapted.methodState().forEach((k, p) -> values.put(k, HostTensor.of(p.getArray())));
         return new Snapshot(values, rankMasks());
     }
 
-    /** Restores a {@link #snapshot()}. */
+    /**
+     * Restores a {@link #snapshot()}. The method's frozen state is restored when the snapshot holds it; a
+     * snapshot written before a method kept state (none did) lacks it and keeps the values just built.
+     */
     public void restore(Snapshot snapshot) {
         Map<String, Parameter> trainable = trainableParameters();
         for (Map.Entry<String, Parameter> e : trainable.entrySet()) {
@@ -266,31 +261,35 @@ public final class TextModel implements AutoCloseable {
             }
             HostTensor.copyInto(v, e.getValue().getArray());
         }
+        for (Map.Entry<String, Parameter> e : adapted.methodState().entrySet()) {
+            HostTensor v = snapshot.values().get(e.getKey());
+            if (v == null) {
+                throw new IllegalArgumentException("snapshot lacks the method state '" + e.getKey() + "' that "
+                        + adapted.method().descriptor().name() + " needs to reproduce the trained model");
+            }
+            HostTensor.copyInto(v, e.getValue().getArray());
+        }
         snapshot.rankMasks().forEach((module, mask) -> {
             AdapterLayer l = adapted.layers().get(module);
-            if (!(l instanceof AdaLoraLinear a)) {
-                throw new IllegalArgumentException("rank mask given for " + module + " which is not an AdaLoRA layer");
+            if (l == null) {
+                throw new IllegalArgumentException("rank mask given for " + module + ", which this model does not adapt");
             }
-            a.applyMask(mask);
+            l.restoreRankMask(mask);
         });
     }
 
-    /** AdaLoRA's kept-triplet mask per module (empty for other methods). */
+    /** The kept-rank mask of each layer that has one (AdaLoRA's kept triplets), by module. */
     public Map<String, boolean[]> rankMasks() {
         Map<String, boolean[]> masks = new LinkedHashMap<>();
-        adapted.layers().forEach((k, l) -> {
-            if (l instanceof AdaLoraLinear a) {
-                masks.put(k, a.keptTriplets());
-            }
-        });
+        adapted.layers().forEach((k, l) -> l.rankMask().ifPresent(m -> masks.put(k, m)));
         return masks;
     }
 
     /**
-     * Trainable values and AdaLoRA masks at one moment, in Java memory.
+     * Trainable values, the method's frozen state and kept-rank masks at one moment, in Java memory.
      *
-     * @param values every trainable tensor by full name
-     * @param rankMasks AdaLoRA kept-triplet masks by module
+     * @param values every trainable tensor and every method-state tensor by full name
+     * @param rankMasks kept-rank masks by module
      */
     public record Snapshot(Map<String, HostTensor> values, Map<String, boolean[]> rankMasks) {}
 

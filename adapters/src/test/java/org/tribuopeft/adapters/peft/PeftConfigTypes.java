@@ -26,15 +26,18 @@ final class PeftConfigTypes {
     static List<String> violations(JsonNode c) {
         List<String> out = new ArrayList<>();
         String type = c.path("peft_type").asText("");
-        if (!type.equals("LORA") && !type.equals("ADALORA")) {
-            out.add("peft_type must be LORA or ADALORA, found " + c.get("peft_type"));
+        if (!type.equals("LORA") && !type.equals("ADALORA") && !type.equals("VERA")) {
+            out.add("peft_type must be LORA, ADALORA or VERA, found " + c.get("peft_type"));
         }
+        boolean vera = type.equals("VERA");
         optionalText(c, "task_type", out);
         optionalText(c, "base_model_name_or_path", out);
         bool(c, "inference_mode", out);
         integer(c, "r", out);
-        alpha(c, "lora_alpha", out);
-        number(c, "lora_dropout", out);
+        if (!vera) {
+            alpha(c, "lora_alpha", out);
+        }
+        number(c, vera ? "vera_dropout" : "lora_dropout", out);
         JsonNode targets = c.get("target_modules");
         if (targets == null || !(targets.isTextual() || targets.isArray())) {
             out.add("target_modules must be a list of names or a string, found " + targets);
@@ -62,19 +65,30 @@ final class PeftConfigTypes {
                 && !(pattern.isArray() && allMatch(pattern, JsonNode::isTextual))) {
             out.add("layers_pattern must be a string or a list of strings, found " + pattern);
         }
-        if (!Set.of("none", "all", "lora_only").contains(c.path("bias").asText(""))) {
-            out.add("bias must be none, all or lora_only, found " + c.get("bias"));
+        String biasOnly = vera ? "vera_only" : "lora_only";
+        if (!Set.of("none", "all", biasOnly).contains(c.path("bias").asText(""))) {
+            out.add("bias must be none, all or " + biasOnly + ", found " + c.get("bias"));
         }
         bool(c, "fan_in_fan_out", out);
+        JsonNode save = c.get("modules_to_save");
+        if (save != null && !save.isNull() && !(save.isArray() && allMatch(save, JsonNode::isTextual))) {
+            out.add("modules_to_save must be a list of strings or null, found " + save);
+        }
+        if (vera) {
+            // PEFT 0.21's VeraConfig; save_projection must be true for the folder to load anywhere else
+            number(c, "d_initial", out);
+            integer(c, "projection_prng_key", out);
+            bool(c, "init_weights", out);
+            if (!c.path("save_projection").asBoolean(false)) {
+                out.add("save_projection must be true, found " + c.get("save_projection"));
+            }
+            return out;
+        }
         bool(c, "use_rslora", out);
         bool(c, "use_dora", out);
         JsonNode init = c.get("init_lora_weights");
         if (init == null || !(init.isBoolean() || init.isTextual() && INIT_NAMES.contains(init.asText()))) {
             out.add("init_lora_weights must be a boolean or one of " + INIT_NAMES + ", found " + init);
-        }
-        JsonNode save = c.get("modules_to_save");
-        if (save != null && !save.isNull() && !(save.isArray() && allMatch(save, JsonNode::isTextual))) {
-            out.add("modules_to_save must be a list of strings or null, found " + save);
         }
         boolean ada = type.equals("ADALORA");
         dict(c, "rank_pattern", out, ada ? v -> v.isArray() && allMatch(v, JsonNode::isBoolean) : JsonNode::isIntegralNumber,

@@ -9,7 +9,6 @@ import org.tribuopeft.adapters.io.ModelFileException;
 import org.tribuopeft.adapters.io.SafetensorsReader;
 import org.tribuopeft.adapters.lora.LoraConfig;
 import org.tribuopeft.adapters.lora.LoraInit;
-import org.tribuopeft.adapters.lora.PissaInit;
 import org.tribuopeft.adapters.testing.FloatRows;
 import org.tribuopeft.adapters.testing.TinyBert;
 import org.tribuopeft.adapters.train.TextModel;
@@ -68,11 +67,7 @@ class PeftPatternTest {
         Backbone base = TinyBert.backbone(5);
         try (TextModel m = trained(pissa)) {
             float[][] before = m.predictLogits(TEXTS, 8);
-            Map<String, PissaInit.Factors> initial = new LinkedHashMap<>();
-            for (String module : m.adapted().layers().keySet()) {
-                initial.put(module, pissa.pissaFactors(base.weights().get(module + ".weight"), module));
-            }
-            PeftAdapterWriter.write(tmp.resolve("p"), adapterOf(m), PeftKeyStyle.BARE_ENCODER, initial);
+            PeftAdapterWriter.write(tmp.resolve("p"), adapterOf(m), PeftKeyStyle.BARE_ENCODER, base.weights().tensors());
             JsonNode cfg = JSON.readTree(tmp.resolve("p").resolve("adapter_config.json").toFile());
             assertEquals(6, cfg.get("rank_pattern").get("layer.1.attention.self.query").asInt());
             assertEquals(12.0, cfg.get("alpha_pattern").get("value").asDouble());

@@ -30,10 +30,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code forms.py}; all on a small random BERT) load here and give the last hidden states PEFT computed
  * for the same token ids; and the recorded run of {@code forms.py} shows every folder of ours loading in PEFT.
  */
-class PythonPeftFoldersTest {
+public class PythonPeftFoldersTest {
     static final Path ROOT = Paths.get("src", "test", "resources", "peft-python");
 
-    static long[][] rows(JsonNode n) {
+    /** A JSON array of integer arrays (token ids, masks) as rows. */
+    public static long[][] rows(JsonNode n) {
         long[][] out = new long[n.size()][];
         for (int i = 0; i < n.size(); i++) {
             out[i] = new long[n.get(i).size()];

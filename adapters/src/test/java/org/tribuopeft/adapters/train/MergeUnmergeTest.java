@@ -25,7 +25,8 @@ class MergeUnmergeTest {
                 new LoraConfig(4, 8, 0.1, List.of("all-linear")),
                 new LoraConfig(4, 8, 0.0, List.of("query", "value")).withRslora(true).withInit(LoraInit.PISSA),
                 new DoraConfig(4, 8, 0.1, List.of("query", "value", "dense")),
-                new AdaLoraConfig(4, 2, 8, List.of("query", "value", "dense")));
+                new AdaLoraConfig(4, 2, 8, List.of("query", "value", "dense")),
+                new org.tribuopeft.adapters.vera.VeraConfig(24, 0.1, 0.1, List.of("query", "value", "dense")));
         List<String> texts = TrainingLoopTest.VALID.stream().map(LabelledText::text).toList();
         for (AdapterMethod method : methods) {
             try (TextModel m = TrainingLoopTest.model(method, 8)) {

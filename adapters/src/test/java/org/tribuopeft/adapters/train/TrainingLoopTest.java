@@ -37,6 +37,7 @@ class TrainingLoopTest {
         return List.of(new LoraConfig(4, 8, 0.1, List.of("query", "value")),
                 new DoraConfig(4, 8, 0.1, List.of("query", "value")),
                 new AdaLoraConfig(4, 2, 8, List.of("query", "value")),
+                new org.tribuopeft.adapters.vera.VeraConfig(8, 0.1, 0.1, List.of("query", "value")),
                 new FullFineTuning());
     }
 
@@ -63,7 +64,7 @@ class TrainingLoopTest {
             }
             assertEquals(first.keySet(), second.keySet());
             for (String k : first.keySet()) {
-                assertTrue(first.get(k).bitEquals(second.get(k)), method.kind() + ": " + k + " differs between runs");
+                assertTrue(first.get(k).bitEquals(second.get(k)), method.descriptor().name() + ": " + k + " differs between runs");
             }
         }
     }
@@ -98,12 +99,12 @@ class TrainingLoopTest {
                     if (trainable.containsKey(name)) {
                         changed += same ? 0 : 1;
                     } else {
-                        assertTrue(same, method.kind() + ": frozen " + name + " changed");
+                        assertTrue(same, method.descriptor().name() + ": frozen " + name + " changed");
                     }
                 }
                 // every trainable tensor moved (AdaLoRA's E may be pruned back to zero, so allow those)
                 long expected = trainable.keySet().stream().filter(k -> !k.endsWith("lora_E")).count();
-                assertTrue(changed >= expected, method.kind() + ": only " + changed + " of " + trainable.size()
+                assertTrue(changed >= expected, method.descriptor().name() + ": only " + changed + " of " + trainable.size()
                         + " trainable tensors changed");
             }
         }
