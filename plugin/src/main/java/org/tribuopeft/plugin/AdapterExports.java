@@ -12,6 +12,7 @@ import org.tribuopeft.adapters.peft.PeftAdapter;
 import org.tribuopeft.adapters.peft.PeftAdapterWriter;
 import org.tribuopeft.adapters.peft.PeftKeyStyle;
 import org.tribuopeft.adapters.tensor.HostTensor;
+import org.tribuopeft.adapters.train.TaskHead;
 import org.tribuopeft.provenance.RunProvenanceKeys;
 
 import java.io.IOException;
@@ -24,7 +25,8 @@ import java.util.Map;
 
 /**
  * Writes a trained {@link AdapterModel}'s weights in the Hugging Face ecosystem's formats: a PEFT
- * adapter folder for the low-rank methods, a full model folder for full fine-tuning. Each folder also
+ * adapter folder for the methods PEFT knows, a full model folder, merged, for the others (full
+ * fine-tuning, ReLoRA, whose resets rewrite the base). Each folder also
  * gets {@code tribuo_peft.json}, which records what PEFT's config cannot (pooling, label order, maximum
  * length, the base model's checksums) so the folder can become a Tribuo model again.
  */
@@ -96,7 +98,10 @@ public final class AdapterExports {
         return 0;
     }
 
-    /** Writes a full fine-tune as a Hugging Face folder: config.json, model.safetensors (encoder and head), tokenizer. */
+    /**
+     * Writes a full fine-tune or a ReLoRA model as a Hugging Face folder: config.json, model.safetensors
+     * (encoder with any adapter merged, and head), tokenizer.
+     */
     public static <T extends Output<T>> void writeFullModel(AdapterModel<T> model, Path dir) throws IOException {
         writeFullModel(model, dir, false);
     }
@@ -106,7 +111,14 @@ public final class AdapterExports {
             throws IOException {
         Backbone base = model.backboneReference().load();
         Map<String, HostTensor> weights = new LinkedHashMap<>(base.weights().tensors());
-        weights.putAll(model.trainedTensors());
+        model.trainedTensors().forEach((name, t) -> {
+            if (weights.containsKey(name) || name.startsWith(TaskHead.MODULE_NAME + ".")) {
+                weights.put(name, t);
+            }
+        });
+        // adapter layers (ReLoRA's last restart) are folded in on the host, leaving the live model untouched
+        model.textModel().adapted().layers().forEach((module, layer) ->
+                weights.put(module + ".weight", weights.get(module + ".weight").plus(layer.deltaWeight())));
         String sidecar = sidecar(model, "HF_MODEL");
         AtomicFiles.writeFolder(dir, tmp -> {
             Files.writeString(tmp.resolve(Backbone.CONFIG_JSON),

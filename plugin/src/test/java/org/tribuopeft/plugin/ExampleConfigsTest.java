@@ -51,7 +51,8 @@ class ExampleConfigsTest {
     @Test
     void imdbXmlPipelineTrainsEveryMethodByOneOverride() {
         Map<String, String> classes = Map.of("lora", "LoraConfig", "dora", "DoraConfig", "adalora", "AdaLoraConfig",
-                "vera", "VeraConfig", "full", "FullFineTuning");
+                "vera", "VeraConfig", "relora", "ReLoraConfig",
+                "full", "FullFineTuning");
         for (Map.Entry<String, String> e : classes.entrySet()) {
             TextPipeline.Result<?> r = run(EXAMPLES.resolve("imdb-pipeline.xml"), "--@trainer.method", e.getKey(),
                     "--@imdb-train.count", "32", "--@imdb-test.count", "16", "--@adalora.tinit", "0",

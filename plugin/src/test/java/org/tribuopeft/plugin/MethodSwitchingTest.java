@@ -16,7 +16,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** One XML pipeline, five methods chosen by one property: each model records the method it really used. */
+/** One XML pipeline, six methods chosen by one property: each model records the method it really used. */
 class MethodSwitchingTest {
 
     static String configPath() throws URISyntaxException {
@@ -33,12 +33,14 @@ class MethodSwitchingTest {
                 "dora", 4L * (4 * 16 + 16 * 4 + 16),
                 "adalora", 4L * (4 * 16 + 4 + 16 * 4),
                 "vera", 4L * (16 + 8),
+                "relora", 4L * (4 * 16 + 16 * 4),
                 "full", TinyBert.weights(21).parameterCount());
         Map<String, String> expectedClass = Map.of(
                 "lora", "org.tribuopeft.adapters.lora.LoraConfig",
                 "dora", "org.tribuopeft.adapters.dora.DoraConfig",
                 "adalora", "org.tribuopeft.adapters.adalora.AdaLoraConfig",
                 "vera", "org.tribuopeft.adapters.vera.VeraConfig",
+                "relora", "org.tribuopeft.adapters.relora.ReLoraConfig",
                 "full", "org.tribuopeft.adapters.full.FullFineTuning");
         for (String method : expectedClass.keySet()) {
             ConfigurationManager cm = new ConfigurationManager(new String[] {"-c", configPath(),
@@ -54,6 +56,9 @@ class MethodSwitchingTest {
             assertEquals(expectedClass.get(method), model.method().getClass().getName());
             long head = 2L * 16 + 2;
             assertEquals(expectedEncoderParams.get(method) + head, model.textModel().trainableParameterCount(), method);
+            // the methods that rewrite base weights carry them in the model (ReLoRA merges at each reset)
+            assertEquals(method.equals("relora") || method.equals("full"),
+                    model.trainedTensors().containsKey("encoder.layer.0.attention.self.query.weight"), method);
             TrainingRunProvenance run = (TrainingRunProvenance) model.getProvenance().getInstanceProvenance().getMap()
                     .get(AdapterTrainer.TRAINING_RUN_KEY);
             assertEquals(1, run.epochsRun());

@@ -45,8 +45,9 @@ public final class AdaptedEncoder {
      * @param layers adapter layers by full module name (empty for full fine-tuning)
      * @param trainable every parameter that trains, by full name
      * @param hook the method's training hook
-     * @param state frozen tensors the method created and a saved model must restore exactly (VeRA's shared
-     *     random projections), by name; they never train
+     * @param state frozen tensors the method created or rewrites and a saved model must restore exactly (VeRA's
+     *     shared random projections, the base weights ReLoRA merges into at every reset), by name; they never
+     *     train
      */
     public AdaptedEncoder(BertEncoder encoder, AdapterMethod method, Map<String, AdapterLayer> layers,
                           Map<String, Parameter> trainable, TrainingHook hook, Map<String, Parameter> state) {
@@ -83,7 +84,10 @@ public final class AdaptedEncoder {
         return trainable;
     }
 
-    /** The frozen tensors the method created itself (not pretrained weights), by name; empty for most methods. */
+    /**
+     * The frozen tensors the method created itself or rewrites while training (VeRA's projections, ReLoRA's
+     * merged base weights), by name; empty for most methods. Snapshots, checkpoints and saved models carry them.
+     */
     public Map<String, Parameter> methodState() {
         return state;
     }

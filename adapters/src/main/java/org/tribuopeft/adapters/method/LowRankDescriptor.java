@@ -20,7 +20,7 @@ public abstract class LowRankDescriptor implements MethodDescriptor {
      * @param name the configuration name
      * @param summary one sentence for help texts
      * @param configClass the configuration component class
-     * @param peftForm its PEFT folder form
+     * @param peftForm its PEFT folder form, or null for a method PEFT has no adapter form for
      */
     protected LowRankDescriptor(String name, String summary, Class<? extends AdapterMethod> configClass,
                                 PeftForm peftForm) {
@@ -47,7 +47,7 @@ public abstract class LowRankDescriptor implements MethodDescriptor {
 
     @Override
     public Optional<PeftForm> peftForm() {
-        return Optional.of(peftForm);
+        return Optional.ofNullable(peftForm);
     }
 
     @Override

@@ -6,6 +6,7 @@ import ai.djl.training.ParameterStore;
 import org.tribuopeft.adapters.tensor.HostTensor;
 
 import java.util.Map;
+import java.util.function.IntToDoubleFunction;
 
 /**
  * What a method may add to the training loop. The loop calls these itself, so a method that needs
@@ -47,6 +48,32 @@ public interface TrainingHook {
      */
     default Map<String, String> resolvedSettings() {
         return Map.of();
+    }
+
+    /**
+     * Called by the loop after each optimizer step, with the optimizer's moments for methods that
+     * change them (ReLoRA prunes them after each reset); by default {@link #afterStep(int, Map)}.
+     *
+     * @param step the number of optimizer steps completed, from 1
+     * @param gradients as for {@link #afterStep(int, Map)}
+     * @param optimizer the moments of the optimizer that took the step
+     */
+    default void afterStep(int step, Map<String, NDArray> gradients, OptimizerMoments optimizer) {
+        afterStep(step, gradients);
+    }
+
+    /**
+     * The learning rate of each step, by the step's 0-based index: the loop's planned schedule unless the
+     * method prescribes its own (ReLoRA's re-warm-up after every reset).
+     *
+     * @param planned the loop's linear warm-up and decay
+     * @param peak the configured learning rate
+     * @param warmupSteps the configured number of warm-up steps
+     * @param totalSteps the optimizer steps of the whole run
+     */
+    default IntToDoubleFunction learningRates(IntToDoubleFunction planned, double peak, int warmupSteps,
+                                              int totalSteps) {
+        return planned;
     }
 
     /** Called once after the last step. */

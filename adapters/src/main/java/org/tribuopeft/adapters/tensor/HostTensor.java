@@ -103,6 +103,24 @@ public final class HostTensor {
         return new HostTensor(shape.clone(), out);
     }
 
+    /**
+     * The element-wise sum with a tensor of the same shape, in float as the engine adds (merging an update
+     * on the host gives the engine's merged weight).
+     *
+     * @throws IllegalArgumentException when the shapes differ
+     */
+    public HostTensor plus(HostTensor other) {
+        if (!Arrays.equals(shape, other.shape)) {
+            throw new IllegalArgumentException("cannot add " + Arrays.toString(other.shape) + " to "
+                    + Arrays.toString(shape));
+        }
+        float[] out = data.clone();
+        for (int i = 0; i < out.length; i++) {
+            out[i] += other.data[i];
+        }
+        return new HostTensor(shape.clone(), out);
+    }
+
     /** Creates an NDArray with this tensor's values on the given manager. */
     public NDArray toNDArray(NDManager manager) {
         return manager.create(data, new Shape(shape));

@@ -4,10 +4,14 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Parameter;
+import org.tribuopeft.adapters.method.OptimizerMoments;
 import org.tribuopeft.adapters.tensor.HostTensor;
 
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -15,9 +19,9 @@ import java.util.Set;
  * AdamW (decoupled weight decay, Loshchilov and Hutter) over named parameters, using the engine's own
  * fused Adam update with its AdamW switch, which also zeroes each gradient after use (DJL's PyTorch
  * collector never does). Weight decay skips biases and LayerNorm parameters, as Hugging Face's
- * Trainer does.
+ * Trainer does. Its moments can be pruned by magnitude between steps ({@link OptimizerMoments}).
  */
-public final class AdamW {
+public final class AdamW implements OptimizerMoments {
     private final Map<String, Parameter> parameters;
     private final Set<String> noDecay;
     private final float beta1;
@@ -102,6 +106,50 @@ public final class AdamW {
             states.put(name, s);
         }
         return s;
+    }
+
+    @Override
+    public long prune(Collection<String> parameterNames, double ratio) {
+        if (!(ratio >= 0 && ratio <= 1)) {
+            throw new IllegalArgumentException("prune ratio must be in [0, 1], got " + ratio);
+        }
+        for (String name : parameterNames) {
+            if (!parameters.containsKey(name)) {
+                throw new IllegalArgumentException("cannot prune the moments of '" + name + "', which this optimizer "
+                        + "does not train");
+            }
+        }
+        long zeroed = 0;
+        for (String name : parameterNames) {
+            for (Map<String, NDArray> states : List.of(means, variances)) {
+                NDArray s = states.get(name);
+                if (s != null) {
+                    zeroed += zeroSmallest(s, ratio);
+                }
+            }
+        }
+        return zeroed;
+    }
+
+    /** Zeroes the floor(ratio·size) smallest-magnitude entries of one moment tensor in place. */
+    private static long zeroSmallest(NDArray moment, double ratio) {
+        HostTensor host = HostTensor.of(moment);
+        float[] v = host.data();
+        int k = (int) Math.floor(ratio * v.length);
+        if (k == 0) {
+            return 0;
+        }
+        // |v| as non-negative float bits orders like the value; the low half keeps the position for ties
+        long[] keys = new long[v.length];
+        for (int i = 0; i < v.length; i++) {
+            keys[i] = ((long) Float.floatToIntBits(Math.abs(v[i])) << 32) | i;
+        }
+        Arrays.sort(keys);
+        for (int j = 0; j < k; j++) {
+            v[(int) keys[j]] = 0f;
+        }
+        HostTensor.copyInto(host, moment);
+        return k;
     }
 
     /** The first moments by parameter name, copied off the engine (empty before the first step). */

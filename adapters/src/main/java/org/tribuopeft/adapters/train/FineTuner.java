@@ -25,12 +25,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.IntToDoubleFunction;
 
 /**
  * The training loop: shuffled mini-batches with dynamic padding, AdamW with a linear warm-up and
  * decay, global gradient-norm clipping, dropout on while training and off while evaluating, one
  * evaluation per epoch, early stopping that restores the best epoch, and the method's own hook
- * (AdaLoRA's regulariser and rank allocator) called at the right points. Every random choice comes
+ * (AdaLoRA's regulariser and rank allocator, ReLoRA's resets and learning-rate schedule) called at
+ * the right points. Every random choice comes
  * from the configured seed (the shuffle by epoch, the dropout masks by step), so on the CPU the same
  * seed, data and thread count give the same weights bit for bit, whether the run was checkpointed,
  * resumed, or ran beside another training in the same JVM. Each step's native memory is released
@@ -111,10 +113,11 @@ public final class FineTuner {
         int n = train.size();
         int stepsPerEpoch = (n + config.batchSize() - 1) / config.batchSize();
         int totalSteps = stepsPerEpoch * config.epochs();
-        LinearWarmupSchedule schedule = new LinearWarmupSchedule(config.learningRate(),
-                (int) Math.ceil(totalSteps * config.warmupRatio()), totalSteps);
+        int warmupSteps = (int) Math.ceil(totalSteps * config.warmupRatio());
+        LinearWarmupSchedule planned = new LinearWarmupSchedule(config.learningRate(), warmupSteps, totalSteps);
         Map<String, Parameter> trainable = model.trainableParameters();
         TrainingHook hook = model.adapted().hook();
+        IntToDoubleFunction schedule = hook.learningRates(planned::at, config.learningRate(), warmupSteps, totalSteps);
         hook.beforeTraining(totalSteps);
         AdamW optimizer = new AdamW(trainable, config.weightDecay());
         NDManager manager = model.manager();
@@ -148,7 +151,7 @@ public final class FineTuner {
                     long stepStart = System.nanoTime();
                     int[] idx = Arrays.copyOfRange(order, b * config.batchSize(),
                             Math.min(n, (b + 1) * config.batchSize()));
-                    double lr = schedule.at(p.step);
+                    double lr = schedule.applyAsDouble(p.step);
                     TokenBatch batch = tokens.select(idx);
                     float[][] batchTargets = rows(targets, idx);
                     double loss = EngineLock.call(() -> trainStep(model, manager, batch, batchTargets, optimizer, hook,
@@ -290,7 +293,7 @@ public final class FineTuner {
                 }
             }
             optimizer.step(lr, scale);
-            hook.afterStep(stepNumber, grads);
+            hook.afterStep(stepNumber, grads, optimizer);
             return loss;
         }
     }

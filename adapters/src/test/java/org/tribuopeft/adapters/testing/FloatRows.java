@@ -14,4 +14,13 @@ public final class FloatRows {
         }
         return m;
     }
+
+    /** The largest absolute value in an array (0 for an empty one). */
+    public static double maxAbs(float[] values) {
+        double m = 0;
+        for (float v : values) {
+            m = Math.max(m, Math.abs(v));
+        }
+        return m;
+    }
 }
