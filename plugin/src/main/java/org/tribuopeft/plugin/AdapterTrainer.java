@@ -18,7 +18,7 @@ import java.util.SplittableRandom;
 
 /**
  * A Tribuo trainer that fine-tunes a pretrained transformer on the text in each example's metadata,
- * with the method (any registered in {@link MethodRegistry}) given as a configuration component. The
+ * with the method (any registered in {@link org.tribuopeft.adapters.method.MethodRegistry}) given as a configuration component. The
  * head follows the output type: softmax for {@code Label}, sigmoid for {@code MultiLabel}, linear
  * for {@code Regressor}. Behaves as Tribuo's own trainers: OLCUT-configurable, a split RNG per call
  * with Tribuo's invocation-count semantics, and full provenance.
