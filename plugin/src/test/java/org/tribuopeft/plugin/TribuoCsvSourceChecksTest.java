@@ -26,7 +26,7 @@ class TribuoCsvSourceChecksTest {
         Path config = Paths.get(TribuoCsvSourceChecksTest.class.getResource("/org/tribuopeft/plugin/tiny-pipeline.xml")
                 .toURI());
         List<String> args = new ArrayList<>(List.of("-c", config.toString(), "--@csv.dataPath", csv.toString(),
-                "--@trainer.backbone", "unused-because-nothing-trains"));
+                "--@trainer.backbone", org.tribuopeft.adapters.testing.TinyBert.folder(21).toString()));
         args.addAll(List.of(more));
         ConfigurationManager cm = new ConfigurationManager(args.toArray(new String[0]));
         return (TextPipeline<Label>) cm.lookup("pipeline");
