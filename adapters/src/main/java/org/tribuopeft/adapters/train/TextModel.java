@@ -81,7 +81,7 @@ public final class TextModel implements AutoCloseable {
             BertEncoder encoder = backbone.createEncoder(manager);
             SplittableRandom methodRng = rng.split();
             SplittableRandom headRng = rng.split();
-            AdaptedEncoder adapted = method.apply(encoder, methodRng);
+            AdaptedEncoder adapted = method.apply(encoder, tokenizer, methodRng);
             TaskHead head = TaskHead.initialise(manager, backbone.config().hiddenSize(), outputs,
                     backbone.config().hiddenDropout(), headRng);
             head.freezeParameters(false);
@@ -110,7 +110,7 @@ public final class TextModel implements AutoCloseable {
             throw new IllegalStateException("unmerge before sharing the base: merged weights are not the pretrained ones");
         }
         TextTokenizer tok = backbone.tokenizer(tokenizer.maxLength());
-        AdaptedEncoder other = method.apply(adapted.encoder().shareBase(), rng.split());
+        AdaptedEncoder other = method.apply(adapted.encoder().shareBase(), tok, rng.split());
         TaskHead newHead = TaskHead.initialise(manager, backbone.config().hiddenSize(), outputs,
                 backbone.config().hiddenDropout(), rng.split());
         newHead.freezeParameters(false);
