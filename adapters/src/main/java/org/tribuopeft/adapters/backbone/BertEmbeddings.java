@@ -42,7 +42,7 @@ public final class BertEmbeddings extends NamedBlock {
      * @return [batch, tokens, hidden]
      */
     public NDArray embed(ParameterStore ps, NDArray ids, NDArray types, boolean training) {
-        return embed(ps, ids, types, null, training);
+        return embed(ps, ids, types, null, 0, training);
     }
 
     /**
@@ -53,16 +53,19 @@ public final class BertEmbeddings extends NamedBlock {
      * @param ids [batch, tokens] int64 token ids
      * @param types [batch, tokens] int64 token types
      * @param virtual [count, hidden] virtual-token embeddings, or null for none
+     * @param firstPosition the position of the first token (the length of an attention prefix, else 0)
      * @return [batch, count + tokens, hidden]
      */
-    public NDArray embed(ParameterStore ps, NDArray ids, NDArray types, NDArray virtual, boolean training) {
+    public NDArray embed(ParameterStore ps, NDArray ids, NDArray types, NDArray virtual, int firstPosition,
+                         boolean training) {
         long batch = ids.getShape().get(0);
         long prefix = virtual == null ? 0 : virtual.getShape().get(0);
         long tokens = ids.getShape().get(1) + prefix;
-        if (tokens > config.maxPositions()) {
-            throw new IllegalArgumentException("input has " + tokens + " tokens" + (prefix > 0 ? " (" + prefix
-                    + " of them virtual)" : "") + " but the model has only " + config.maxPositions()
-                    + " positions; lower the maximum length");
+        long positionsUsed = firstPosition + tokens;
+        if (positionsUsed > config.maxPositions()) {
+            throw new IllegalArgumentException("input has " + positionsUsed + " tokens" + (positionsUsed > ids.getShape().get(1)
+                    ? " (" + (positionsUsed - ids.getShape().get(1)) + " of them virtual)" : "") + " but the model has only "
+                    + config.maxPositions() + " positions; lower the maximum length");
         }
         var device = ids.getDevice();
         NDArray w = Embedding.embedding(ids, ps.getValue(words, device, training), SparseFormat.DENSE).singletonOrThrow();
@@ -71,7 +74,7 @@ public final class BertEmbeddings extends NamedBlock {
             types = ids.getManager().zeros(new Shape(batch, prefix), DataType.INT64).concat(types, 1);
         }
         NDArray t = Embedding.embedding(types, ps.getValue(tokenTypes, device, training), SparseFormat.DENSE).singletonOrThrow();
-        NDArray posIds = ids.getManager().arange(0, (int) tokens, 1, DataType.INT64).expandDims(0);
+        NDArray posIds = ids.getManager().arange(firstPosition, (int) positionsUsed, 1, DataType.INT64).expandDims(0);
         NDArray p = Embedding.embedding(posIds, ps.getValue(positions, device, training), SparseFormat.DENSE).singletonOrThrow();
         NDArray sum = w.add(t).add(p);
         NDArray normed = LayerNorm.layerNorm(sum, new Shape(config.hiddenSize()),

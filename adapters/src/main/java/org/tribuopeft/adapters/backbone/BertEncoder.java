@@ -31,6 +31,7 @@ public final class BertEncoder extends NamedBlock {
     private final BertEmbeddings embeddings;
     private final List<BertLayer> layers;
     private VirtualTokens virtualTokens;
+    private AttentionPrefix attentionPrefix;
 
     private BertEncoder(BertConfig config, BertEmbeddings embeddings, List<BertLayer> layers) {
         this.config = config;
@@ -134,20 +135,35 @@ public final class BertEncoder extends NamedBlock {
                           boolean training) {
         long batch = ids.getShape().get(0);
         int prefix = virtualTokens == null ? 0 : virtualTokens.count();
+        int past = attentionPrefix == null ? 0 : attentionPrefix.count();
         NDArray virtual = prefix == 0 ? null : virtualTokens.embeddings(ps, ids.getDevice(), training);
-        NDArray x = embeddings.embed(ps, ids, tokenTypes, virtual, training);
+        NDArray x = embeddings.embed(ps, ids, tokenTypes, virtual, past, training);
         NDArray mask = attentionMask.toType(DataType.FLOAT32, false);
-        if (prefix > 0) {
-            mask = ids.getManager().ones(new Shape(batch, prefix)).concat(mask, 1);
+        if (prefix + past > 0) {
+            mask = ids.getManager().ones(new Shape(batch, prefix + past)).concat(mask, 1);
         }
         // (mask - 1) * float32 max: 0 on tokens, the most negative float on padding, as the PyTorch export does
         NDArray maskBias = Scalars.mul(Scalars.sub(mask, 1f), Float.MAX_VALUE)
                 .reshape(batch, 1, 1, mask.getShape().get(1));
-        for (BertLayer layer : layers) {
-            x = layer.apply(ps, x, maskBias, training);
+        NDArray keysAndValues = past == 0 ? null : attentionPrefix.keysAndValues(ps, ids.getDevice(), training);
+        for (int l = 0; l < layers.size(); l++) {
+            x = layers.get(l).apply(ps, x, maskBias, keysAndValues == null ? null : keysAndValues.get(l), training);
         }
         // the virtual positions are left out so that pooling, heads and exports see the real tokens only
         return prefix == 0 ? x : x.get(new NDIndex(":, " + prefix + ":, :"));
+    }
+
+    /**
+     * Gives every attention layer extra keys and values before the input's from now on (null removes them):
+     * the hook for methods that learn a per-layer attention prefix.
+     */
+    public void setAttentionPrefix(AttentionPrefix prefix) {
+        this.attentionPrefix = prefix;
+    }
+
+    /** The attention prefix in use, or null. */
+    public AttentionPrefix attentionPrefix() {
+        return attentionPrefix;
     }
 
     /**

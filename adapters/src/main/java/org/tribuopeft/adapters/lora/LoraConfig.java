@@ -243,7 +243,8 @@ public class LoraConfig extends LowRankConfig {
         return PissaInit.compute(weight, rank(moduleName), scaling(moduleName));
     }
 
-    static NDArray uniform(NDManager manager, int rows, int cols, double bound, SplittableRandom rng) {
+    /** An array of U(-bound, bound) values drawn from {@code rng}. */
+    public static NDArray uniform(NDManager manager, int rows, int cols, double bound, SplittableRandom rng) {
         float[] v = new float[rows * cols];
         for (int i = 0; i < v.length; i++) {
             v[i] = (float) rng.nextDouble(-bound, bound);

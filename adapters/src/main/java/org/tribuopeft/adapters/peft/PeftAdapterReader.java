@@ -107,8 +107,8 @@ public final class PeftAdapterReader {
                 name = form.sharedTensorKeys().get(key);
             } else if (key.startsWith(style.encoderPrefix() + "encoder.") || key.startsWith(style.encoderPrefix() + "embeddings.")) {
                 name = key.substring(style.encoderPrefix().length()).replace(".base_layer.bias", ".bias");
-            } else if (key.startsWith(PeftKeyStyle.HEAD_PREFIX + "classifier.")) {
-                name = key.substring(PeftKeyStyle.HEAD_PREFIX.length());
+            } else if (key.startsWith(form.headKeyPrefix() + "classifier.")) {
+                name = key.substring(form.headKeyPrefix().length());
             } else {
                 throw new ModelFileException(weightsFile, "tensor '" + key + "' is neither an encoder adapter tensor nor "
                         + "the classifier head (prefix " + style.encoderPrefix() + ")");

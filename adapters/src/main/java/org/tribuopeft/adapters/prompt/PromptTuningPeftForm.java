@@ -33,6 +33,11 @@ final class PromptTuningPeftForm implements PeftForm {
     }
 
     @Override
+    public String headKeyPrefix() {
+        return "base_model.";
+    }
+
+    @Override
     public Set<String> configKeys() {
         return KEYS;
     }
