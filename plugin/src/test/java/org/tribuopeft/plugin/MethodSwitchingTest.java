@@ -16,7 +16,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** One XML pipeline, five methods chosen by one property: each model records the method it really used. */
+/** One XML pipeline, seven methods chosen by one property: each model records the method it really used. */
 class MethodSwitchingTest {
 
     static String configPath() throws URISyntaxException {
@@ -33,12 +33,16 @@ class MethodSwitchingTest {
                 "dora", 4L * (4 * 16 + 16 * 4 + 16),
                 "adalora", 4L * (4 * 16 + 4 + 16 * 4),
                 "vera", 4L * (16 + 8),
+                "prompt", 4L * 16,
+                "prefix", 4L * 2 * 2 * 16,
                 "full", TinyBert.weights(21).parameterCount());
         Map<String, String> expectedClass = Map.of(
                 "lora", "org.tribuopeft.adapters.lora.LoraConfig",
                 "dora", "org.tribuopeft.adapters.dora.DoraConfig",
                 "adalora", "org.tribuopeft.adapters.adalora.AdaLoraConfig",
                 "vera", "org.tribuopeft.adapters.vera.VeraConfig",
+                "prompt", "org.tribuopeft.adapters.prompt.PromptTuningConfig",
+                "prefix", "org.tribuopeft.adapters.prefix.PrefixTuningConfig",
                 "full", "org.tribuopeft.adapters.full.FullFineTuning");
         for (String method : expectedClass.keySet()) {
             ConfigurationManager cm = new ConfigurationManager(new String[] {"-c", configPath(),

@@ -161,6 +161,11 @@ public final class BertEncoder extends NamedBlock {
         this.attentionPrefix = prefix;
     }
 
+    /** Positions the installed virtual tokens and attention prefix take from the model's maximum, 0 without them. */
+    public int extraPositions() {
+        return (virtualTokens == null ? 0 : virtualTokens.count()) + (attentionPrefix == null ? 0 : attentionPrefix.count());
+    }
+
     /** The attention prefix in use, or null. */
     public AttentionPrefix attentionPrefix() {
         return attentionPrefix;

@@ -129,16 +129,24 @@ class PromptTuningTest {
     }
 
     @Test
-    void tooManyVirtualTokensForThePositionsAreRefusedNamingBothCounts() throws Exception {
-        try (TextModel m = TextModel.create(TinyBert.backbone(5), new PromptTuningConfig(30, ""), TaskKind.SINGLE_LABEL,
-                2, 24, new SplittableRandom(3))) {
-            TokenBatch b = m.tokenizer().encode(List.of("abcdefghijklmnopqrst"));
-            try (NDManager manager = TorchRuntime.engine().newBaseManager()) {
-                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                        () -> m.adapted().encoder().encode(manager, b));
-                assertEquals("input has " + (30 + b.length()) + " tokens (30 of them virtual) but the model has only 40 "
-                        + "positions; lower the maximum length", e.getMessage());
-            }
+    void tooManyVirtualTokensForThePositionsAreRefusedBeforeTrainingNamingBothCounts() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TextModel.create(
+                TinyBert.backbone(5), new PromptTuningConfig(30, ""), TaskKind.SINGLE_LABEL, 2, 24, new SplittableRandom(3)));
+        assertEquals("maxLength 24 plus the method's 30 virtual positions is more than the model's 40 positions; "
+                + "lower maxLength to at most 10 or use fewer virtual tokens", e.getMessage());
+    }
+
+    @Test
+    void anInputLongerThanThePositionsLeftIsRefusedNamingTheVirtualTokens() throws Exception {
+        Backbone tiny = TinyBert.backbone(5);
+        try (NDManager manager = TorchRuntime.engine().newBaseManager();
+             TextModel m = TextModel.create(tiny, new PromptTuningConfig(30, ""), TaskKind.SINGLE_LABEL, 2, 10,
+                     new SplittableRandom(3))) {
+            TokenBatch b = new TokenBatch(new long[1][12], new long[1][12], new long[1][12]);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> m.adapted().encoder().encode(manager, b));
+            assertEquals("input has 42 tokens (30 of them virtual) but the model has only 40 positions; lower the "
+                    + "maximum length", e.getMessage());
         }
     }
 
