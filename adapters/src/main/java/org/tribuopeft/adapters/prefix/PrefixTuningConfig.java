@@ -11,6 +11,7 @@ import org.tribuopeft.adapters.lora.LoraConfig;
 import org.tribuopeft.adapters.method.AdaptedEncoder;
 import org.tribuopeft.adapters.method.AdapterMethod;
 import org.tribuopeft.adapters.method.TrainingHook;
+import org.tribuopeft.adapters.peft.PromptLearningPeftForm;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,7 +29,7 @@ public class PrefixTuningConfig implements AdapterMethod {
      * The trained keys and values, [numVirtualTokens, layers, 2, heads, headSize] (PEFT's view of its saved table
      * [numVirtualTokens, layers·2·hidden]), under PEFT's saved key.
      */
-    public static final String PROMPT_EMBEDDINGS = "prompt_embeddings";
+    public static final String PROMPT_EMBEDDINGS = PromptLearningPeftForm.PROMPT_EMBEDDINGS;
     /**
      * The projection's tensors, as PEFT names them inside its prefix encoder: embeddings [n, hidden], first Linear
      * [encoderHidden, hidden] and its bias, second Linear [layers·2·hidden, encoderHidden] and its bias

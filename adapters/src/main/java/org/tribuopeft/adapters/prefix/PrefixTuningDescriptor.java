@@ -1,20 +1,17 @@
 package org.tribuopeft.adapters.prefix;
 
 import org.tribuopeft.adapters.method.AdapterMethod;
-import org.tribuopeft.adapters.method.MethodDescriptor;
-import org.tribuopeft.adapters.peft.PeftForm;
-
-import java.util.Optional;
+import org.tribuopeft.adapters.method.PromptLearningDescriptor;
 
 /**
  * Registers prefix tuning as the method {@code prefix}: PEFT's PREFIX_TUNING folder; the base stays exactly as
  * loaded, so many prefix-tuned adapters can share it.
  */
-public final class PrefixTuningDescriptor implements MethodDescriptor {
-    private static final PeftForm PEFT = new PrefixTuningPeftForm();
-
+public final class PrefixTuningDescriptor extends PromptLearningDescriptor {
     /** For {@link java.util.ServiceLoader}. */
-    public PrefixTuningDescriptor() { }
+    public PrefixTuningDescriptor() {
+        super(new PrefixTuningPeftForm());
+    }
 
     @Override
     public String name() {
@@ -30,27 +27,6 @@ public final class PrefixTuningDescriptor implements MethodDescriptor {
     @Override
     public Class<? extends AdapterMethod> configClass() {
         return PrefixTuningConfig.class;
-    }
-
-    @Override
-    public Optional<PeftForm> peftForm() {
-        return Optional.of(PEFT);
-    }
-
-    @Override
-    public OnnxForm onnxForm(AdapterMethod method) {
-        return OnnxForm.MERGED_ONLY;
-    }
-
-    @Override
-    public String mergedOnlyReason() {
-        return "prefix tuning has no low-rank adapter inputs; export it merged (the prefix becomes constant keys and "
-                + "values in the graph)";
-    }
-
-    @Override
-    public Optional<String> baseChange(AdapterMethod method) {
-        return Optional.empty();
     }
 
     @Override

@@ -7,13 +7,12 @@ import org.tribuopeft.adapters.io.ModelFileException;
 import org.tribuopeft.adapters.method.AdapterMethod;
 import org.tribuopeft.adapters.peft.LowRankPeftFields;
 import org.tribuopeft.adapters.peft.PeftAdapter;
-import org.tribuopeft.adapters.peft.PeftForm;
+import org.tribuopeft.adapters.peft.PromptLearningPeftForm;
 import org.tribuopeft.adapters.peft.PeftKeyStyle;
 import org.tribuopeft.adapters.tensor.HostTensor;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -23,11 +22,10 @@ import java.util.Set;
  * {@code prefix_projection} was on: PEFT saves the keys and values, not the projection), and a config whose
  * {@code num_layers}, {@code token_dim} and {@code num_attention_heads} must match the base model.
  */
-final class PrefixTuningPeftForm implements PeftForm {
-    private static final Set<String> KEYS = Set.of("peft_type", "task_type", "base_model_name_or_path", "revision",
-            "inference_mode", "auto_mapping", "modules_to_save", "peft_version", "num_virtual_tokens", "token_dim",
-            "num_transformer_submodules", "num_attention_heads", "num_layers", "encoder_hidden_size",
-            "prefix_projection", "init_weights");
+final class PrefixTuningPeftForm extends PromptLearningPeftForm {
+    PrefixTuningPeftForm() {
+        super(Set.of("encoder_hidden_size", "prefix_projection", "init_weights"));
+    }
 
     @Override
     public String peftType() {
@@ -35,41 +33,13 @@ final class PrefixTuningPeftForm implements PeftForm {
     }
 
     @Override
-    public String headKeyPrefix() {
-        return "base_model.";
-    }
-
-    @Override
-    public Set<String> configKeys() {
-        return KEYS;
-    }
-
-    @Override
-    public List<String> tensorSuffixes() {
-        return List.of();
-    }
-
-    @Override
-    public Map<String, String> sharedTensorKeys() {
-        return Map.of(PrefixTuningConfig.PROMPT_EMBEDDINGS, PrefixTuningConfig.PROMPT_EMBEDDINGS);
-    }
-
-    @Override
     public AdapterMethod readConfig(JsonNode config, Path file) throws ModelFileException {
-        JsonNode n = LowRankPeftFields.required(config, "num_virtual_tokens", file);
-        if (!n.canConvertToInt() || n.asInt() <= 0) {
-            throw new ModelFileException(file, "num_virtual_tokens must be a positive whole number, found " + n);
-        }
-        int submodules = config.path("num_transformer_submodules").asInt(1);
-        if (submodules != 1) {
-            throw new ModelFileException(file, "num_transformer_submodules=" + submodules + " is for encoder-decoder "
-                    + "models; a BERT encoder has 1");
-        }
+        int n = numVirtualTokens(config, file);
         if (config.path("prefix_projection").asBoolean(false)) {
             System.err.println("NOTE: " + file + " was trained with prefix_projection; as in PEFT's inference mode, "
                     + "its saved keys and values load as plain prefix tuning (the projection is not saved)");
         }
-        return new PrefixTuningConfig(n.asInt(), false, 0);
+        return new PrefixTuningConfig(n, false, 0);
     }
 
     @Override
@@ -82,12 +52,7 @@ final class PrefixTuningPeftForm implements PeftForm {
         requireMatch(config, "num_attention_heads", base.numHeads(), "attention head count", configFile);
         String key = PrefixTuningConfig.PROMPT_EMBEDDINGS;
         LowRankPeftFields.expect(tensors, weightsFile, key, new long[] {n, 2L * base.numLayers() * base.hiddenSize()});
-        for (String name : tensors.keySet()) {
-            if (!name.equals(key) && !name.startsWith("classifier.")) {
-                throw new ModelFileException(weightsFile, "tensor '" + name + "' is not part of a prefix tuning "
-                        + "adapter (only prompt_embeddings and the classifier head are)");
-            }
-        }
+        refuseOtherTensors(tensors, weightsFile);
         HostTensor flat = tensors.get(key);
         tensors.put(key, new HostTensor(new long[] {n, base.numLayers(), 2, base.numHeads(), base.headSize()},
                 flat.data()));

@@ -14,6 +14,7 @@ import org.tribuopeft.adapters.lora.LoraConfig;
 import org.tribuopeft.adapters.method.AdaptedEncoder;
 import org.tribuopeft.adapters.method.AdapterMethod;
 import org.tribuopeft.adapters.method.TrainingHook;
+import org.tribuopeft.adapters.peft.PromptLearningPeftForm;
 
 import java.util.Arrays;
 import java.util.List;
@@ -28,7 +29,7 @@ import java.util.logging.Logger;
  */
 public class PromptTuningConfig implements AdapterMethod {
     /** The name of the trained tensor, as PEFT saves it. */
-    public static final String PROMPT_EMBEDDINGS = "prompt_embeddings";
+    public static final String PROMPT_EMBEDDINGS = PromptLearningPeftForm.PROMPT_EMBEDDINGS;
 
     private static final Logger LOG = Logger.getLogger(PromptTuningConfig.class.getName());
 

@@ -1,20 +1,17 @@
 package org.tribuopeft.adapters.prompt;
 
 import org.tribuopeft.adapters.method.AdapterMethod;
-import org.tribuopeft.adapters.method.MethodDescriptor;
-import org.tribuopeft.adapters.peft.PeftForm;
-
-import java.util.Optional;
+import org.tribuopeft.adapters.method.PromptLearningDescriptor;
 
 /**
  * Registers prompt tuning as the method {@code prompt}: PEFT's PROMPT_TUNING folder; the base stays exactly
  * as loaded, so many prompt-tuned adapters can share it.
  */
-public final class PromptTuningDescriptor implements MethodDescriptor {
-    private static final PeftForm PEFT = new PromptTuningPeftForm();
-
+public final class PromptTuningDescriptor extends PromptLearningDescriptor {
     /** For {@link java.util.ServiceLoader}. */
-    public PromptTuningDescriptor() { }
+    public PromptTuningDescriptor() {
+        super(new PromptTuningPeftForm());
+    }
 
     @Override
     public String name() {
@@ -30,27 +27,6 @@ public final class PromptTuningDescriptor implements MethodDescriptor {
     @Override
     public Class<? extends AdapterMethod> configClass() {
         return PromptTuningConfig.class;
-    }
-
-    @Override
-    public Optional<PeftForm> peftForm() {
-        return Optional.of(PEFT);
-    }
-
-    @Override
-    public OnnxForm onnxForm(AdapterMethod method) {
-        return OnnxForm.MERGED_ONLY;
-    }
-
-    @Override
-    public String mergedOnlyReason() {
-        return "prompt tuning has no low-rank adapter inputs; export it merged (the virtual tokens become constant "
-                + "embeddings in the graph)";
-    }
-
-    @Override
-    public Optional<String> baseChange(AdapterMethod method) {
-        return Optional.empty();
     }
 
     @Override

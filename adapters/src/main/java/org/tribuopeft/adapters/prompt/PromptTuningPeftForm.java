@@ -7,12 +7,11 @@ import org.tribuopeft.adapters.io.ModelFileException;
 import org.tribuopeft.adapters.method.AdapterMethod;
 import org.tribuopeft.adapters.peft.LowRankPeftFields;
 import org.tribuopeft.adapters.peft.PeftAdapter;
-import org.tribuopeft.adapters.peft.PeftForm;
+import org.tribuopeft.adapters.peft.PromptLearningPeftForm;
 import org.tribuopeft.adapters.peft.PeftKeyStyle;
 import org.tribuopeft.adapters.tensor.HostTensor;
 
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -21,11 +20,10 @@ import java.util.Set;
  * {@code prompt_embeddings} [num_virtual_tokens, token_dim], and a {@code PromptTuningConfig} whose
  * {@code token_dim}, {@code num_layers} and {@code num_attention_heads} describe the base model.
  */
-final class PromptTuningPeftForm implements PeftForm {
-    private static final Set<String> KEYS = Set.of("peft_type", "task_type", "base_model_name_or_path", "revision",
-            "inference_mode", "auto_mapping", "modules_to_save", "peft_version", "num_virtual_tokens", "token_dim",
-            "num_transformer_submodules", "num_attention_heads", "num_layers", "prompt_tuning_init",
-            "prompt_tuning_init_text", "tokenizer_name_or_path", "tokenizer_kwargs");
+final class PromptTuningPeftForm extends PromptLearningPeftForm {
+    PromptTuningPeftForm() {
+        super(Set.of("prompt_tuning_init", "prompt_tuning_init_text", "tokenizer_name_or_path", "tokenizer_kwargs"));
+    }
 
     @Override
     public String peftType() {
@@ -33,39 +31,11 @@ final class PromptTuningPeftForm implements PeftForm {
     }
 
     @Override
-    public String headKeyPrefix() {
-        return "base_model.";
-    }
-
-    @Override
-    public Set<String> configKeys() {
-        return KEYS;
-    }
-
-    @Override
-    public List<String> tensorSuffixes() {
-        return List.of();
-    }
-
-    @Override
-    public Map<String, String> sharedTensorKeys() {
-        return Map.of(PromptTuningConfig.PROMPT_EMBEDDINGS, PromptTuningConfig.PROMPT_EMBEDDINGS);
-    }
-
-    @Override
     public AdapterMethod readConfig(JsonNode config, Path file) throws ModelFileException {
-        JsonNode n = LowRankPeftFields.required(config, "num_virtual_tokens", file);
-        if (!n.canConvertToInt() || n.asInt() <= 0) {
-            throw new ModelFileException(file, "num_virtual_tokens must be a positive whole number, found " + n);
-        }
-        int submodules = config.path("num_transformer_submodules").asInt(1);
-        if (submodules != 1) {
-            throw new ModelFileException(file, "num_transformer_submodules=" + submodules + " is for encoder-decoder "
-                    + "models; a BERT encoder has 1");
-        }
+        int n = numVirtualTokens(config, file);
         String init = config.path("prompt_tuning_init").asText("RANDOM");
         String text = "TEXT".equals(init) ? config.path("prompt_tuning_init_text").asText("") : "";
-        return new PromptTuningConfig(n.asInt(), text);
+        return new PromptTuningConfig(n, text);
     }
 
     @Override
@@ -80,12 +50,7 @@ final class PromptTuningPeftForm implements PeftForm {
         }
         LowRankPeftFields.expect(tensors, weightsFile, PromptTuningConfig.PROMPT_EMBEDDINGS,
                 new long[] {p.numVirtualTokens(), base.hiddenSize()});
-        for (String name : tensors.keySet()) {
-            if (!name.equals(PromptTuningConfig.PROMPT_EMBEDDINGS) && !name.startsWith("classifier.")) {
-                throw new ModelFileException(weightsFile, "tensor '" + name + "' is not part of a prompt tuning "
-                        + "adapter (only prompt_embeddings and the classifier head are)");
-            }
-        }
+        refuseOtherTensors(tensors, weightsFile);
         return Map.of();
     }
 
