@@ -4,11 +4,13 @@ python prompt_learning.py <this folder>: PEFT writes py_prompt (PROMPT_TUNING, 3
 py_prefix (PREFIX_TUNING, 3 virtual tokens) and py_prefix_proj (PREFIX_TUNING trained through the projection,
 encoder_hidden_size 8, which PEFT saves as the projected keys and values), all FEATURE_EXTRACTION on BertModel,
 and py_prompt_seq_cls (SEQ_CLS on BertForSequenceClassification, with the head under modules_to_save); the last
-hidden states at the real token positions go to expected.json under each folder's name, for PromptLearningTest.
+hidden states at the real token positions go to expected.json under each folder's name, for
+PromptLearningFoldersTest.
 
-python prompt_learning.py <this folder> <bundle>: every folder of <bundle> (written by PromptLearningTest, each
-with our hidden states in its expected.json) is loaded with PeftModel.from_pretrained on BertModel, and the max
-|diff| at the real token positions goes to <this folder>/interop-results.json.
+python prompt_learning.py <this folder> <bundle>: every folder of <bundle> (written by PromptLearningFoldersTest,
+each with our hidden states in its expected.json) is loaded with PeftModel.from_pretrained on BertModel
+(BertForSequenceClassification for SEQ_CLS folders, whose head must load from modules_to_save), and the max |diff|
+at the real token positions (and of the head) goes to <this folder>/interop-results.json.
 """
 import json, os, sys, warnings
 import torch
@@ -68,12 +70,29 @@ else:
     for name in sorted(os.listdir(bundle)):
         folder = os.path.join(bundle, name)
         java = json.load(open(os.path.join(folder, "expected.json")))
-        m = PeftModel.from_pretrained(bert(), folder)
-        m.eval()
-        cfg = m.peft_config["default"]
-        h = real_positions(m, cfg)
+        seq_cls = json.load(open(os.path.join(folder, "adapter_config.json")))["task_type"] == "SEQ_CLS"
+        entry = {}
+        if seq_cls:
+            # the head must come back from modules_to_save, not stay BertForSequenceClassification's random one
+            seq = BertForSequenceClassification.from_pretrained(base_dir, num_labels=2, attn_implementation="eager")
+            m = PeftModel.from_pretrained(seq, folder)
+            m.eval()
+            cfg = m.peft_config["default"]
+            n = cfg.num_virtual_tokens
+            h = m.base_model.bert(inputs_embeds=torch.cat([m.get_prompt(ids.shape[0]), m.word_embeddings(ids)], 1),
+                                  attention_mask=torch.cat([torch.ones(ids.shape[0], n, dtype=mask.dtype), mask], 1))
+            h = h.last_hidden_state[:, n:, :]
+            head = m.base_model.classifier.modules_to_save["default"]
+            entry["max_head_diff"] = max((head.weight - torch.tensor(java["classifier.weight"])).abs().max().item(),
+                                         (head.bias - torch.tensor(java["classifier.bias"])).abs().max().item())
+        else:
+            m = PeftModel.from_pretrained(bert(), folder)
+            m.eval()
+            cfg = m.peft_config["default"]
+            h = real_positions(m, cfg)
         diff = ((h - torch.tensor(java["hidden"]).reshape(h.shape)).abs() * m3).max().item()
-        results["java_to_python"][name] = {"peft_type": str(cfg.peft_type.value), "max_hidden_diff": diff,
-                                           "num_virtual_tokens": cfg.num_virtual_tokens}
+        entry.update({"peft_type": str(cfg.peft_type.value), "max_hidden_diff": diff,
+                      "num_virtual_tokens": cfg.num_virtual_tokens})
+        results["java_to_python"][name] = entry
         print(name, "loaded in PEFT: max |diff| =", diff)
     json.dump(results, open(os.path.join(here, "interop-results.json"), "w"), indent=1)

@@ -93,6 +93,7 @@ class PromptLearningFoldersTest {
         m.put("ours_prompt", new PromptTuningConfig(5, ""));
         m.put("ours_prefix", new PrefixTuningConfig(4, false, 0));
         m.put("ours_prefix_proj", new PrefixTuningConfig(3, true, 8));
+        m.put("ours_prompt_seq_cls", new PromptTuningConfig(2, ""));
         return m;
     }
 
@@ -106,12 +107,25 @@ class PromptLearningFoldersTest {
             Path out = BUNDLE.resolve(e.getKey());
             try (NDManager manager = TorchRuntime.engine().newBaseManager()) {
                 AdaptedEncoder adapted = e.getValue().apply(base.createEncoder(manager), new SplittableRandom(42));
-                PeftAdapter adapter = new PeftAdapter(e.getValue(), adapted.trainableTensors(), Map.of(), "./base",
-                        Map.of(), PeftKeyStyle.BARE_ENCODER);
-                String hidden = json.writeValueAsString(Map.of("hidden", adapted.encoder().encode(manager, batch)
-                        .toFloatArray()));
-                PeftAdapterWriter.write(out, adapter, PeftKeyStyle.BARE_ENCODER, Map.of(),
-                        Map.of("expected.json", hidden), true);
+                Map<String, HostTensor> tensors = new LinkedHashMap<>(adapted.trainableTensors());
+                Map<String, Object> expectedHere = new LinkedHashMap<>();
+                expectedHere.put("hidden", adapted.encoder().encode(manager, batch).toFloatArray());
+                PeftKeyStyle style = e.getKey().endsWith("seq_cls") ? PeftKeyStyle.SEQUENCE_CLASSIFICATION
+                        : PeftKeyStyle.BARE_ENCODER;
+                if (style == PeftKeyStyle.SEQUENCE_CLASSIFICATION) {
+                    float[] w = new float[2 * base.config().hiddenSize()];
+                    for (int i = 0; i < w.length; i++) {
+                        w[i] = (float) Math.sin(i);
+                    }
+                    tensors.put("classifier.weight", new HostTensor(new long[] {2, base.config().hiddenSize()}, w));
+                    tensors.put("classifier.bias", new HostTensor(new long[] {2}, new float[] {0.25f, -0.5f}));
+                    expectedHere.put("classifier.weight", new float[][] {java.util.Arrays.copyOf(w, w.length / 2),
+                        java.util.Arrays.copyOfRange(w, w.length / 2, w.length)});
+                    expectedHere.put("classifier.bias", new float[] {0.25f, -0.5f});
+                }
+                PeftAdapter adapter = new PeftAdapter(e.getValue(), tensors, Map.of(), "./base", Map.of(), style);
+                PeftAdapterWriter.write(out, adapter, style, Map.of(),
+                        Map.of("expected.json", json.writeValueAsString(expectedHere)), true);
             }
         }
         JsonNode recorded = json.readTree(ROOT.resolve("interop-results.json").toFile());
@@ -127,6 +141,13 @@ class PromptLearningFoldersTest {
             System.out.printf("%s (ours, loaded by Python PEFT): max |hidden diff| = %.2e%n", e.getKey(),
                     r.get("max_hidden_diff").asDouble());
             assertTrue(r.get("max_hidden_diff").asDouble() <= 1e-5, e.getKey());
+            if (e.getKey().endsWith("seq_cls")) {
+                // PEFT put our head back from modules_to_save (base_model.classifier.*), not a fresh random one
+                assertEquals(0.0, r.get("max_head_diff").asDouble(), e.getKey());
+                JsonNode cfg = json.readTree(out.resolve(PeftAdapterWriter.CONFIG).toFile());
+                assertEquals("[\"classifier\"]", cfg.get("modules_to_save").toString());
+                assertEquals("SEQ_CLS", cfg.get("task_type").asText());
+            }
             assertEquals(e.getValue().descriptor().peftForm().orElseThrow().peftType(), r.get("peft_type").asText());
         }
     }
