@@ -9,13 +9,40 @@ import java.util.Optional;
  * stays exactly as loaded, and ONNX export puts the learned inputs into the graph as constants.
  */
 public abstract class PromptLearningDescriptor implements MethodDescriptor {
+    private final String name;
+    private final String summary;
+    private final Class<? extends AdapterMethod> configClass;
     private final PeftForm form;
 
     /**
-     * @param form the method's PEFT folder form
+     * The registration of one prompt-learning method.
+     *
+     * @param name the configuration name
+     * @param summary one sentence for help texts
+     * @param configClass the configuration component class
+     * @param form its PEFT folder form
      */
-    protected PromptLearningDescriptor(PeftForm form) {
+    protected PromptLearningDescriptor(String name, String summary, Class<? extends AdapterMethod> configClass,
+                                       PeftForm form) {
+        this.name = name;
+        this.summary = summary;
+        this.configClass = configClass;
         this.form = form;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String summary() {
+        return summary;
+    }
+
+    @Override
+    public Class<? extends AdapterMethod> configClass() {
+        return configClass;
     }
 
     @Override

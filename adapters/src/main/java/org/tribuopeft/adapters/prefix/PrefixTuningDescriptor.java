@@ -10,23 +10,9 @@ import org.tribuopeft.adapters.method.PromptLearningDescriptor;
 public final class PrefixTuningDescriptor extends PromptLearningDescriptor {
     /** For {@link java.util.ServiceLoader}. */
     public PrefixTuningDescriptor() {
-        super(new PrefixTuningPeftForm());
-    }
-
-    @Override
-    public String name() {
-        return "prefix";
-    }
-
-    @Override
-    public String summary() {
-        return "trainable keys and values before every attention layer's own, backbone frozen (Li and Liang 2021); "
-                + "few trainable values, optional MLP projection while training";
-    }
-
-    @Override
-    public Class<? extends AdapterMethod> configClass() {
-        return PrefixTuningConfig.class;
+        super("prefix", "trainable keys and values before every attention layer's own, backbone frozen "
+                + "(Li and Liang 2021); few trainable values, optional MLP projection while training",
+                PrefixTuningConfig.class, new PrefixTuningPeftForm());
     }
 
     @Override

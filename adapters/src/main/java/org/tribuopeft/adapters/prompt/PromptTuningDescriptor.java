@@ -10,23 +10,9 @@ import org.tribuopeft.adapters.method.PromptLearningDescriptor;
 public final class PromptTuningDescriptor extends PromptLearningDescriptor {
     /** For {@link java.util.ServiceLoader}. */
     public PromptTuningDescriptor() {
-        super(new PromptTuningPeftForm());
-    }
-
-    @Override
-    public String name() {
-        return "prompt";
-    }
-
-    @Override
-    public String summary() {
-        return "trainable virtual-token embeddings before every input, backbone frozen (Lester et al. 2021); "
-                + "the fewest trainable values, weaker than LoRA on small encoders";
-    }
-
-    @Override
-    public Class<? extends AdapterMethod> configClass() {
-        return PromptTuningConfig.class;
+        super("prompt", "trainable virtual-token embeddings before every input, backbone frozen (Lester et al. 2021); "
+                + "the fewest trainable values, weaker than LoRA on small encoders",
+                PromptTuningConfig.class, new PromptTuningPeftForm());
     }
 
     @Override
