@@ -27,8 +27,10 @@ class ConfigurationErrorsTest {
     void unknownMethodListsTheConfiguredMethodsAndTheMethodTypes() {
         assertError(TribuoPeftCliTest.cli("train", "--config", IMDB, "--@trainer.method", "qlora"), 1,
                 "configuration " + IMDB + ", component 'trainer', property method: unknown method 'qlora'; the methods "
-                        + "this configuration defines are [adalora, dora, full, lora]. A method is a component of type "
-                        + "LoraConfig, DoraConfig, AdaLoraConfig, FullFineTuning");
+                        + "this configuration defines are [adalora, dora, full, lora, prefix, prompt, relora, vera]. A "
+                        + "method is a component of type " + String.join(", ", org.tribuopeft.adapters.method.MethodRegistry
+                        .all().stream().map(d -> d.configClass().getSimpleName()).toList())
+                        + " (package org.tribuopeft.adapters)");
     }
 
     @Test

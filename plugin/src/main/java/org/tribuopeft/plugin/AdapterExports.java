@@ -153,6 +153,9 @@ public final class AdapterExports {
         o.put("pooling", ref.pooling().name());
         o.put("head", "classifier(dropout(" + ref.pooling().name().toLowerCase(java.util.Locale.ROOT)
                 + "_pool(last_hidden_state, attention_mask)))");
+        // methods that add virtual tokens or an attention prefix leave them out of last_hidden_state
+        o.put("pooled_positions", "real tokens only: virtual tokens and attention prefixes are excluded, mean pooling "
+                + "covers the attention mask of the text and CLS is its first real token");
         o.put("max_length", model.maxLength());
         o.put("text_field", model.textField());
         ObjectNode b = o.putObject("base_model");

@@ -51,12 +51,14 @@ class ExampleConfigsTest {
     @Test
     void imdbXmlPipelineTrainsEveryMethodByOneOverride() {
         Map<String, String> classes = Map.of("lora", "LoraConfig", "dora", "DoraConfig", "adalora", "AdaLoraConfig",
-                "vera", "VeraConfig", "relora", "ReLoraConfig",
-                "full", "FullFineTuning");
+                "vera", "VeraConfig", "relora", "ReLoraConfig", "prompt", "PromptTuningConfig",
+                "prefix", "PrefixTuningConfig", "full", "FullFineTuning");
         for (Map.Entry<String, String> e : classes.entrySet()) {
             TextPipeline.Result<?> r = run(EXAMPLES.resolve("imdb-pipeline.xml"), "--@trainer.method", e.getKey(),
                     "--@imdb-train.count", "32", "--@imdb-test.count", "16", "--@adalora.tinit", "0",
-                    "--@adalora.tfinal", "0", "--@adalora.deltaT", "1");
+                    "--@adalora.tfinal", "0", "--@adalora.deltaT", "1",
+                    // the tiny model has 40 positions: 24 tokens leave room for 4 virtual ones, not the example's 20
+                    "--@prompt.numVirtualTokens", "4", "--@prefix.numVirtualTokens", "4");
             assertTrue(methodClass(r).endsWith(e.getValue()), e.getKey() + " gave " + methodClass(r));
             assertEquals(16, r.evaluation().getPredictions().size());
             ((AdapterModel<?>) r.model()).close();

@@ -16,7 +16,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** One XML pipeline, six methods chosen by one property: each model records the method it really used. */
+/** One XML pipeline, eight methods chosen by one property: each model records the method it really used. */
 class MethodSwitchingTest {
 
     static String configPath() throws URISyntaxException {
@@ -34,6 +34,8 @@ class MethodSwitchingTest {
                 "adalora", 4L * (4 * 16 + 4 + 16 * 4),
                 "vera", 4L * (16 + 8),
                 "relora", 4L * (4 * 16 + 16 * 4),
+                "prompt", 4L * 16,
+                "prefix", 4L * 2 * 2 * 16,
                 "full", TinyBert.weights(21).parameterCount());
         Map<String, String> expectedClass = Map.of(
                 "lora", "org.tribuopeft.adapters.lora.LoraConfig",
@@ -41,6 +43,8 @@ class MethodSwitchingTest {
                 "adalora", "org.tribuopeft.adapters.adalora.AdaLoraConfig",
                 "vera", "org.tribuopeft.adapters.vera.VeraConfig",
                 "relora", "org.tribuopeft.adapters.relora.ReLoraConfig",
+                "prompt", "org.tribuopeft.adapters.prompt.PromptTuningConfig",
+                "prefix", "org.tribuopeft.adapters.prefix.PrefixTuningConfig",
                 "full", "org.tribuopeft.adapters.full.FullFineTuning");
         for (String method : expectedClass.keySet()) {
             ConfigurationManager cm = new ConfigurationManager(new String[] {"-c", configPath(),

@@ -42,15 +42,39 @@ public final class BertEmbeddings extends NamedBlock {
      * @return [batch, tokens, hidden]
      */
     public NDArray embed(ParameterStore ps, NDArray ids, NDArray types, boolean training) {
-        long tokens = ids.getShape().get(1);
-        if (tokens > config.maxPositions()) {
-            throw new IllegalArgumentException("input has " + tokens + " tokens but the model has only "
+        return embed(ps, ids, types, null, 0, training);
+    }
+
+    /**
+     * Embeds a batch after virtual tokens: their embeddings come before each sequence's word embeddings, with
+     * token type 0, and positions count from the first virtual token (as a Hugging Face model given
+     * {@code inputs_embeds} with the virtual tokens prepended).
+     *
+     * @param ids [batch, tokens] int64 token ids
+     * @param types [batch, tokens] int64 token types
+     * @param virtual [count, hidden] virtual-token embeddings, or null for none
+     * @param firstPosition the position of the first token (the length of an attention prefix, else 0)
+     * @return [batch, count + tokens, hidden]
+     */
+    public NDArray embed(ParameterStore ps, NDArray ids, NDArray types, NDArray virtual, int firstPosition,
+                         boolean training) {
+        long batch = ids.getShape().get(0);
+        long prefix = virtual == null ? 0 : virtual.getShape().get(0);
+        long tokens = ids.getShape().get(1) + prefix;
+        long positionsUsed = firstPosition + tokens;
+        if (positionsUsed > config.maxPositions()) {
+            throw new IllegalArgumentException("input has " + positionsUsed + " tokens" + (positionsUsed > ids.getShape().get(1)
+                    ? " (" + (positionsUsed - ids.getShape().get(1)) + " of them virtual)" : "") + " but the model has only "
                     + config.maxPositions() + " positions; lower the maximum length");
         }
         var device = ids.getDevice();
         NDArray w = Embedding.embedding(ids, ps.getValue(words, device, training), SparseFormat.DENSE).singletonOrThrow();
+        if (virtual != null) {
+            w = virtual.expandDims(0).broadcast(batch, prefix, config.hiddenSize()).concat(w, 1);
+            types = ids.getManager().zeros(new Shape(batch, prefix), DataType.INT64).concat(types, 1);
+        }
         NDArray t = Embedding.embedding(types, ps.getValue(tokenTypes, device, training), SparseFormat.DENSE).singletonOrThrow();
-        NDArray posIds = ids.getManager().arange(0, (int) tokens, 1, DataType.INT64).expandDims(0);
+        NDArray posIds = ids.getManager().arange(firstPosition, (int) positionsUsed, 1, DataType.INT64).expandDims(0);
         NDArray p = Embedding.embedding(posIds, ps.getValue(positions, device, training), SparseFormat.DENSE).singletonOrThrow();
         NDArray sum = w.add(t).add(p);
         NDArray normed = LayerNorm.layerNorm(sum, new Shape(config.hiddenSize()),

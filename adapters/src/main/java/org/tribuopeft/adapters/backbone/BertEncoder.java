@@ -3,6 +3,7 @@ package org.tribuopeft.adapters.backbone;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
@@ -29,6 +30,8 @@ public final class BertEncoder extends NamedBlock {
     private final BertConfig config;
     private final BertEmbeddings embeddings;
     private final List<BertLayer> layers;
+    private VirtualTokens virtualTokens;
+    private AttentionPrefix attentionPrefix;
 
     private BertEncoder(BertConfig config, BertEmbeddings embeddings, List<BertLayer> layers) {
         this.config = config;
@@ -130,14 +133,55 @@ public final class BertEncoder extends NamedBlock {
      */
     public NDArray encode(ParameterStore ps, NDArray ids, NDArray attentionMask, NDArray tokenTypes,
                           boolean training) {
-        NDArray x = embeddings.embed(ps, ids, tokenTypes, training);
-        // (mask - 1) * float32 max: 0 on tokens, the most negative float on padding, as the PyTorch export does
-        NDArray maskBias = Scalars.mul(Scalars.sub(attentionMask.toType(DataType.FLOAT32, false), 1f), Float.MAX_VALUE)
-                .reshape(ids.getShape().get(0), 1, 1, ids.getShape().get(1));
-        for (BertLayer layer : layers) {
-            x = layer.apply(ps, x, maskBias, training);
+        long batch = ids.getShape().get(0);
+        int prefix = virtualTokens == null ? 0 : virtualTokens.count();
+        int past = attentionPrefix == null ? 0 : attentionPrefix.count();
+        NDArray virtual = prefix == 0 ? null : virtualTokens.embeddings(ps, ids.getDevice(), training);
+        NDArray x = embeddings.embed(ps, ids, tokenTypes, virtual, past, training);
+        NDArray mask = attentionMask.toType(DataType.FLOAT32, false);
+        if (prefix + past > 0) {
+            mask = ids.getManager().ones(new Shape(batch, prefix + past)).concat(mask, 1);
         }
-        return x;
+        // (mask - 1) * float32 max: 0 on tokens, the most negative float on padding, as the PyTorch export does
+        NDArray maskBias = Scalars.mul(Scalars.sub(mask, 1f), Float.MAX_VALUE)
+                .reshape(batch, 1, 1, mask.getShape().get(1));
+        NDArray keysAndValues = past == 0 ? null : attentionPrefix.keysAndValues(ps, ids.getDevice(), training);
+        for (int l = 0; l < layers.size(); l++) {
+            x = layers.get(l).apply(ps, x, maskBias, keysAndValues == null ? null : keysAndValues.get(l), training);
+        }
+        // the virtual positions are left out so that pooling, heads and exports see the real tokens only
+        return prefix == 0 ? x : x.get(new NDIndex(":, " + prefix + ":, :"));
+    }
+
+    /**
+     * Gives every attention layer extra keys and values before the input's from now on (null removes them):
+     * the hook for methods that learn a per-layer attention prefix.
+     */
+    public void setAttentionPrefix(AttentionPrefix prefix) {
+        this.attentionPrefix = prefix;
+    }
+
+    /** Positions the installed virtual tokens and attention prefix take from the model's maximum, 0 without them. */
+    public int extraPositions() {
+        return (virtualTokens == null ? 0 : virtualTokens.count()) + (attentionPrefix == null ? 0 : attentionPrefix.count());
+    }
+
+    /** The attention prefix in use, or null. */
+    public AttentionPrefix attentionPrefix() {
+        return attentionPrefix;
+    }
+
+    /**
+     * Puts virtual tokens before every input from now on (null removes them): the hook for methods that
+     * learn input embeddings rather than weights.
+     */
+    public void setVirtualTokens(VirtualTokens tokens) {
+        this.virtualTokens = tokens;
+    }
+
+    /** The virtual tokens in use, or null. */
+    public VirtualTokens virtualTokens() {
+        return virtualTokens;
     }
 
     /**

@@ -69,6 +69,18 @@ public final class BertLayer extends NamedBlock {
      * @return [batch, tokens, hidden]
      */
     public NDArray apply(ParameterStore ps, NDArray x, NDArray maskBias, boolean training) {
+        return apply(ps, x, maskBias, null, training);
+    }
+
+    /**
+     * Runs the layer with prefix keys and values placed before the input's own.
+     *
+     * @param x [batch, tokens, hidden]
+     * @param maskBias [batch, 1, 1, prefix + tokens]: 0 where attending is allowed, a large negative number on padding
+     * @param prefix [2, prefix, hidden] keys then values, or null for none
+     * @return [batch, tokens, hidden]
+     */
+    public NDArray apply(ParameterStore ps, NDArray x, NDArray maskBias, NDArray prefix, boolean training) {
         Shape s = x.getShape();
         long batch = s.get(0);
         long tokens = s.get(1);
@@ -78,10 +90,18 @@ public final class BertLayer extends NamedBlock {
 
         NDArray q = linears.get(TargetModule.QUERY).apply(ps, x, training)
                 .reshape(batch, tokens, heads, headSize).transpose(0, 2, 1, 3);
-        NDArray k = linears.get(TargetModule.KEY).apply(ps, x, training)
-                .reshape(batch, tokens, heads, headSize).transpose(0, 2, 3, 1);
-        NDArray v = linears.get(TargetModule.VALUE).apply(ps, x, training)
-                .reshape(batch, tokens, heads, headSize).transpose(0, 2, 1, 3);
+        NDArray keys = linears.get(TargetModule.KEY).apply(ps, x, training);
+        NDArray values = linears.get(TargetModule.VALUE).apply(ps, x, training);
+        long keyCount = tokens;
+        if (prefix != null) {
+            long p = prefix.getShape().get(1);
+            Shape prefixShape = new Shape(batch, p, config.hiddenSize());
+            keys = prefix.get(0).expandDims(0).broadcast(prefixShape).concat(keys, 1);
+            values = prefix.get(1).expandDims(0).broadcast(prefixShape).concat(values, 1);
+            keyCount += p;
+        }
+        NDArray k = keys.reshape(batch, keyCount, heads, headSize).transpose(0, 2, 3, 1);
+        NDArray v = values.reshape(batch, keyCount, heads, headSize).transpose(0, 2, 1, 3);
         NDArray scores = Scalars.div(q.matMul(k), (float) Math.sqrt(headSize)).add(maskBias);
         NDArray probs = Dropout.dropout(scores.softmax(-1), (float) config.attentionDropout(), training)
                 .singletonOrThrow();

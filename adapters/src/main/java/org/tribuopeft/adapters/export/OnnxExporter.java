@@ -1,5 +1,9 @@
 package org.tribuopeft.adapters.export;
 
+import ai.djl.ndarray.NDScope;
+import ai.djl.training.ParameterStore;
+import org.tribuopeft.adapters.backbone.BertEncoder;
+
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.StringStringEntryProto;
@@ -46,13 +50,23 @@ public final class OnnxExporter {
      * @param task the task (fixes the {@code scores} activation)
      * @param loraModules modules that get low-rank inputs (empty for the merged form)
      * @param metadata string metadata stored in the model (provenance, labels, tokenizer, ...)
+     * @param virtualTokens constant virtual-token embeddings [count, hidden] placed before the input, or null
+     * @param attentionPrefix constant prefix keys and values [layers, 2, count, hidden] before every layer's own,
+     *     or null
      */
     public record Spec(BertWeights weights, HostTensor headWeight, HostTensor headBias, int outputs, Pooling pooling,
-                       TaskKind task, Set<String> loraModules, Map<String, String> metadata) {
+                       TaskKind task, Set<String> loraModules, Map<String, String> metadata, HostTensor virtualTokens,
+                       HostTensor attentionPrefix) {
         /** Copies the collections. */
         public Spec {
             loraModules = Set.copyOf(new LinkedHashSet<>(loraModules));
             metadata = Map.copyOf(metadata);
+        }
+
+        /** A model without virtual tokens or attention prefix. */
+        public Spec(BertWeights weights, HostTensor headWeight, HostTensor headBias, int outputs, Pooling pooling,
+                    TaskKind task, Set<String> loraModules, Map<String, String> metadata) {
+            this(weights, headWeight, headBias, outputs, pooling, task, loraModules, metadata, null, null);
         }
     }
 
@@ -67,10 +81,24 @@ public final class OnnxExporter {
             adapted.merge();
         }
         try {
-            BertWeights weights = adapted.encoder().toWeights();
+            BertEncoder encoder = adapted.encoder();
+            BertWeights weights = encoder.toWeights();
+            HostTensor virtual = null;
+            HostTensor prefix = null;
+            // the learned inputs become constants: their values no longer depend on anything trainable
+            try (NDScope scope = new NDScope()) {
+                var manager = encoder.baseParameters().get("embeddings.word_embeddings.weight").getArray().getManager();
+                ParameterStore ps = new ParameterStore(manager, false);
+                if (encoder.virtualTokens() != null) {
+                    virtual = HostTensor.of(encoder.virtualTokens().embeddings(ps, manager.getDevice(), false));
+                }
+                if (encoder.attentionPrefix() != null) {
+                    prefix = HostTensor.of(encoder.attentionPrefix().keysAndValues(ps, manager.getDevice(), false));
+                }
+            }
             return export(new Spec(weights, HostTensor.of(model.head().weight().getArray()),
                     HostTensor.of(model.head().bias().getArray()), model.head().outputs(),
-                    model.backbone().pooling(), model.task(), Set.of(), metadata));
+                    model.backbone().pooling(), model.task(), Set.of(), metadata, virtual, prefix));
         } finally {
             if (merge) {
                 adapted.unmerge();
@@ -93,16 +121,43 @@ public final class OnnxExporter {
         String type = g.op("Gather", "type", g.floatInit("embeddings.token_type_embeddings.weight",
                 w.get("embeddings.token_type_embeddings.weight")), "token_type_ids");
         String shape = g.op("Shape", "shape", "input_ids");
+        String batchOnly = g.op("Slice", "batch", shape, g.longInit("start", new long[] {0}, 1),
+                g.longInit("end", new long[] {1}, 1));
+        HostTensor virtual = spec.virtualTokens();
+        HostTensor prefix = spec.attentionPrefix();
+        int virtualCount = virtual == null ? 0 : (int) virtual.dim(0);
+        int prefixCount = prefix == null ? 0 : (int) prefix.dim(2);
+        String wordType = g.op("Add", "emb", word, type);
+        if (virtualCount > 0) {
+            // virtual tokens have token type 0 for every row, so their sum is one constant
+            HostTensor typed = addRow(virtual, w.get("embeddings.token_type_embeddings.weight"), 0);
+            String rows = perRow(g, batchOnly, g.floatInit("virtual_tokens", new HostTensor(new long[] {1, virtualCount, c.hiddenSize()}, typed.data())),
+                    virtualCount, c.hiddenSize());
+            wordType = g.opWithAttrs("Concat", "emb", new String[] {rows, wordType}, "axis", 1L);
+        }
         String seq = g.opWithAttrs("Gather", "seq", new String[] {shape, g.longInit("one", new long[] {1})}, "axis", 0L);
-        String positions = g.op("Range", "positions", g.longInit("zero", new long[] {0}), seq,
+        // the input's positions follow the virtual tokens and the attention prefix, as in Hugging Face
+        String positions = g.op("Range", "positions", g.longInit("first", new long[] {prefixCount}),
+                g.op("Add", "last", seq, g.longInit("extra", new long[] {virtualCount + prefixCount})),
                 g.longInit("step", new long[] {1}));
         String pos = g.op("Gather", "pos", g.floatInit("embeddings.position_embeddings.weight",
                 w.get("embeddings.position_embeddings.weight")), positions);
-        String x = layerNorm(g, c, g.op("Add", "emb", g.op("Add", "emb", word, type), pos), "embeddings.LayerNorm", w);
+        String x = layerNorm(g, c, g.op("Add", "emb", wordType, pos), "embeddings.LayerNorm", w);
 
         // additive attention mask: (mask − 1) · float32 max, shaped [batch, 1, 1, sequence]
         String maskF = g.opWithAttrs("Cast", "maskf", new String[] {"attention_mask"}, "to", (long) OnnxGraph.FLOAT);
-        String maskBias = g.op("Mul", "maskbias", g.op("Sub", "maskm1", maskF, g.scalar(1f)), g.scalar(Float.MAX_VALUE));
+        String keyMask = maskF;
+        if (virtualCount + prefixCount > 0) {
+            int extra = virtualCount + prefixCount;
+            float[] ones = new float[extra];
+            java.util.Arrays.fill(ones, 1f);
+            String shapeBE = g.opWithAttrs("Concat", "shape", new String[] {batchOnly, g.longInit("extra", new long[] {extra}, 1)},
+                    "axis", 0L);
+            String onesB = g.op("Expand", "ones", g.floatInit(g.fresh("ones"), new HostTensor(new long[] {1, extra}, ones)),
+                    shapeBE);
+            keyMask = g.opWithAttrs("Concat", "keymask", new String[] {onesB, maskF}, "axis", 1L);
+        }
+        String maskBias = g.op("Mul", "maskbias", g.op("Sub", "maskm1", keyMask, g.scalar(1f)), g.scalar(Float.MAX_VALUE));
         String mask4 = g.op("Unsqueeze", "mask4", maskBias, g.longInit("axes", new long[] {1, 2}, 2));
 
         String headShape = g.longInit("heads", new long[] {0, 0, c.numHeads(), c.headSize()}, 4);
@@ -112,10 +167,14 @@ public final class OnnxExporter {
             String p = BertWeights.layerPrefix(l);
             String q = transpose(g, g.op("Reshape", "q", linear(g, spec, x, TargetModule.QUERY.moduleName(l), w), headShape),
                     0, 2, 1, 3);
-            String k = transpose(g, g.op("Reshape", "k", linear(g, spec, x, TargetModule.KEY.moduleName(l), w), headShape),
-                    0, 2, 3, 1);
-            String v = transpose(g, g.op("Reshape", "v", linear(g, spec, x, TargetModule.VALUE.moduleName(l), w), headShape),
-                    0, 2, 1, 3);
+            String keys = linear(g, spec, x, TargetModule.KEY.moduleName(l), w);
+            String values = linear(g, spec, x, TargetModule.VALUE.moduleName(l), w);
+            if (prefixCount > 0) {
+                keys = withPrefix(g, batchOnly, keys, prefix, l, 0);
+                values = withPrefix(g, batchOnly, values, prefix, l, 1);
+            }
+            String k = transpose(g, g.op("Reshape", "k", keys, headShape), 0, 2, 3, 1);
+            String v = transpose(g, g.op("Reshape", "v", values, headShape), 0, 2, 1, 3);
             String scores = g.op("Add", "scores", g.op("Div", "scaled", g.op("MatMul", "qk", q, k), scale), mask4);
             String probs = g.opWithAttrs("Softmax", "probs", new String[] {scores}, "axis", -1L);
             String ctx = g.op("Reshape", "ctx", transpose(g, g.op("MatMul", "ctx", probs, v), 0, 2, 1, 3), mergedShape);
@@ -124,6 +183,11 @@ public final class OnnxExporter {
             String inter = activation(g, c.hiddenAct(), linear(g, spec, a, TargetModule.INTERMEDIATE.moduleName(l), w));
             String out = linear(g, spec, inter, TargetModule.OUTPUT.moduleName(l), w);
             x = layerNorm(g, c, g.op("Add", "res", out, a), p + "output.LayerNorm", w);
+        }
+        if (virtualCount > 0) {
+            // last_hidden_state and pooling cover the real tokens only
+            x = g.op("Slice", "real", x, g.longInit("start", new long[] {virtualCount}, 1),
+                    g.longInit("end", new long[] {Long.MAX_VALUE}, 1), g.longInit("axes", new long[] {1}, 1));
         }
         String hidden = g.op("Identity", "hidden", x);
         g.rename(hidden, "last_hidden_state");
@@ -176,6 +240,35 @@ public final class OnnxExporter {
 
     private static String transpose(OnnxGraph g, String in, long... perm) {
         return g.opWithAttrs("Transpose", "t", new String[] {in}, "perm", perm);
+    }
+
+    /** {@code rows} [1, count, hidden] repeated for every row of the batch. */
+    private static String perRow(OnnxGraph g, String batchOnly, String rows, int count, int hidden) {
+        String shape = g.opWithAttrs("Concat", "shape", new String[] {batchOnly,
+            g.longInit("rest", new long[] {count, hidden}, 2)}, "axis", 0L);
+        return g.op("Expand", "rows", rows, shape);
+    }
+
+    /** Layer {@code layer}'s constant prefix keys ({@code kv} 0) or values (1) before the input's own, on axis 1. */
+    private static String withPrefix(OnnxGraph g, String batchOnly, String own, HostTensor prefix, int layer, int kv) {
+        int count = (int) prefix.dim(2);
+        int hidden = (int) prefix.dim(3);
+        int size = count * hidden;
+        float[] slice = java.util.Arrays.copyOfRange(prefix.data(), (layer * 2 + kv) * size, (layer * 2 + kv + 1) * size);
+        String constant = g.floatInit(g.fresh(kv == 0 ? "prefix_keys" : "prefix_values"),
+                new HostTensor(new long[] {1, count, hidden}, slice));
+        return g.opWithAttrs("Concat", kv == 0 ? "keys" : "values", new String[] {perRow(g, batchOnly, constant, count,
+            hidden), own}, "axis", 1L);
+    }
+
+    /** {@code rows} [count, hidden] plus row {@code row} of {@code table}. */
+    private static HostTensor addRow(HostTensor rows, HostTensor table, int row) {
+        int hidden = (int) rows.dim(1);
+        float[] out = rows.data().clone();
+        for (int i = 0; i < out.length; i++) {
+            out[i] += table.data()[row * hidden + i % hidden];
+        }
+        return new HostTensor(rows.shape(), out);
     }
 
     private static String layerNorm(OnnxGraph g, BertConfig c, String in, String prefix, Map<String, HostTensor> w) {

@@ -4,6 +4,7 @@ import com.oracle.labs.mlrg.olcut.config.Configurable;
 import com.oracle.labs.mlrg.olcut.provenance.ConfiguredObjectProvenance;
 import com.oracle.labs.mlrg.olcut.provenance.Provenancable;
 import org.tribuopeft.adapters.backbone.BertEncoder;
+import org.tribuopeft.adapters.backbone.TextTokenizer;
 
 import java.util.SplittableRandom;
 
@@ -36,4 +37,17 @@ public interface AdapterMethod extends Configurable, Provenancable<ConfiguredObj
      * @return the adapted encoder, listing what trains
      */
     AdaptedEncoder apply(BertEncoder encoder, SplittableRandom rng);
+
+    /**
+     * Installs the method with the backbone's tokenizer at hand, for methods initialised from text; the
+     * others ignore the tokenizer.
+     *
+     * @param encoder the encoder to modify in place
+     * @param tokenizer the backbone's tokenizer
+     * @param rng the only source of randomness for initialisation
+     * @return the adapted encoder, listing what trains
+     */
+    default AdaptedEncoder apply(BertEncoder encoder, TextTokenizer tokenizer, SplittableRandom rng) {
+        return apply(encoder, rng);
+    }
 }

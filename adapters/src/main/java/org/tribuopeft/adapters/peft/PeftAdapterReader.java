@@ -91,7 +91,7 @@ public final class PeftAdapterReader {
         SafetensorsReader.Content content = SafetensorsReader.read(weightsFile);
         // checked before any use, so a damaged file is not mistaken later for a diverged training run
         FiniteTensors.require(weightsFile, content.floats());
-        PeftKeyStyle style = detectStyle(content.floats().keySet(), weightsFile);
+        PeftKeyStyle style = detectStyle(content.floats().keySet(), form, cfg, weightsFile);
         Map<String, HostTensor> tensors = new LinkedHashMap<>();
         List<String> ignored = new ArrayList<>();
         for (Map.Entry<String, HostTensor> e : content.floats().entrySet()) {
@@ -107,8 +107,8 @@ public final class PeftAdapterReader {
                 name = form.sharedTensorKeys().get(key);
             } else if (key.startsWith(style.encoderPrefix() + "encoder.") || key.startsWith(style.encoderPrefix() + "embeddings.")) {
                 name = key.substring(style.encoderPrefix().length()).replace(".base_layer.bias", ".bias");
-            } else if (key.startsWith(PeftKeyStyle.HEAD_PREFIX + "classifier.")) {
-                name = key.substring(PeftKeyStyle.HEAD_PREFIX.length());
+            } else if (key.startsWith(form.headKeyPrefix() + "classifier.")) {
+                name = key.substring(form.headKeyPrefix().length());
             } else {
                 throw new ModelFileException(weightsFile, "tensor '" + key + "' is neither an encoder adapter tensor nor "
                         + "the classifier head (prefix " + style.encoderPrefix() + ")");
@@ -147,11 +147,17 @@ public final class PeftAdapterReader {
                 + types + " (methods " + MethodRegistry.names() + ")");
     }
 
-    private static PeftKeyStyle detectStyle(Set<String> keys, Path file) throws ModelFileException {
+    private static PeftKeyStyle detectStyle(Set<String> keys, PeftForm form, JsonNode cfg, Path file)
+            throws ModelFileException {
         boolean seq = keys.stream().anyMatch(k -> k.startsWith(PeftKeyStyle.SEQUENCE_CLASSIFICATION.encoderPrefix()));
         boolean bare = keys.stream().anyMatch(k -> k.startsWith(PeftKeyStyle.BARE_ENCODER.encoderPrefix() + "encoder."));
         if (seq && bare) {
             throw new ModelFileException(file, "mixes 'base_model.model.bert.' and 'base_model.model.encoder.' keys");
+        }
+        if (!seq && !bare && keys.stream().anyMatch(form.sharedTensorKeys()::containsKey)) {
+            // a method whose tensors all sit outside the encoder (prompt tuning) says its style only by task_type
+            return PeftKeyStyle.SEQUENCE_CLASSIFICATION.taskType().equals(cfg.path("task_type").asText())
+                    ? PeftKeyStyle.SEQUENCE_CLASSIFICATION : PeftKeyStyle.BARE_ENCODER;
         }
         if (!seq && !bare) {
             throw new ModelFileException(file, "has no adapter tensors under 'base_model.model.encoder.' or "

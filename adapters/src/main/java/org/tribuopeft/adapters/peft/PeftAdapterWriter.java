@@ -74,7 +74,7 @@ public final class PeftAdapterWriter {
             String name = e.getKey();
             HostTensor t = e.getValue();
             if (name.startsWith("classifier.")) {
-                out.put(PeftKeyStyle.HEAD_PREFIX + name, t);
+                out.put(form.headKeyPrefix() + name, t);
                 continue;
             }
             if (sharedKeys.containsKey(name)) {

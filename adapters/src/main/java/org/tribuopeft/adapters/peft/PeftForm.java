@@ -27,6 +27,14 @@ public interface PeftForm {
         return true;
     }
 
+    /**
+     * The prefix of the head's keys ({@code <prefix>classifier.weight}): {@code base_model.model.} for methods
+     * that wrap Linears, {@code base_model.} for prompt-learning methods, whose PEFT model wraps the base directly.
+     */
+    default String headKeyPrefix() {
+        return PeftKeyStyle.HEAD_PREFIX;
+    }
+
     /** The adapter_config.json keys of PEFT's config class that this form understands or may ignore safely. */
     Set<String> configKeys();
 

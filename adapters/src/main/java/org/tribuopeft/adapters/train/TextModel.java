@@ -81,7 +81,8 @@ public final class TextModel implements AutoCloseable {
             BertEncoder encoder = backbone.createEncoder(manager);
             SplittableRandom methodRng = rng.split();
             SplittableRandom headRng = rng.split();
-            AdaptedEncoder adapted = method.apply(encoder, methodRng);
+            AdaptedEncoder adapted = method.apply(encoder, tokenizer, methodRng);
+            requireRoom(encoder, maxLength);
             TaskHead head = TaskHead.initialise(manager, backbone.config().hiddenSize(), outputs,
                     backbone.config().hiddenDropout(), headRng);
             head.freezeParameters(false);
@@ -110,11 +111,22 @@ public final class TextModel implements AutoCloseable {
             throw new IllegalStateException("unmerge before sharing the base: merged weights are not the pretrained ones");
         }
         TextTokenizer tok = backbone.tokenizer(tokenizer.maxLength());
-        AdaptedEncoder other = method.apply(adapted.encoder().shareBase(), rng.split());
+        AdaptedEncoder other = method.apply(adapted.encoder().shareBase(), tok, rng.split());
+        requireRoom(other.encoder(), tok.maxLength());
         TaskHead newHead = TaskHead.initialise(manager, backbone.config().hiddenSize(), outputs,
                 backbone.config().hiddenDropout(), rng.split());
         newHead.freezeParameters(false);
         return new TextModel(manager, backbone, other, newHead, newTask, tok, pooling, false);
+    }
+
+    private static void requireRoom(BertEncoder encoder, int maxLength) {
+        int extra = encoder.extraPositions();
+        int positions = encoder.config().maxPositions();
+        if (extra > 0 && maxLength + extra > positions) {
+            throw new IllegalArgumentException("maxLength " + maxLength + " plus the method's " + extra + " virtual "
+                    + "positions is more than the model's " + positions + " positions; lower maxLength to at most "
+                    + (positions - extra) + " or use fewer virtual tokens");
+        }
     }
 
     /**

@@ -1,5 +1,8 @@
 package org.tribuopeft.adapters.export;
 
+import org.tribuopeft.adapters.prefix.PrefixTuningConfig;
+import org.tribuopeft.adapters.prompt.PromptTuningConfig;
+
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
@@ -33,6 +36,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Exported ONNX models give ONNX Runtime the same logits as our DJL models, merged or with switchable adapters. */
@@ -85,6 +89,44 @@ class OnnxExportParityTest {
                     double d = FloatRows.maxAbsDiff(model.predictLogits(texts, 12), ortLogits(s, model.tokenizer().encode(texts), null));
                     assertTrue(d <= 1e-4, m + " " + task + ": ONNX Runtime differs by " + d);
                 }
+            }
+        }
+    }
+
+    @Test
+    void promptAndPrefixTuningExportAsConstantsAndMatchDjl() throws Exception {
+        List<LabelledText> data = SyntheticTexts.twoClass(32, 1);
+        List<String> texts = SyntheticTexts.twoClass(12, 5).stream().map(LabelledText::text).toList();
+        for (AdapterMethod m : List.of(new PromptTuningConfig(4, ""), new PrefixTuningConfig(4, false, 0),
+                new PrefixTuningConfig(3, true, 8))) {
+            try (TextModel model = train(TinyBert.backbone(5), m, TaskKind.SINGLE_LABEL, 2, data, 24, 3);
+                 OrtSession s = session(OnnxExporter.merged(model, Map.of()))) {
+                TokenBatch batch = model.tokenizer().encode(texts);
+                double d = FloatRows.maxAbsDiff(model.predictLogits(texts, 12), ortLogits(s, batch, null));
+                float[] ours;
+                try (ai.djl.ndarray.NDManager manager = org.tribuopeft.adapters.engine.TorchRuntime.engine().newBaseManager()) {
+                    ours = model.adapted().encoder().encode(manager, batch).toFloatArray();
+                }
+                double hidden = 0;
+                try (OnnxTensor ids = OnnxTensor.createTensor(ENV, batch.ids());
+                     OnnxTensor mask = OnnxTensor.createTensor(ENV, batch.attentionMask());
+                     OnnxTensor types = OnnxTensor.createTensor(ENV, batch.typeIds());
+                     OrtSession.Result r = s.run(Map.of("input_ids", ids, "attention_mask", mask, "token_type_ids", types),
+                             Set.of("last_hidden_state"))) {
+                    float[][][] h = (float[][][]) r.get("last_hidden_state").orElseThrow().getValue();
+                    assertEquals(batch.length(), h[0].length, m + ": last_hidden_state holds the real tokens only");
+                    int k = 0;
+                    for (float[][] row : h) {
+                        for (float[] token : row) {
+                            for (float v : token) {
+                                hidden = Math.max(hidden, Math.abs(v - ours[k++]));
+                            }
+                        }
+                    }
+                }
+                System.out.printf("%s merged ONNX vs DJL: max |logit diff| = %.2e, max |hidden diff| = %.2e%n", m, d, hidden);
+                assertTrue(d <= 1e-4, m + ": ONNX Runtime logits differ by " + d);
+                assertTrue(hidden <= 1e-4, m + ": ONNX Runtime hidden states differ by " + hidden);
             }
         }
     }

@@ -67,4 +67,18 @@ class TrainableParameterCountTest {
         assertEquals(embeddings + 6 * layer, count(new FullFineTuning()));
         assertEquals(embeddings + 6 * layer - embeddings + 2 * h, count(new FullFineTuning(false)));
     }
+
+    @Test
+    void promptTuningTrainsOneHiddenVectorPerVirtualToken() throws Exception {
+        // 20 × 384
+        assertEquals(7_680L, count(new org.tribuopeft.adapters.prompt.PromptTuningConfig(20, "")));
+    }
+
+    @Test
+    void prefixTuningTrainsKeysAndValuesPerLayerOrTheProjection() throws Exception {
+        // 20 × 6 layers × 2 × 384
+        assertEquals(92_160L, count(new org.tribuopeft.adapters.prefix.PrefixTuningConfig(20, false, 0)));
+        // 20 × 384 + (256 × 384 + 256) + (4608 × 256 + 4608): PEFT's PrefixEncoder with prefix_projection
+        assertEquals(1_290_496L, count(new org.tribuopeft.adapters.prefix.PrefixTuningConfig(20, true, 256)));
+    }
 }

@@ -22,10 +22,47 @@ final class PeftConfigTypes {
 
     private PeftConfigTypes() {}
 
+    /** PEFT 0.21's PromptLearningConfig with PromptTuningConfig's or PrefixTuningConfig's own fields. */
+    private static List<String> promptLearning(JsonNode c, String type) {
+        List<String> out = new ArrayList<>();
+        optionalText(c, "task_type", out);
+        optionalText(c, "base_model_name_or_path", out);
+        bool(c, "inference_mode", out);
+        integer(c, "num_virtual_tokens", out);
+        integer(c, "token_dim", out);
+        integer(c, "num_transformer_submodules", out);
+        for (String k : new String[] {"num_layers", "num_attention_heads"}) {
+            if (c.hasNonNull(k) || type.equals("PREFIX_TUNING")) {
+                // prefix tuning views its table with both; prompt tuning does not use them
+                integer(c, k, out);
+            }
+        }
+        JsonNode save = c.get("modules_to_save");
+        if (save != null && !save.isNull() && !(save.isArray() && allMatch(save, JsonNode::isTextual))) {
+            out.add("modules_to_save must be a list of strings or null, found " + save);
+        }
+        if (type.equals("PROMPT_TUNING")) {
+            if (!Set.of("RANDOM", "TEXT", "SAMPLE_VOCAB").contains(c.path("prompt_tuning_init").asText(""))) {
+                out.add("prompt_tuning_init must be RANDOM, TEXT or SAMPLE_VOCAB, found " + c.get("prompt_tuning_init"));
+            }
+            if (c.path("prompt_tuning_init").asText("").equals("TEXT")) {
+                optionalText(c, "prompt_tuning_init_text", out);
+                optionalText(c, "tokenizer_name_or_path", out);
+            }
+        } else {
+            bool(c, "prefix_projection", out);
+            integer(c, "encoder_hidden_size", out);
+        }
+        return out;
+    }
+
     /** What in one {@code adapter_config.json} differs from PEFT's types, one message per field; empty if nothing. */
     static List<String> violations(JsonNode c) {
         List<String> out = new ArrayList<>();
         String type = c.path("peft_type").asText("");
+        if (type.equals("PROMPT_TUNING") || type.equals("PREFIX_TUNING")) {
+            return promptLearning(c, type);
+        }
         if (!type.equals("LORA") && !type.equals("ADALORA") && !type.equals("VERA")) {
             out.add("peft_type must be LORA, ADALORA or VERA, found " + c.get("peft_type"));
         }
