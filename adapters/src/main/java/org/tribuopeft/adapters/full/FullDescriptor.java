@@ -1,8 +1,7 @@
 package org.tribuopeft.adapters.full;
 
 import org.tribuopeft.adapters.method.AdapterMethod;
-import org.tribuopeft.adapters.method.MethodDescriptor;
-import org.tribuopeft.adapters.peft.PeftForm;
+import org.tribuopeft.adapters.method.NamedDescriptor;
 
 import java.util.Optional;
 
@@ -10,28 +9,12 @@ import java.util.Optional;
  * Registers full fine-tuning as the method {@code full}: no PEFT adapter (it saves as a Hugging Face
  * model folder), ONNX merged only, and it changes the base.
  */
-public final class FullDescriptor implements MethodDescriptor {
+public final class FullDescriptor extends NamedDescriptor {
     /** For {@link java.util.ServiceLoader}. */
-    public FullDescriptor() { }
-
-    @Override
-    public String name() {
-        return "full";
-    }
-
-    @Override
-    public String summary() {
-        return "every backbone weight trains; the baseline the adapters are measured against";
-    }
-
-    @Override
-    public Class<? extends AdapterMethod> configClass() {
-        return FullFineTuning.class;
-    }
-
-    @Override
-    public Optional<PeftForm> peftForm() {
-        return Optional.empty();
+    public FullDescriptor() {
+        // no PEFT adapter form: it saves as a Hugging Face model folder
+        super("full", "every backbone weight trains; the baseline the adapters are measured against",
+                FullFineTuning.class, null);
     }
 
     @Override

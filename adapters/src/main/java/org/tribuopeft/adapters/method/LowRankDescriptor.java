@@ -8,12 +8,7 @@ import java.util.Optional;
  * What the descriptors of the {@link LowRankConfig} methods share: trained biases change the base, and
  * an additive update over an unchanged base exports to ONNX as adapter inputs.
  */
-public abstract class LowRankDescriptor implements MethodDescriptor {
-    private final String name;
-    private final String summary;
-    private final Class<? extends AdapterMethod> configClass;
-    private final PeftForm peftForm;
-
+public abstract class LowRankDescriptor extends NamedDescriptor {
     /**
      * The registration of one low-rank method.
      *
@@ -24,30 +19,7 @@ public abstract class LowRankDescriptor implements MethodDescriptor {
      */
     protected LowRankDescriptor(String name, String summary, Class<? extends AdapterMethod> configClass,
                                 PeftForm peftForm) {
-        this.name = name;
-        this.summary = summary;
-        this.configClass = configClass;
-        this.peftForm = peftForm;
-    }
-
-    @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public String summary() {
-        return summary;
-    }
-
-    @Override
-    public Class<? extends AdapterMethod> configClass() {
-        return configClass;
-    }
-
-    @Override
-    public Optional<PeftForm> peftForm() {
-        return Optional.ofNullable(peftForm);
+        super(name, summary, configClass, peftForm);
     }
 
     @Override
