@@ -51,8 +51,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A Tribuo model that runs an exported text model in ONNX Runtime: a merged ONNX file, or a base file
- * with adapter inputs plus an {@code .onnx_adapter}. Everything it needs (tokenizer, outputs, task,
+ * A Tribuo model that runs an exported text model in ONNX Runtime: a merged ONNX file (float32, or with
+ * int8/int4 Linear weights for ONNX Runtime's {@code MatMulNBits}, see {@link #weightFormat()}), or a base
+ * file with adapter inputs plus an {@code .onnx_adapter}. Everything it needs (tokenizer, outputs, task,
  * length) is read from the ONNX file's metadata. Asked for CUDA, it uses ONNX Runtime's CUDA execution
  * provider when the runtime and driver support it, and otherwise says so on standard error and runs
  * on the CPU. Serialized with protobuf, model bytes inline.
