@@ -54,6 +54,28 @@ class QuantizedOnnxTextModelTest {
     }
 
     @Test
+    void anUnreadableWeightFormatInTheMetadataNamesTheFile(@TempDir Path tmp) throws Exception {
+        AdapterModel<Label> model = AdapterModelSerializationTest.<Label>trainer(
+                new LoraConfig(4, 8, 0.0, List.of("query"))).train(TinyDatasets.labels(32, 1));
+        Path file = tmp.resolve("m.onnx");
+        OnnxExports.writeMerged(model, file, WeightFormat.parse("int8:16"));
+        model.close();
+        var proto = ai.onnx.proto.OnnxMl.ModelProto.parseFrom(Files.readAllBytes(file)).toBuilder();
+        for (int i = 0; i < proto.getMetadataPropsCount(); i++) {
+            if (proto.getMetadataProps(i).getKey().equals("tribuo_peft.weight_format")) {
+                assertEquals("int8:16", proto.getMetadataProps(i).getValue());
+                proto.setMetadataProps(i, proto.getMetadataProps(i).toBuilder().setValue("int3:16"));
+            }
+        }
+        Path edited = tmp.resolve("edited.onnx");
+        Files.write(edited, proto.build().toByteArray());
+        var e = assertThrows(org.tribuopeft.adapters.io.ModelFileException.class, () -> OnnxTextModel.load(edited, null,
+                false));
+        assertTrue(e.getMessage().contains(edited.toString()) && e.getMessage().contains("unreadable "
+                + "'tribuo_peft.weight_format' metadata: unknown weight format 'int3:16'"), e.getMessage());
+    }
+
+    @Test
     void quantizedMiniLmExportsPredictCloseToTheFloat32Export(@TempDir Path tmp) throws Exception {
         MutableDataset<Label> train = SmallDataDefaultsTest.load("train.csv");
         MutableDataset<Label> test = SmallDataDefaultsTest.load("test.csv");
