@@ -68,7 +68,8 @@ public final class TribuoPeftCli {
                         out);
                 case "export-peft" -> exportPeft(CliArgs.parse(args, Set.of("model", "output", "key-style"),
                         Set.of("overwrite")), out);
-                case "export-onnx" -> exportOnnx(CliArgs.parse(args, Set.of("model", "output", "adapter-output"),
+                case "export-onnx" -> exportOnnx(CliArgs.parse(args, Set.of("model", "output", "adapter-output",
+                        "weight-format"),
                         Set.of("overwrite")), out);
                 case "config-reference" -> out.print(org.tribuopeft.plugin.ConfigurationReference.markdown());
                 case "replay" -> replay(CliArgs.parse(args, Set.of("model")), out);
@@ -118,9 +119,13 @@ public final class TribuoPeftCli {
                   export-peft --model FILE --output DIR [--key-style seq-cls|bare] [--overwrite]
                             write the model's adapter as a Hugging Face PEFT folder (full fine-tunes as a
                             Hugging Face model folder)
-                  export-onnx --model FILE --output FILE.onnx [--adapter-output FILE.onnx_adapter] [--overwrite]
+                  export-onnx --model FILE --output FILE.onnx [--adapter-output FILE.onnx_adapter]
+                            [--weight-format float32|int8[:BLOCK]|int4[:BLOCK][:symmetric][:int8-compute]]
+                            [--overwrite]
                             write an ONNX model for ONNX Runtime: merged, or (with --adapter-output) the base
-                            with adapter inputs plus this model's adapter file
+                            with adapter inputs plus this model's adapter file; --weight-format stores the
+                            merged encoder's Linear weights as 8- or 4-bit blocks (MatMulNBits, block 16-256,
+                            default 32)
                   Outputs never delete files tribuo-peft did not write: an existing file, or a folder holding
                   other files, is refused; --overwrite replaces a file, or writes into such a folder keeping
                   the other files (refused if one of them is where an output goes).
@@ -290,6 +295,16 @@ public final class TribuoPeftCli {
     private static <T extends Output<T>> void exportOnnx(CliArgs a, PrintStream out) throws IOException {
         Path onnx = Paths.get(a.require("output"));
         String adapter = a.get("adapter-output", null);
+        org.tribuopeft.adapters.export.WeightFormat format;
+        try {
+            format = org.tribuopeft.adapters.export.WeightFormat.parse(a.get("weight-format", "float32"));
+        } catch (org.tribuopeft.adapters.export.WeightFormatException e) {
+            throw new CliException("--weight-format: " + e.getMessage());
+        }
+        if (adapter != null && format.isQuantized()) {
+            throw new CliException("--weight-format " + format + " is for merged exports only: the base with adapter "
+                    + "inputs keeps float32 weights; drop --adapter-output or --weight-format");
+        }
         OutputLocation.checkFile(onnx, a.has("overwrite"));
         if (adapter != null) {
             OutputLocation.checkFile(Paths.get(adapter), a.has("overwrite"));
@@ -299,8 +314,8 @@ public final class TribuoPeftCli {
             throw new CliException(a.require("model") + " is not an AdapterModel");
         }
         if (adapter == null) {
-            org.tribuopeft.plugin.OnnxExports.writeMerged(am, onnx);
-            out.println("wrote " + onnx.toAbsolutePath() + " (merged)");
+            org.tribuopeft.plugin.OnnxExports.writeMerged(am, onnx, format);
+            out.println("wrote " + onnx.toAbsolutePath() + " (merged, " + format + " weights)");
         } else {
             org.tribuopeft.plugin.OnnxExports.writeAdapterBase(onnx, am);
             org.tribuopeft.plugin.OnnxExports.writeAdapter(am, Paths.get(adapter));

@@ -129,6 +129,27 @@ class CliOutputsTest {
     }
 
     @Test
+    void exportOnnxRefusesAnUnsupportedBlockSizeByValueBeforeLoadingTheModel(@TempDir Path tmp) throws Exception {
+        Path onnx = tmp.resolve("model.onnx");
+        TribuoPeftCliTest.Run r = cli("export-onnx", "--model", tmp.resolve("absent.tribuo").toString(), "--output",
+                onnx.toString(), "--weight-format", "int4:48");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().startsWith("error: --weight-format: block size 48 is not supported by ONNX Runtime's "
+                + "MatMulNBits: use a power of two from 16 to 256 (16, 32, 64, 128 or 256)\n"), r.err());
+        assertFalse(Files.exists(onnx));
+    }
+
+    @Test
+    void exportOnnxRefusesQuantizedWeightsForTheBaseWithAdapterInputs(@TempDir Path tmp) throws Exception {
+        TribuoPeftCliTest.Run r = cli("export-onnx", "--model", tmp.resolve("absent.tribuo").toString(), "--output",
+                tmp.resolve("base.onnx").toString(), "--adapter-output", tmp.resolve("a.onnx_adapter").toString(),
+                "--weight-format", "int8");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().startsWith("error: --weight-format int8:32 is for merged exports only"), r.err());
+        assertFalse(Files.exists(tmp.resolve("base.onnx")));
+    }
+
+    @Test
     void predictNamesTheLineByteAndOffsetOfANonUtf8InputBeforeLoadingTheModel(@TempDir Path tmp) throws Exception {
         Path input = tmp.resolve("latin1.txt");
         Files.write(input, "good film\ncaf\u00e9 cr\u00e8me\n".getBytes(StandardCharsets.ISO_8859_1));

@@ -8,6 +8,7 @@ import org.tribuopeft.adapters.backbone.Backbone;
 import org.tribuopeft.adapters.export.OnnxAdapterParameters;
 import org.tribuopeft.adapters.export.OnnxExporter;
 import org.tribuopeft.adapters.export.OrtAdapterFile;
+import org.tribuopeft.adapters.export.WeightFormat;
 import org.tribuopeft.adapters.io.AtomicFiles;
 
 import java.io.IOException;
@@ -33,13 +34,36 @@ public final class OnnxExports {
 
     private OnnxExports() {}
 
-    /** Writes a model as a standalone ONNX file with its adapter merged into the weights. */
+    /** Writes a model as a standalone ONNX file with its adapter merged into the weights (float32). */
     public static <T extends Output<T>> void writeMerged(AdapterModel<T> model, Path file) throws IOException {
+        writeMerged(model, file, WeightFormat.FLOAT32);
+    }
+
+    /**
+     * Writes a model as a standalone ONNX file with its adapter merged into the weights and the encoder's
+     * Linear weights stored in {@code format} (ONNX Runtime's {@code MatMulNBits} for int8 and int4). The
+     * format is recorded under {@code tribuo_peft.weight_format}.
+     *
+     * @throws org.tribuopeft.adapters.export.WeightFormatException before anything is written when the
+     *     format's block size does not divide the encoder's widths
+     */
+    public static <T extends Output<T>> void writeMerged(AdapterModel<T> model, Path file, WeightFormat format)
+            throws IOException {
+        checkFits(model, format);
         Map<String, String> meta = metadata(model, "merged");
         meta.put(ONNXExportable.PROVENANCE_METADATA_FIELD, ONNXExportable.SERIALIZER.marshalAndSerialize(
                 model.getProvenance()));
-        ModelProto proto = OnnxExporter.merged(model.textModel(), meta);
+        ModelProto proto = OnnxExporter.merged(model.textModel(), meta, format);
         AtomicFiles.write(file, proto::writeTo);
+    }
+
+    /**
+     * Checks that a model's encoder can be exported in {@code format}, so callers can refuse before writing.
+     *
+     * @throws org.tribuopeft.adapters.export.WeightFormatException naming the module and block size
+     */
+    public static <T extends Output<T>> void checkFits(AdapterModel<T> model, WeightFormat format) {
+        OnnxExporter.checkFits(model.textModel().backbone().config(), format);
     }
 
     /**

@@ -30,6 +30,9 @@ import org.tribuo.provenance.impl.EmptyTrainerProvenance;
 import org.tribuopeft.adapters.backbone.TextTokenizer;
 import org.tribuopeft.adapters.backbone.TokenBatch;
 import org.tribuopeft.adapters.engine.OnnxRuntimeVersion;
+import org.tribuopeft.adapters.export.OnnxExporter;
+import org.tribuopeft.adapters.export.WeightFormat;
+import org.tribuopeft.adapters.export.WeightFormatException;
 import org.tribuopeft.adapters.io.ModelFileException;
 import org.tribuopeft.adapters.io.Sha256;
 import org.tribuopeft.adapters.train.TaskKind;
@@ -48,8 +51,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A Tribuo model that runs an exported text model in ONNX Runtime: a merged ONNX file, or a base file
- * with adapter inputs plus an {@code .onnx_adapter}. Everything it needs (tokenizer, outputs, task,
+ * A Tribuo model that runs an exported text model in ONNX Runtime: a merged ONNX file (float32, or with
+ * int8/int4 Linear weights for ONNX Runtime's {@code MatMulNBits}, see {@link #weightFormat()}), or a base
+ * file with adapter inputs plus an {@code .onnx_adapter}. Everything it needs (tokenizer, outputs, task,
  * length) is read from the ONNX file's metadata. Asked for CUDA, it uses ONNX Runtime's CUDA execution
  * provider when the runtime and driver support it, and otherwise says so on standard error and runs
  * on the CPU. Serialized with protobuf, model bytes inline.
@@ -70,6 +74,7 @@ public final class OnnxTextModel<T extends Output<T>> extends TextPredictingMode
     private final int maxLength;
     private final String textField;
     private final String tokenizerJson;
+    private final WeightFormat weightFormat;
     private transient OrtSession session;
     private transient OrtLoraAdapter loraAdapter;
     private transient TextTokenizer tokenizer;
@@ -85,6 +90,16 @@ public final class OnnxTextModel<T extends Output<T>> extends TextPredictingMode
         this.maxLength = Integer.parseInt(metadata.get(OnnxExports.PREFIX + "max_length"));
         this.textField = metadata.get(OnnxExports.PREFIX + "text_field");
         this.tokenizerJson = metadata.get(OnnxExports.PREFIX + "tokenizer");
+        this.weightFormat = WeightFormat.parse(metadata.getOrDefault(OnnxExporter.WEIGHT_FORMAT_KEY, "float32"));
+    }
+
+    /**
+     * How the file stores the encoder's Linear weights: float32, or int8/int4 for ONNX Runtime's
+     * {@code MatMulNBits} (from the {@code tribuo_peft.weight_format} metadata; files written before it
+     * existed are float32).
+     */
+    public WeightFormat weightFormat() {
+        return weightFormat;
     }
 
     /**
@@ -149,6 +164,15 @@ public final class OnnxTextModel<T extends Output<T>> extends TextPredictingMode
             if (!meta.containsKey(OnnxExports.PREFIX + k)) {
                 throw new ModelFileException(source, "has no '" + OnnxExports.PREFIX + k + "' metadata; export it with "
                         + "tribuo-peft (OnnxExports or the export-onnx command)");
+            }
+        }
+        String format = meta.get(OnnxExporter.WEIGHT_FORMAT_KEY);
+        if (format != null) {
+            try {
+                WeightFormat.parse(format);
+            } catch (WeightFormatException e) {
+                throw new ModelFileException(source, "has unreadable '" + OnnxExporter.WEIGHT_FORMAT_KEY
+                        + "' metadata: " + e.getMessage() + "; export it again with tribuo-peft", e);
             }
         }
         return meta;
@@ -235,6 +259,7 @@ public final class OnnxTextModel<T extends Output<T>> extends TextPredictingMode
         meta.put(OnnxExports.PREFIX + "max_length", Integer.toString(maxLength));
         meta.put(OnnxExports.PREFIX + "text_field", textField);
         meta.put(OnnxExports.PREFIX + "tokenizer", tokenizerJson);
+        meta.put(OnnxExporter.WEIGHT_FORMAT_KEY, weightFormat.toString());
         return new OnnxTextModel<>(newName, newProvenance, featureIDMap, outputIDInfo, onnx, adapter, preferCuda, meta);
     }
 

@@ -32,10 +32,19 @@ import java.util.Set;
  *   [hidden, outputs] and {@code classifier.bias}. ONNX Runtime's {@code OrtLoraAdapter} then switches
  *   adapters per run on one session.</li>
  * </ul>
+ * The merged form can store the encoder's Linear weights quantized ({@link WeightFormat}): each
+ * {@code MatMul} by a weight becomes ONNX Runtime's {@code com.microsoft.MatMulNBits} with 8- or 4-bit
+ * block-quantized weights ({@link BlockQuantizedWeight}); everything else stays float32.
  */
 public final class OnnxExporter {
     /** The ONNX opset written (LayerNormalization needs 17). */
     public static final int OPSET = 17;
+
+    /** The operator set of ONNX Runtime's contrib operators ({@code MatMulNBits}). */
+    public static final String MICROSOFT_DOMAIN = "com.microsoft";
+
+    /** The metadata key that records the Linear weights' format (see {@link WeightFormat#toString()}). */
+    public static final String WEIGHT_FORMAT_KEY = "tribuo_peft.weight_format";
 
     private OnnxExporter() {}
 
@@ -53,20 +62,60 @@ public final class OnnxExporter {
      * @param virtualTokens constant virtual-token embeddings [count, hidden] placed before the input, or null
      * @param attentionPrefix constant prefix keys and values [layers, 2, count, hidden] before every layer's own,
      *     or null
+     * @param weightFormat how the encoder's Linear weights are stored (float32, or quantized for the merged form)
      */
     public record Spec(BertWeights weights, HostTensor headWeight, HostTensor headBias, int outputs, Pooling pooling,
                        TaskKind task, Set<String> loraModules, Map<String, String> metadata, HostTensor virtualTokens,
-                       HostTensor attentionPrefix) {
-        /** Copies the collections. */
+                       HostTensor attentionPrefix, WeightFormat weightFormat) {
+        /**
+         * Copies the collections and checks the weight format: quantized weights need the merged form, and a
+         * block size that divides every Linear's input width.
+         *
+         * @throws WeightFormatException before anything is built when the format does not fit
+         */
         public Spec {
             loraModules = Set.copyOf(new LinkedHashSet<>(loraModules));
             metadata = Map.copyOf(metadata);
+            if (weightFormat.isQuantized()) {
+                if (!loraModules.isEmpty() || headWeight == null) {
+                    throw new WeightFormatException("weight format " + weightFormat + " is for merged exports only: "
+                            + "the form with adapter inputs keeps float32 weights (ONNX Runtime adds the adapter to "
+                            + "them); export merged, or use float32");
+                }
+                checkFits(weights.config(), weightFormat);
+            }
+        }
+
+        /** A float32 model with the given virtual tokens and attention prefix. */
+        public Spec(BertWeights weights, HostTensor headWeight, HostTensor headBias, int outputs, Pooling pooling,
+                    TaskKind task, Set<String> loraModules, Map<String, String> metadata, HostTensor virtualTokens,
+                    HostTensor attentionPrefix) {
+            this(weights, headWeight, headBias, outputs, pooling, task, loraModules, metadata, virtualTokens,
+                    attentionPrefix, WeightFormat.FLOAT32);
         }
 
         /** A model without virtual tokens or attention prefix. */
         public Spec(BertWeights weights, HostTensor headWeight, HostTensor headBias, int outputs, Pooling pooling,
                     TaskKind task, Set<String> loraModules, Map<String, String> metadata) {
             this(weights, headWeight, headBias, outputs, pooling, task, loraModules, metadata, null, null);
+        }
+
+        /** This spec with its Linear weights stored in {@code format}. */
+        public Spec withWeightFormat(WeightFormat format) {
+            return new Spec(weights, headWeight, headBias, outputs, pooling, task, loraModules, metadata, virtualTokens,
+                    attentionPrefix, format);
+        }
+    }
+
+    /**
+     * Checks that every adaptable Linear of an encoder of this shape can be stored in {@code format}.
+     *
+     * @throws WeightFormatException naming the first module whose input width the block size does not divide
+     */
+    public static void checkFits(BertConfig config, WeightFormat format) {
+        for (TargetModule m : TargetModule.values()) {
+            long inputs = m == TargetModule.OUTPUT ? config.intermediateSize() : config.hiddenSize();
+            format.checkFits(m.moduleName(0), inputs);
         }
     }
 
@@ -75,6 +124,17 @@ public final class OnnxExporter {
      * again afterwards (full fine-tunes are exported as trained).
      */
     public static ModelProto merged(org.tribuopeft.adapters.train.TextModel model, Map<String, String> metadata) {
+        return merged(model, metadata, WeightFormat.FLOAT32);
+    }
+
+    /**
+     * The merged form with the encoder's Linear weights stored in {@code format}.
+     *
+     * @throws WeightFormatException before merging when the format does not fit the encoder
+     */
+    public static ModelProto merged(org.tribuopeft.adapters.train.TextModel model, Map<String, String> metadata,
+                                    WeightFormat format) {
+        checkFits(model.backbone().config(), format);
         var adapted = model.adapted();
         boolean merge = !adapted.layers().isEmpty() && !adapted.isMerged();
         if (merge) {
@@ -98,7 +158,7 @@ public final class OnnxExporter {
             }
             return export(new Spec(weights, HostTensor.of(model.head().weight().getArray()),
                     HostTensor.of(model.head().bias().getArray()), model.head().outputs(),
-                    model.backbone().pooling(), model.task(), Set.of(), metadata, virtual, prefix));
+                    model.backbone().pooling(), model.task(), Set.of(), metadata, virtual, prefix, format));
         } finally {
             if (merge) {
                 adapted.unmerge();
@@ -234,7 +294,17 @@ public final class OnnxExporter {
         ModelProto.Builder model = ModelProto.newBuilder().setIrVersion(8).setProducerName("tribuo-peft")
                 .setDomain("org.tribuopeft").setModelVersion(1).setGraph(g.build())
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET));
-        spec.metadata().forEach((k, v) -> model.addMetadataProps(StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
+        if (spec.weightFormat().isQuantized()) {
+            model.addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(MICROSOFT_DOMAIN).setVersion(1));
+        }
+        spec.metadata().forEach((k, v) -> {
+            if (!k.equals(WEIGHT_FORMAT_KEY)) {
+                model.addMetadataProps(StringStringEntryProto.newBuilder().setKey(k).setValue(v));
+            }
+        });
+        // the format is recorded from what was built, never from what a caller claims
+        model.addMetadataProps(StringStringEntryProto.newBuilder().setKey(WEIGHT_FORMAT_KEY)
+                .setValue(spec.weightFormat().toString()));
         return model.build();
     }
 
@@ -297,8 +367,10 @@ public final class OnnxExporter {
     /** x·Wᵀ + b, plus (x·A)·B from graph inputs when the module takes an adapter. */
     private static String linear(OnnxGraph g, Spec spec, String in, String module, Map<String, HostTensor> w) {
         HostTensor weight = w.get(module + ".weight");
-        String y = g.op("Add", "linear", g.op("MatMul", "matmul", in, g.floatInit(module + ".weight_t",
-                weight.transpose2d())), g.floatInit(module + ".bias", w.get(module + ".bias")));
+        String product = spec.weightFormat().isQuantized()
+                ? quantizedMatMul(g, in, module, BlockQuantizedWeight.quantize(weight, spec.weightFormat(), module))
+                : g.op("MatMul", "matmul", in, g.floatInit(module + ".weight_t", weight.transpose2d()));
+        String y = g.op("Add", "linear", product, g.floatInit(module + ".bias", w.get(module + ".bias")));
         if (!spec.loraModules().contains(module)) {
             return y;
         }
@@ -312,5 +384,20 @@ public final class OnnxExporter {
         g.input(a, OnnxGraph.FLOAT, inDim, rank);
         g.input(b, OnnxGraph.FLOAT, rank, out);
         return g.op("Add", "adapted", y, g.op("MatMul", "lora_b", g.op("MatMul", "lora_a", in, a), b));
+    }
+
+    /** x·Wᵀ by ONNX Runtime's MatMulNBits on the block-quantized weight (bias added outside, as for float32). */
+    private static String quantizedMatMul(OnnxGraph g, String in, String module, BlockQuantizedWeight q) {
+        WeightFormat f = q.format();
+        int blocks = q.inputs() / f.blockSize();
+        String codes = g.byteInit(module + ".weight_q" + f.bits(), q.packed(), q.outputs(), blocks,
+                BlockQuantizedWeight.blobSize(f));
+        String scales = g.floatInit(module + ".weight_scales", q.scales(), (long) q.outputs() * blocks);
+        String[] inputs = q.zeroPoints() == null ? new String[] {in, codes, scales}
+                : new String[] {in, codes, scales, g.byteInit(module + ".weight_zero_points", q.zeroPoints(),
+                    (long) q.zeroPoints().length)};
+        return g.opInDomain(MICROSOFT_DOMAIN, "MatMulNBits", "matmul_q", inputs, "K", (long) q.inputs(),
+                "N", (long) q.outputs(), "bits", (long) f.bits(), "block_size", (long) f.blockSize(),
+                "accuracy_level", (long) f.accuracyLevel());
     }
 }

@@ -20,6 +20,7 @@ import java.nio.ByteOrder;
 final class OnnxGraph {
     static final int FLOAT = TensorProto.DataType.FLOAT_VALUE;
     static final int INT64 = TensorProto.DataType.INT64_VALUE;
+    static final int UINT8 = TensorProto.DataType.UINT8_VALUE;
 
     private final GraphProto.Builder graph = GraphProto.newBuilder();
     private int counter;
@@ -55,8 +56,16 @@ final class OnnxGraph {
 
     /** Adds a node with one output and integer-list, integer or float attributes given as name/value pairs. */
     String opWithAttrs(String opType, String hint, String[] inputs, Object... attrs) {
+        return opInDomain("", opType, hint, inputs, attrs);
+    }
+
+    /** Adds a node of an operator set other than the default one (e.g. {@code com.microsoft}), with attributes. */
+    String opInDomain(String domain, String opType, String hint, String[] inputs, Object... attrs) {
         String out = fresh(hint);
         NodeProto.Builder n = node(opType, new String[] {out}, inputs);
+        if (!domain.isEmpty()) {
+            n.setDomain(domain);
+        }
         for (int i = 0; i < attrs.length; i += 2) {
             String name = (String) attrs[i];
             Object v = attrs[i + 1];
@@ -91,6 +100,22 @@ final class OnnxGraph {
         }
         graph.addInitializer(b);
         return name;
+    }
+
+    /** Adds a uint8 initializer named {@code name} with the given shape. */
+    String byteInit(String name, byte[] values, long... shape) {
+        TensorProto.Builder b = TensorProto.newBuilder().setName(name).setDataType(UINT8)
+                .setRawData(ByteString.copyFrom(values));
+        for (long d : shape) {
+            b.addDims(d);
+        }
+        graph.addInitializer(b);
+        return name;
+    }
+
+    /** Adds a float initializer named {@code name} from raw values with the given shape. */
+    String floatInit(String name, float[] values, long... shape) {
+        return floatInit(name, new HostTensor(shape, values));
     }
 
     /** Adds a float scalar constant initializer. */
