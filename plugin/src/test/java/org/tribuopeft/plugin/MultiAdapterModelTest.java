@@ -47,7 +47,8 @@ class MultiAdapterModelTest {
             routed.add(e);
         }
         List<Prediction<Label>> together = multi.predict(routed);
-        // each adapter's own model, given the same examples in the same batch, predicts bit for bit the same
+        // each adapter's own model predicts the same, within float rounding: the mixed batch pads to its longest text
+        // and runs the base matmuls over every example at once
         for (int n = 0; n < names.size(); n++) {
             List<Example<Label>> mine = new ArrayList<>();
             for (int i = n; i < routed.size(); i += 3) {
@@ -58,7 +59,7 @@ class MultiAdapterModelTest {
                 int i = n + 3 * k;
                 for (var s : alone.get(k).getOutputScores().entrySet()) {
                     assertEquals(s.getValue().getScore(), together.get(i).getOutputScores().get(s.getKey()).getScore(),
-                            0.0, "example " + i + " via " + names.get(n));
+                            1e-6, "example " + i + " via " + names.get(n));
                 }
             }
         }
