@@ -52,9 +52,10 @@ public final class LoadGenerator {
      * @param p95 95th percentile latency, milliseconds
      * @param p99 99th percentile latency, milliseconds
      * @param meanBatchRows mean texts per forward batch
+     * @param loadAverage the machine's one-minute load average when the run ended (other processes included)
      */
     public record Result(Batching batching, int adapters, String traffic, int sent, int failed, double seconds,
-                         double p50, double p95, double p99, double meanBatchRows) {
+                         double p50, double p95, double p99, double meanBatchRows, double loadAverage) {
         /** Answered requests per second. */
         public double throughput() {
             return (sent - failed) / seconds;
@@ -71,7 +72,7 @@ public final class LoadGenerator {
         List<Integer> counts = Arrays.stream(o.getOrDefault("adapters", "1,8,64,256").split(",")).map(Integer::parseInt)
                 .toList();
         List<String> traffics = List.of(o.getOrDefault("traffic", "uniform,zipf").split(","));
-        List<Batching> modes = Arrays.stream(o.getOrDefault("modes", "mixed,per-adapter,merged").split(","))
+        List<Batching> modes = Arrays.stream(o.getOrDefault("modes", "merged,mixed,per-adapter").split(","))
                 .map(s -> Batching.valueOf(s.toUpperCase(Locale.ROOT).replace('-', '_'))).toList();
         int requests = Integer.parseInt(o.getOrDefault("requests", "384"));
         int concurrency = Integer.parseInt(o.getOrDefault("concurrency", "32"));
@@ -94,8 +95,13 @@ public final class LoadGenerator {
                 Runtime.getRuntime().availableProcessors());
 
         List<Result> results = new ArrayList<>();
-        for (Batching mode : modes) {
-            for (int n : mode == Batching.MERGED ? List.of(1) : counts) {
+        // runs that are compared sit next to each other in time, so drifting load from other processes skews them
+        // alike: for each adapter count, every batching mode
+        for (int n : counts) {
+            for (Batching mode : modes) {
+                if (mode == Batching.MERGED && n != 1) {
+                    continue;
+                }
                 ServerSettings s = ServerSettings.defaults(base, List.of(work.resolve("adapters"))).withPort(0)
                         .withBatching(mode).withCacheBytes(64L << 30)
                         .withRequestLimits(Math.max(256, concurrency * 2), 64, 1 << 20);
@@ -202,7 +208,8 @@ public final class LoadGenerator {
         long batches = server.metrics().batches() - batchesBefore;
         double rows = server.metrics().batchedRows() - rowsBefore;
         return new Result(mode, ids.size(), traffic, k, failed, seconds, percentile(done, k, 0.50),
-                percentile(done, k, 0.95), percentile(done, k, 0.99), batches == 0 ? 0 : rows / batches);
+                percentile(done, k, 0.95), percentile(done, k, 0.99), batches == 0 ? 0 : rows / batches,
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
 
     /** Cumulative probabilities over adapters: equal, or Zipf with exponent 1 (adapter i drawn ∝ 1/(i+1)). */
@@ -245,9 +252,9 @@ public final class LoadGenerator {
 
     private static String line(Result r) {
         return String.format(Locale.ROOT, "%-11s %4d adapters %-7s %4d sent %3d failed %6.1f s %7.1f req/s "
-                        + "p50 %7.1f ms p95 %7.1f ms p99 %7.1f ms, %.1f texts/batch", label(r.batching()), r.adapters(),
-                r.traffic(), r.sent(), r.failed(), r.seconds(), r.throughput(), r.p50(), r.p95(), r.p99(),
-                r.meanBatchRows());
+                        + "p50 %7.1f ms p95 %7.1f ms p99 %7.1f ms, %.1f texts/batch, load %.1f", label(r.batching()),
+                r.adapters(), r.traffic(), r.sent(), r.failed(), r.seconds(), r.throughput(), r.p50(), r.p95(), r.p99(),
+                r.meanBatchRows(), r.loadAverage());
     }
 
     /** The results as a Markdown table, with the two ratios the targets are stated in. */
@@ -255,12 +262,12 @@ public final class LoadGenerator {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "%s adapters (%s), %d requests of one %d-word IMDB text, %d concurrent "
                 + "clients%n%n", method, base, requests, words, concurrency));
-        sb.append("| batching | adapters | traffic | answered | req/s | p50 ms | p95 ms | p99 ms | texts/batch |\n");
-        sb.append("|---|---:|---|---:|---:|---:|---:|---:|---:|\n");
+        sb.append("| batching | adapters | traffic | answered | req/s | p50 ms | p95 ms | p99 ms | texts/batch | load |\n");
+        sb.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Result r : results) {
-            sb.append(String.format(Locale.ROOT, "| %s | %d | %s | %d/%d | %.1f | %.1f | %.1f | %.1f | %.1f |%n",
+            sb.append(String.format(Locale.ROOT, "| %s | %d | %s | %d/%d | %.1f | %.0f | %.0f | %.0f | %.1f | %.1f |%n",
                     label(r.batching()), r.adapters(), r.traffic(), r.sent() - r.failed(), r.sent(), r.throughput(),
-                    r.p50(), r.p95(), r.p99(), r.meanBatchRows()));
+                    r.p50(), r.p95(), r.p99(), r.meanBatchRows(), r.loadAverage()));
         }
         Result merged = find(results, Batching.MERGED, 1, "uniform");
         Result one = find(results, Batching.MIXED, 1, "uniform");
