@@ -32,7 +32,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <pre>
  * java -Djava.awt.headless=true -cp ... org.tribuopeft.server.LoadGenerator --base all-minilm-l6-v2 \
- *     --work target/loadgen --adapters 1,8,64,256 --requests 384 --concurrency 32 --time-limit-s 90 \
+ *     --work target/loadgen --adapters 1,8,64,256 --requests 256 --rounds 4 --concurrency 32 --time-limit-s 120 \
  *     --chart docs/adapter-server-throughput.png --table target/loadgen/results.md
  * </pre>
  */
@@ -78,6 +78,7 @@ public final class LoadGenerator {
         int concurrency = Integer.parseInt(o.getOrDefault("concurrency", "32"));
         int timeLimit = Integer.parseInt(o.getOrDefault("time-limit-s", "90"));
         int words = Integer.parseInt(o.getOrDefault("words", "16"));
+        int rounds = Integer.parseInt(o.getOrDefault("rounds", "4"));
         long seed = Long.parseLong(o.getOrDefault("seed", "7"));
         String method = o.getOrDefault("method", "lora");
         int maxAdapters = counts.stream().mapToInt(Integer::intValue).max().orElse(1);
@@ -95,32 +96,49 @@ public final class LoadGenerator {
                 Runtime.getRuntime().availableProcessors());
 
         List<Result> results = new ArrayList<>();
-        // runs that are compared sit next to each other in time, so drifting load from other processes skews them
-        // alike: for each adapter count, every batching mode
+        // the machine is shared, and its load drifts: the modes compared at one adapter count run side by side, in
+        // alternating rounds of requests/rounds requests each, so each mode sees the same background load
         for (int n : counts) {
-            for (Batching mode : modes) {
-                if (mode == Batching.MERGED && n != 1) {
-                    continue;
-                }
-                ServerSettings s = ServerSettings.defaults(base, List.of(work.resolve("adapters"))).withPort(0)
-                        .withBatching(mode).withCacheBytes(64L << 30)
-                        .withRequestLimits(Math.max(256, concurrency * 2), 64, 1 << 20);
-                try (AdapterServer server = AdapterServer.start(s)) {
-                    List<String> mine = ids.subList(0, n);
+            List<String> mine = ids.subList(0, n);
+            Map<Batching, AdapterServer> servers = new LinkedHashMap<>();
+            try {
+                for (Batching mode : modes) {
+                    if (mode == Batching.MERGED && n != 1) {
+                        continue;
+                    }
+                    AdapterServer server = AdapterServer.start(ServerSettings.defaults(base,
+                            List.of(work.resolve("adapters"))).withPort(0).withBatching(mode).withCacheBytes(64L << 30)
+                            .withRequestLimits(Math.max(256, concurrency * 2), 64, 1 << 20));
+                    servers.put(mode, server);
                     for (String id : mine) {
                         server.cache().load(id);
                     }
-                    for (String traffic : mode == Batching.MERGED ? List.of("uniform") : traffics) {
+                }
+                // with one adapter, Zipf traffic is uniform traffic
+                for (String traffic : n == 1 ? List.of("uniform") : traffics) {
+                    Map<Batching, List<Run>> runs = new LinkedHashMap<>();
+                    for (Map.Entry<Batching, AdapterServer> e : servers.entrySet()) {
                         // warm-up (not measured): JIT, allocator and the first batches
-                        drive(server, mine, "uniform", concurrency * 2, concurrency, 60, texts, seed + 1, mode);
-                        Result r = drive(server, mine, traffic, requests, concurrency, timeLimit, texts, seed, mode);
+                        drive(e.getValue(), mine, traffic, concurrency * 2, concurrency, 60, texts, seed + 1);
+                        runs.put(e.getKey(), new ArrayList<>());
+                    }
+                    for (int round = 0; round < rounds; round++) {
+                        for (Map.Entry<Batching, AdapterServer> e : servers.entrySet()) {
+                            runs.get(e.getKey()).add(drive(e.getValue(), mine, traffic, requests / rounds, concurrency,
+                                    timeLimit / rounds, texts, seed + 100L * round));
+                        }
+                    }
+                    for (Map.Entry<Batching, List<Run>> e : runs.entrySet()) {
+                        Result r = combine(e.getKey(), n, traffic, e.getValue());
                         results.add(r);
                         System.out.println(line(r));
                     }
                 }
+            } finally {
+                servers.values().forEach(AdapterServer::close);
             }
         }
-        String table = table(results, base, method, requests, words, concurrency);
+        String table = table(results, base, method, requests, words, concurrency, rounds);
         System.out.println(table);
         if (o.containsKey("table")) {
             Path t = Paths.get(o.get("table"));
@@ -143,9 +161,20 @@ public final class LoadGenerator {
         return o;
     }
 
+    /**
+     * One round of requests: latencies of the answered ones (milliseconds), failures, wall time and batch sizes.
+     *
+     * @param latencies milliseconds of every request sent
+     * @param failed requests not answered 200
+     * @param seconds wall time of the round
+     * @param batches forward batches run
+     * @param rows texts in those batches
+     */
+    record Run(double[] latencies, int failed, double seconds, long batches, double rows) {}
+
     /** Sends {@code requests} requests from {@code concurrency} closed-loop clients and measures them. */
-    static Result drive(AdapterServer server, List<String> ids, String traffic, int requests, int concurrency,
-                        int timeLimitSeconds, List<String> texts, long seed, Batching mode) throws Exception {
+    static Run drive(AdapterServer server, List<String> ids, String traffic, int requests, int concurrency,
+                     int timeLimitSeconds, List<String> texts, long seed) throws Exception {
         if (!server.url().startsWith("http://127.0.0.1:")) {
             throw new IllegalArgumentException("the load generator only drives loopback servers, not " + server.url());
         }
@@ -204,11 +233,31 @@ public final class LoadGenerator {
                 failed += ok[i] ? 0 : 1;
             }
         }
-        Arrays.sort(done, 0, k);
         long batches = server.metrics().batches() - batchesBefore;
         double rows = server.metrics().batchedRows() - rowsBefore;
-        return new Result(mode, ids.size(), traffic, k, failed, seconds, percentile(done, k, 0.50),
-                percentile(done, k, 0.95), percentile(done, k, 0.99), batches == 0 ? 0 : rows / batches,
+        return new Run(Arrays.copyOf(done, k), failed, seconds, batches, rows);
+    }
+
+    /** The rounds of one mode as one result: summed requests and time, pooled latencies. */
+    static Result combine(Batching mode, int adapters, String traffic, List<Run> runs) {
+        double seconds = 0;
+        int failed = 0;
+        long batches = 0;
+        double rows = 0;
+        List<Double> all = new ArrayList<>();
+        for (Run r : runs) {
+            seconds += r.seconds();
+            failed += r.failed();
+            batches += r.batches();
+            rows += r.rows();
+            for (double l : r.latencies()) {
+                all.add(l);
+            }
+        }
+        double[] sorted = all.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return new Result(mode, adapters, traffic, sorted.length, failed, seconds, percentile(sorted, sorted.length, 0.50),
+                percentile(sorted, sorted.length, 0.95), percentile(sorted, sorted.length, 0.99),
+                batches == 0 ? 0 : rows / batches,
                 java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
 
@@ -258,10 +307,12 @@ public final class LoadGenerator {
     }
 
     /** The results as a Markdown table, with the two ratios the targets are stated in. */
-    static String table(List<Result> results, String base, String method, int requests, int words, int concurrency) {
+    static String table(List<Result> results, String base, String method, int requests, int words, int concurrency,
+                        int rounds) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%s adapters (%s), %d requests of one %d-word IMDB text, %d concurrent "
-                + "clients%n%n", method, base, requests, words, concurrency));
+        sb.append(String.format(Locale.ROOT, "%s adapters (%s), %d requests of one %d-word IMDB text per mode and "
+                + "traffic in %d alternating rounds, %d concurrent clients%n%n", method, base, requests, words, rounds,
+                concurrency));
         sb.append("| batching | adapters | traffic | answered | req/s | p50 ms | p95 ms | p99 ms | texts/batch | load |\n");
         sb.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Result r : results) {
