@@ -39,6 +39,12 @@ final class LoadChart {
             m.setLabelAnchor(org.jfree.chart.ui.RectangleAnchor.TOP_RIGHT);
             chart.getCategoryPlot().addRangeMarker(m);
         }
+        var renderer = chart.getCategoryPlot().getRenderer();
+        Color[] colours = {new Color(0xC0392B), new Color(0x2471A3), new Color(0xE67E22), new Color(0x17A589)};
+        for (int i = 0; i < data.getRowCount(); i++) {
+            renderer.setSeriesPaint(i, colours[i % colours.length]);
+            renderer.setSeriesStroke(i, new BasicStroke(2.5f));
+        }
         chart.getCategoryPlot().setBackgroundPaint(Color.WHITE);
         chart.getCategoryPlot().setRangeGridlinePaint(Color.LIGHT_GRAY);
         Files.createDirectories(png.toAbsolutePath().getParent());
