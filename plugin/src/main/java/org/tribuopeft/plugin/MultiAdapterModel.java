@@ -142,7 +142,7 @@ public final class MultiAdapterModel<T extends Output<T>> extends TextPredicting
     private record Live(SharedBase base, Map<String, TextModel> models, MixedBatchPredictor predictor) {}
 
     /**
-     * Predicts in mixed-adapter batches of up to {@value #BATCH} examples: one forward pass over the base for all of
+     * Predicts in mixed-adapter batches of up to 64 examples: one forward pass over the base for all of
      * a batch's examples, each adapter's low-rank term over its own examples only (adapters whose method cannot mix,
      * such as prompt tuning, run as a batch of their own).
      */

@@ -67,6 +67,9 @@ public final class LoadGenerator {
     /** Runs the sweep; see the class comment for the options. */
     public static void main(String[] args) throws Exception {
         Map<String, String> o = options(args);
+        // PyTorch intra-op threads (0 = one per core); on a machine shared with other busy processes one thread avoids
+        // OpenMP workers waiting on each other for a time slice at every small operation
+        org.tribuopeft.adapters.engine.TorchRuntime.configure(Integer.parseInt(o.getOrDefault("threads", "0")));
         String base = o.getOrDefault("base", "all-minilm-l6-v2");
         Path work = Paths.get(o.getOrDefault("work", "target/loadgen"));
         List<Integer> counts = Arrays.stream(o.getOrDefault("adapters", "1,8,64,256").split(",")).map(Integer::parseInt)

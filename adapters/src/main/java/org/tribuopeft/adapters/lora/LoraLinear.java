@@ -94,7 +94,8 @@ public class LoraLinear extends LowRankLinear {
     @Override
     public NDArray update(ParameterStore ps, NDArray x, NDArray baseOutput) {
         requireUnmerged();
-        return Scalars.mul(loraPath(ps, x, false), (float) scaling);
+        // inference only (no graph is recorded), so scaling in place is safe and saves one output-sized array
+        return loraPath(ps, x, false).muli((float) scaling);
     }
 
     /** Refuses an inference update while merged (the update is already inside the base weight). */

@@ -45,7 +45,8 @@ final class MixedLinear extends NamedBlock implements LinearLayer {
             return y;
         }
         if (segs.size() == 1) {
-            return y.add(segs.get(0).layers().get(module).update(ps, x, y));
+            // y is this call's own fresh output and no graph is recorded: add in place
+            return y.addi(segs.get(0).layers().get(module).update(ps, x, y));
         }
         List<NDArray> parts = new ArrayList<>(segs.size());
         for (RowSegment s : segs) {
