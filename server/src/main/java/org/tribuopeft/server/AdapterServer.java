@@ -1,6 +1,5 @@
 package org.tribuopeft.server;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -279,15 +278,7 @@ public final class AdapterServer implements AutoCloseable {
     }
 
     private ObjectNode describe(LoadedAdapter a) {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("id", a.id());
-        o.put("method", a.method());
-        o.put("task", a.task().name());
-        o.put("bytes", a.bytes());
-        o.put("pinned", cache.isPinned(a.id()));
-        ArrayNode outs = o.putArray("outputs");
-        a.outputNames().forEach(outs::add);
-        return o;
+        return ApiJson.describe(a, cache.isPinned(a.id()));
     }
 
     private void load(String id, Reply reply) {
@@ -319,28 +310,10 @@ public final class AdapterServer implements AutoCloseable {
     }
 
     private void predict(Request request, Reply reply) {
-        JsonNode body = readJson(request);
-        JsonNode idNode = body.get("adapter");
-        JsonNode textsNode = body.get("texts");
-        if (idNode == null || !idNode.isTextual()) {
-            throw new HttpStatusException(400, "the body needs \"adapter\": a string naming the adapter");
-        }
-        if (textsNode == null || !textsNode.isArray() || textsNode.isEmpty()) {
-            throw new HttpStatusException(400, "the body needs \"texts\": a non-empty array of strings");
-        }
-        if (textsNode.size() > settings.maxTexts()) {
-            throw new HttpStatusException(413, textsNode.size() + " texts in one request; the limit is "
-                    + settings.maxTexts() + " (--max-texts): split the request");
-        }
-        List<String> texts = new java.util.ArrayList<>(textsNode.size());
-        for (int i = 0; i < textsNode.size(); i++) {
-            if (!textsNode.get(i).isTextual()) {
-                throw new HttpStatusException(400, "texts[" + i + "] is " + textsNode.get(i).getNodeType()
-                        + ", not a string");
-            }
-            texts.add(textsNode.get(i).asText());
-        }
-        String id = idNode.asText();
+        ApiJson.PredictRequest body = ApiJson.predictRequest(ApiJson.readObject(request, settings.maxRequestBytes()),
+                settings.maxTexts());
+        String id = body.adapter();
+        List<String> texts = body.texts();
         cache.acquire(id).thenCompose(a -> {
             CompletableFuture<float[][]> result = new CompletableFuture<>();
             try {
@@ -349,7 +322,7 @@ public final class AdapterServer implements AutoCloseable {
                 cache.release(a);
                 throw e;
             }
-            return result.thenApply(rows -> render(a, texts, rows));
+            return result.thenApply(rows -> ApiJson.predictions(a, rows));
         }).whenComplete((n, e) -> {
             if (e != null) {
                 reply.error(unwrap(e));
@@ -357,62 +330,6 @@ public final class AdapterServer implements AutoCloseable {
                 reply.json(200, n);
             }
         });
-    }
-
-    private static ObjectNode render(LoadedAdapter a, List<String> texts, float[][] rows) {
-        ObjectNode n = JSON.createObjectNode();
-        n.put("adapter", a.id());
-        n.put("method", a.method());
-        ArrayNode preds = n.putArray("predictions");
-        for (float[] row : rows) {
-            ObjectNode p = preds.addObject();
-            ObjectNode scores = JSON.createObjectNode();
-            int best = 0;
-            ArrayNode labels = JSON.createArrayNode();
-            for (int i = 0; i < row.length; i++) {
-                scores.put(a.outputNames().get(i), row[i]);
-                best = row[i] > row[best] ? i : best;
-                if (row[i] > 0.5f) {
-                    labels.add(a.outputNames().get(i));
-                }
-            }
-            switch (a.task()) {
-                case SINGLE_LABEL -> p.put("label", a.outputNames().get(best));
-                case MULTI_LABEL -> p.set("labels", labels);
-                case REGRESSION -> { }
-            }
-            p.set(a.task() == org.tribuopeft.adapters.train.TaskKind.REGRESSION ? "values" : "scores", scores);
-        }
-        return n;
-    }
-
-    private JsonNode readJson(Request request) {
-        long declared = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
-        if (declared > settings.maxRequestBytes()) {
-            throw new HttpStatusException(413, "request body of " + declared + " bytes; the limit is "
-                    + settings.maxRequestBytes() + " (--max-request-bytes)");
-        }
-        byte[] bytes;
-        try (InputStream in = Content.Source.asInputStream(request)) {
-            bytes = in.readNBytes(settings.maxRequestBytes() + 1);
-        } catch (IOException e) {
-            throw new HttpStatusException(400, "could not read the request body: " + e.getMessage());
-        }
-        if (bytes.length > settings.maxRequestBytes()) {
-            throw new HttpStatusException(413, "request body over " + settings.maxRequestBytes()
-                    + " bytes (--max-request-bytes)");
-        }
-        try {
-            JsonNode n = JSON.readTree(bytes);
-            if (n == null || !n.isObject()) {
-                throw new HttpStatusException(400, "the body must be a JSON object {\"adapter\": ..., \"texts\": [...]}");
-            }
-            return n;
-        } catch (JsonProcessingException e) {
-            throw new HttpStatusException(400, "malformed JSON: " + e.getOriginalMessage());
-        } catch (IOException e) {
-            throw new HttpStatusException(400, "could not read the request body: " + e.getMessage());
-        }
     }
 
     private static HttpStatusException unwrap(Throwable e) {
