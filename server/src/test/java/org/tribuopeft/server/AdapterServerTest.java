@@ -14,6 +14,7 @@ import org.tribuo.classification.Label;
 import org.tribuopeft.adapters.dora.DoraConfig;
 import org.tribuopeft.adapters.lora.LoraConfig;
 import org.tribuopeft.adapters.peft.PeftKeyStyle;
+import org.tribuopeft.adapters.prompt.PromptTuningConfig;
 import org.tribuopeft.adapters.vera.VeraConfig;
 import org.tribuopeft.plugin.AdapterExports;
 import org.tribuopeft.plugin.AdapterModel;
@@ -50,6 +51,9 @@ class AdapterServerTest {
         models.put("support-lora", ServerFixtures.train(new LoraConfig(4, 8, 0.0, List.of("query", "value")), 1));
         models.put("sales-dora", ServerFixtures.train(new DoraConfig(2, 4, 0.0, List.of("query", "value", "dense")), 2));
         models.put("legal-vera", ServerFixtures.train(new VeraConfig(8, 0.1, 0.0, List.of("query", "value")), 3));
+        // prompt tuning cannot share a forward pass (it adds positions): the scheduler runs it as its own group
+        models.put("faq-prompt", ServerFixtures.train(new PromptTuningConfig(3, ""), 4));
+        models.get("faq-prompt").serializeToFile(folder.resolve("faq-prompt.tribuo"));
         // the three layouts a folder may hold: ID.tribuo, ID/model.tribuo, and a PEFT folder ID/
         models.get("support-lora").serializeToFile(folder.resolve("support-lora.tribuo"));
         Files.createDirectories(folder.resolve("sales-dora"));
@@ -77,10 +81,10 @@ class AdapterServerTest {
     }
 
     @Test
-    void predictionsOfThreeMethodsSentTogetherEqualEachModelsOwnPredict() throws Exception {
+    void predictionsOfFourMethodsSentTogetherEqualEachModelsOwnPredict() throws Exception {
         List<Example<Label>> examples = ServerFixtures.examples(6, 9);
         List<String> texts = examples.stream().map(e -> (String) e.getMetadataValue("text").orElseThrow()).toList();
-        ExecutorService pool = Executors.newFixedThreadPool(3);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
             Map<String, CompletableFuture<ServerFixtures.Answer>> answers = new LinkedHashMap<>();
             for (String id : models.keySet()) {
@@ -116,7 +120,8 @@ class AdapterServerTest {
         JsonNode methods = JSON.readTree(ServerFixtures.send("GET", server.url() + "/v1/adapters", null, null).body());
         List<String> resident = new ArrayList<>();
         methods.get("resident").forEach(r -> resident.add(r.get("id").asText() + "=" + r.get("method").asText()));
-        assertTrue(resident.containsAll(List.of("support-lora=lora", "sales-dora=dora", "legal-vera=vera")),
+        assertTrue(resident.containsAll(List.of("support-lora=lora", "sales-dora=dora", "legal-vera=vera",
+                "faq-prompt=prompt")),
                 resident.toString());
     }
 
