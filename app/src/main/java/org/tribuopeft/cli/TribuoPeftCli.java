@@ -76,6 +76,9 @@ public final class TribuoPeftCli {
                 case "provenance" -> provenance(CliArgs.parse(args, Set.of("model", "file")), out);
                 case "benchmark" -> benchmark(CliArgs.parse(args, Set.of("methods", "train", "test", "epochs",
                         "batch-size", "seed")), out);
+                case "serve" -> serve(CliArgs.parse(args, Set.of("base", "adapters", "host", "port", "cache-bytes", "pin",
+                        "token-file", "batching", "max-batch-tokens", "max-wait-ms", "max-queue", "max-texts",
+                        "max-request-bytes"), Set.of("help")), out);
                 case "demo" -> demo(CliArgs.parse(args, Set.of("train", "test", "epochs", "batch-size",
                         "learning-rate", "max-length", "seed", "output")), out);
                 default -> throw new CliException("unknown command '" + args[0] + "'");
@@ -139,11 +142,34 @@ public final class TribuoPeftCli {
                   benchmark [--methods %1$s] [--train N] [--test N] [--epochs N]
                             [--batch-size N] [--seed N]
                             every method on the same IMDB slice: accuracy, step time, throughput, memory
+                  serve     --adapters DIR[,DIR...] [--base NAME|FOLDER|FILE.onnx] [--host ADDR] [--port N]
+                            [--cache-bytes N] [--pin ID,...] [--token-file FILE] [--batching mixed|per-adapter|merged]
+                            [--max-batch-tokens N] [--max-wait-ms N] [--max-queue N] [--max-texts N]
+                            [--max-request-bytes N]
+                            serve many adapters on one base over HTTP (JSON API, GET /openapi); adapters are the
+                            entries of the folders (ID.tribuo, ID/model.tribuo, PEFT folders ID/), loaded on first
+                            request; see docs/deployment.md
                   demo      [--train N] [--test N] [--epochs N] [--batch-size N] [--learning-rate X]
                             [--max-length N] [--seed N] [--output DIR]
                             LoRA on all-MiniLM-L6-v2 vs a frozen-embedding baseline on real IMDB reviews
                 Methods (the trainer's method component, or --methods): %2$s
                 """.formatted(String.join(",", MethodRegistry.names()), methodList());
+    }
+
+    private static void serve(CliArgs a, PrintStream out) throws Exception {
+        if (a.has("help")) {
+            out.print(usage());
+            return;
+        }
+        org.tribuopeft.server.ServerSettings s = ServeOptions.settings(a);
+        try (org.tribuopeft.server.AdapterServer server = org.tribuopeft.server.AdapterServer.start(s)) {
+            out.println("tribuo-peft serve: listening on " + server.url() + " (base " + s.base() + ", adapters from "
+                    + s.adapterFolders() + ", " + s.batching().name().toLowerCase(Locale.ROOT) + " batching); "
+                    + "GET /openapi describes the API");
+            out.flush();
+            Runtime.getRuntime().addShutdownHook(new Thread(server::close));
+            server.join();
+        }
     }
 
     private static <T extends Output<T>> TextPipeline<T> pipeline(CliArgs a) {

@@ -127,6 +127,11 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
         return null;
     }
 
+    /** The output names in the order of the head's rows (class labels, label names or regression dimensions). */
+    public List<String> outputNames() {
+        return HeadOutputs.names(outputIDInfo);
+    }
+
     /** The metadata key predictions read text from. */
     public String textField() {
         return textField;

@@ -142,6 +142,18 @@ public final class AdaLoraLinear extends LowRankLinear {
     }
 
     @Override
+    public NDArray update(ParameterStore ps, NDArray x, NDArray baseOutput) {
+        if (isMerged()) {
+            throw new IllegalStateException("a merged adapter has no separate update; unmerge it to share the base");
+        }
+        var device = x.getDevice();
+        NDArray ae = ps.getValue(loraA, device, false).mul(ps.getValue(loraE, device, false));
+        NDArray path = Linear.linear(Linear.linear(x, ae).singletonOrThrow(), ps.getValue(loraB, device, false))
+                .singletonOrThrow();
+        return Scalars.mul(path, (float) pathScale());
+    }
+
+    @Override
     public Map<String, Parameter> adapterParameters() {
         Map<String, Parameter> m = new LinkedHashMap<>();
         m.put("lora_A", loraA);

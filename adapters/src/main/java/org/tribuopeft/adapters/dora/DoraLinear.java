@@ -78,6 +78,25 @@ public final class DoraLinear extends LoraLinear {
         return result.add(baseResult.mul(Scalars.sub(scale, 1f))).add(lora.mul(scale));
     }
 
+    /**
+     * DoRA's inference update on rows whose frozen output (bias included) is given:
+     * {@code (m/‖·‖ − 1)·(W·x) + (m/‖·‖)·s·B·(A·x)}, the same terms {@link #apply} adds.
+     */
+    @Override
+    public NDArray update(ParameterStore ps, NDArray x, NDArray baseOutput) {
+        requireUnmerged();
+        DenseLinear base = base();
+        var device = x.getDevice();
+        NDArray w = ps.getValue(base.weight(), device, false);
+        NDArray a = ps.getValue(loraA(), device, false);
+        NDArray b = ps.getValue(loraB(), device, false);
+        NDArray norm = rowNorm(w.add(Scalars.mul(b.matMul(a), (float) scaling())));
+        NDArray scale = ps.getValue(magnitude, device, false).div(norm);
+        NDArray baseResult = base.bias() == null ? baseOutput : baseOutput.sub(ps.getValue(base.bias(), device, false));
+        NDArray lora = Scalars.mul(loraPath(ps, x, false), (float) scaling());
+        return baseResult.mul(Scalars.sub(scale, 1f)).add(lora.mul(scale));
+    }
+
     @Override
     public Map<String, Parameter> adapterParameters() {
         Map<String, Parameter> m = super.adapterParameters();

@@ -92,6 +92,20 @@ public class LoraLinear extends LowRankLinear {
     }
 
     @Override
+    public NDArray update(ParameterStore ps, NDArray x, NDArray baseOutput) {
+        requireUnmerged();
+        // inference only (no graph is recorded), so scaling in place is safe and saves one output-sized array
+        return loraPath(ps, x, false).muli((float) scaling);
+    }
+
+    /** Refuses an inference update while merged (the update is already inside the base weight). */
+    protected void requireUnmerged() {
+        if (isMerged()) {
+            throw new IllegalStateException("a merged adapter has no separate update; unmerge it to share the base");
+        }
+    }
+
+    @Override
     public Map<String, Parameter> adapterParameters() {
         Map<String, Parameter> m = new LinkedHashMap<>();
         m.put("lora_A.weight", loraA);

@@ -1,6 +1,8 @@
 package org.tribuopeft.adapters.method;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
 import org.tribuopeft.adapters.backbone.LinearLayer;
 import org.tribuopeft.adapters.tensor.HostTensor;
 
@@ -50,4 +52,23 @@ public interface AdapterLayer extends LinearLayer {
 
     /** The rank currently in use (for AdaLoRA, the number of unmasked triplets). */
     int effectiveRank();
+
+    /**
+     * What this adapter adds to the frozen layer's output at inference, {@code y − base(x)}, for the rows
+     * {@code x} given {@code base(x)} on the same rows (bias included): the per-adapter term of a mixed-adapter
+     * batch, where the base output is computed once for every row and each adapter's term only over its own.
+     * Layers override this to skip recomputing the base; this fallback is exact in value but recomputes it.
+     *
+     * @param ps where parameter values are read from
+     * @param x [..., in] the adapter's rows
+     * @param baseOutput [..., out] the frozen layer's output on {@code x}
+     * @return [..., out] the update to add to {@code baseOutput}
+     * @throws IllegalStateException when the adapter is merged (its update is already in the base weight)
+     */
+    default NDArray update(ParameterStore ps, NDArray x, NDArray baseOutput) {
+        if (isMerged()) {
+            throw new IllegalStateException("a merged adapter has no separate update; unmerge it to share the base");
+        }
+        return apply(ps, x, false).sub(baseOutput);
+    }
 }

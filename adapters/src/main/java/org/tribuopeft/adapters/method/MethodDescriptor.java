@@ -72,6 +72,17 @@ public interface MethodDescriptor {
     Optional<String> baseChange(AdapterMethod method);
 
     /**
+     * Why an adapter trained with these settings cannot join a mixed-adapter batch (one forward pass whose rows
+     * belong to different adapters over one base, each adapter adding {@link AdapterLayer#update} on its own
+     * rows); empty when it can. Such adapters are still served, each in a batch of its own. By default a method
+     * joins when it leaves the base unchanged ({@link #baseChange}); methods that change the sequence (virtual
+     * tokens, attention prefixes) override this.
+     */
+    default Optional<String> mixedBatchRefusal(AdapterMethod method) {
+        return baseChange(method);
+    }
+
+    /**
      * The settings {@code benchmark} trains this method with, comparable across methods (same targets,
      * LoRA-like budget).
      *

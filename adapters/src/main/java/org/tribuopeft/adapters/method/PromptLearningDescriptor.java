@@ -37,4 +37,10 @@ public abstract class PromptLearningDescriptor extends NamedDescriptor {
     public Optional<String> baseChange(AdapterMethod method) {
         return Optional.empty();
     }
+
+    @Override
+    public Optional<String> mixedBatchRefusal(AdapterMethod method) {
+        return Optional.of(name() + " adds positions to every sequence, so its rows cannot share a forward pass with "
+                + "other adapters' rows; it is batched on its own");
+    }
 }

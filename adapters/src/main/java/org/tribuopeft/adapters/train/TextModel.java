@@ -99,7 +99,7 @@ public final class TextModel implements AutoCloseable {
     /**
      * Another model over this model's pretrained weights (shared, not copied), with its own method and
      * head: many adapters over one base in memory. The new model lives as long as this one; closing it
-     * frees only its tokenizer. Methods that modify the base in place (PiSSA, full fine-tuning) cannot
+     * frees its tokenizer and its own adapter and head arrays, never the base. Methods that modify the base in place (PiSSA, full fine-tuning) cannot
      * share it and are refused, as is sharing a merged model.
      */
     public TextModel shareBase(AdapterMethod method, TaskKind newTask, int outputs, SplittableRandom rng)
@@ -110,13 +110,63 @@ public final class TextModel implements AutoCloseable {
         if (adapted.isMerged() || adapted.layers().values().stream().anyMatch(AdapterLayer::isMerged)) {
             throw new IllegalStateException("unmerge before sharing the base: merged weights are not the pretrained ones");
         }
-        TextTokenizer tok = backbone.tokenizer(tokenizer.maxLength());
-        AdaptedEncoder other = method.apply(adapted.encoder().shareBase(), tok, rng.split());
-        requireRoom(other.encoder(), tok.maxLength());
-        TaskHead newHead = TaskHead.initialise(manager, backbone.config().hiddenSize(), outputs,
-                backbone.config().hiddenDropout(), rng.split());
-        newHead.freezeParameters(false);
-        return new TextModel(manager, backbone, other, newHead, newTask, tok, pooling, false);
+        return onSharedBase(backbone, manager, adapted.encoder(), method, newTask, outputs, tokenizer.maxLength(), rng);
+    }
+
+    /**
+     * A model over pretrained weights that someone else owns (shared, not copied), with its own method, head and
+     * tokenizer: the building block of every many-adapters-on-one-base holder. Closing it frees its own adapter
+     * and head arrays and its tokenizer, never the base.
+     *
+     * @param backbone the pretrained backbone the base was built from
+     * @param manager the manager that owns the base arrays (the new adapter and head arrays are created on it)
+     * @param base an encoder on the pretrained weights (any adapters installed on it are ignored and untouched)
+     * @param method the method to install; must leave the base unchanged
+     * @param task what the head predicts
+     * @param outputs the head's width
+     * @param maxLength tokens per text, special tokens included
+     * @param rng the source of randomness for the adapter and head initialisation
+     * @throws IllegalArgumentException when the method changes the base
+     */
+    public static TextModel onSharedBase(Backbone backbone, NDManager manager, BertEncoder base, AdapterMethod method,
+                                         TaskKind task, int outputs, int maxLength, SplittableRandom rng)
+            throws IOException {
+        baseChange(method).ifPresent(why -> {
+            throw new IllegalArgumentException(method + " " + why + ", so it cannot share the base with other adapters");
+        });
+        if (outputs <= 0) {
+            throw new IllegalArgumentException("the head needs at least one output, got " + outputs);
+        }
+        TextTokenizer tok = backbone.tokenizer(maxLength);
+        try {
+            AdaptedEncoder other = method.apply(base.shareBase(), tok, rng.split());
+            requireRoom(other.encoder(), tok.maxLength());
+            TaskHead newHead = TaskHead.initialise(manager, backbone.config().hiddenSize(), outputs,
+                    backbone.config().hiddenDropout(), rng.split());
+            newHead.freezeParameters(false);
+            return new TextModel(manager, backbone, other, newHead, task, tok, backbone.pooling(), false);
+        } catch (RuntimeException e) {
+            tok.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Bytes of the arrays this model owns beyond a shared base: its adapter parameters, its method's own state
+     * and its head (what closing a model built on a shared base frees).
+     */
+    public long adapterBytes() {
+        long n = 0;
+        for (Parameter p : ownArrays()) {
+            n += p.getArray().getShape().size() * p.getArray().getDataType().getNumOfBytes();
+        }
+        return n;
+    }
+
+    private List<Parameter> ownArrays() {
+        List<Parameter> out = new ArrayList<>(trainableParameters().values());
+        out.addAll(adapted.methodState().values());
+        return out;
     }
 
     private static void requireRoom(BertEncoder encoder, int maxLength) {
@@ -310,6 +360,14 @@ public final class TextModel implements AutoCloseable {
         tokenizer.close();
         if (ownsManager) {
             manager.close();
+        } else {
+            // the arrays live on the base's manager: free this model's own ones now, or a server that loads and
+            // evicts adapters would hold every adapter it ever loaded until the base closes
+            for (Parameter p : ownArrays()) {
+                if (p.isInitialized() && !p.getArray().isReleased()) {
+                    p.getArray().close();
+                }
+            }
         }
     }
 }

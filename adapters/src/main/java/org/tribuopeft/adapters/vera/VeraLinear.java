@@ -82,6 +82,17 @@ public final class VeraLinear extends LowRankLinear {
     }
 
     @Override
+    public NDArray update(ParameterStore ps, NDArray x, NDArray baseOutput) {
+        if (isMerged()) {
+            throw new IllegalStateException("a merged adapter has no separate update; unmerge it to share the base");
+        }
+        NDArray a = slicedA(ps.getValue(veraA, x.getDevice(), false));
+        NDArray b = slicedB(ps.getValue(veraB, x.getDevice(), false));
+        NDArray hidden = Linear.linear(x, a).singletonOrThrow().mul(ps.getValue(lambdaD, x.getDevice(), false));
+        return Linear.linear(hidden, b).singletonOrThrow().mul(ps.getValue(lambdaB, x.getDevice(), false));
+    }
+
+    @Override
     public Map<String, Parameter> adapterParameters() {
         Map<String, Parameter> m = new LinkedHashMap<>();
         m.put("vera_lambda_b", lambdaB);
