@@ -75,6 +75,8 @@ public final class TribuoPeftCli {
                 case "provenance" -> provenance(CliArgs.parse(args, Set.of("model", "file")), out);
                 case "benchmark" -> benchmark(CliArgs.parse(args, Set.of("methods", "train", "test", "epochs",
                         "batch-size", "seed")), out);
+                case "qlora-benchmark" -> qloraBenchmark(CliArgs.parse(args, Set.of("part", "storage", "train", "test",
+                        "epochs", "batch-size", "learning-rate", "seed")), out);
                 case "demo" -> demo(CliArgs.parse(args, Set.of("train", "test", "epochs", "batch-size",
                         "learning-rate", "max-length", "seed", "output")), out);
                 default -> throw new CliException("unknown command '" + args[0] + "'");
@@ -134,6 +136,10 @@ public final class TribuoPeftCli {
                   benchmark [--methods %1$s] [--train N] [--test N] [--epochs N]
                             [--batch-size N] [--seed N]
                             every method on the same IMDB slice: accuracy, step time, throughput, memory
+                  qlora-benchmark [--part memory|imdb] [--storage float32|int8|nf4|nf4+dq] [--train N]
+                            [--test N] [--epochs N] [--batch-size N] [--learning-rate X] [--seed N]
+                            memory: resident bytes of the frozen base per tensor kind, both bundled models;
+                            imdb: LoRA r=8 on a float32 or quantized base (QLoRA), accuracy, step time, peak RSS
                   demo      [--train N] [--test N] [--epochs N] [--batch-size N] [--learning-rate X]
                             [--max-length N] [--seed N] [--output DIR]
                             LoRA on all-MiniLM-L6-v2 vs a frozen-embedding baseline on real IMDB reviews
@@ -346,6 +352,17 @@ public final class TribuoPeftCli {
         List<String> methods = List.of(a.get("methods", String.join(",", MethodRegistry.names())).split(","));
         MethodBenchmark.run(methods, a.getInt("train", 1000), a.getInt("test", 500), a.getInt("epochs", 2),
                 a.getInt("batch-size", 16), a.getInt("seed", 2024), out);
+    }
+
+    private static void qloraBenchmark(CliArgs a, PrintStream out) throws IOException {
+        String part = a.get("part", "memory");
+        switch (part) {
+            case "memory" -> QLoraBenchmark.memory(out);
+            case "imdb" -> QLoraBenchmark.imdb(a.get("storage", "nf4+dq"), a.getInt("train", 2000),
+                    a.getInt("test", 1000), a.getInt("epochs", 2), a.getInt("batch-size", 16),
+                    a.getDouble("learning-rate", 1e-3), a.getInt("seed", 2024), out);
+            default -> throw new CliException("--part must be memory or imdb, found '" + part + "'");
+        }
     }
 
     private static void demo(CliArgs a, PrintStream out) throws IOException {

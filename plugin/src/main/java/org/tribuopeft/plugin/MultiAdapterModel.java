@@ -117,7 +117,7 @@ public final class MultiAdapterModel<T extends Output<T>> extends TextPredicting
                 TextModel tm;
                 try {
                     if (owner == null) {
-                        tm = TextModel.create(a.backboneReference().load(), a.method(), a.task(),
+                        tm = TextModel.create(a.backboneReference().load(), a.quantization(), a.method(), a.task(),
                                 outputs.width(outputIDInfo), a.maxLength(), new SplittableRandom(0));
                         owner = tm;
                     } else {

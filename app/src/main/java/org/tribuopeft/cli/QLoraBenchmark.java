@@ -1,0 +1,134 @@
+package org.tribuopeft.cli;
+
+import ai.djl.ndarray.NDManager;
+import org.tribuo.MutableDataset;
+import org.tribuo.classification.Label;
+import org.tribuo.classification.evaluation.LabelEvaluation;
+import org.tribuo.classification.evaluation.LabelEvaluator;
+import org.tribuopeft.adapters.backbone.Backbone;
+import org.tribuopeft.adapters.backbone.BertEncoder;
+import org.tribuopeft.adapters.backbone.BundledModel;
+import org.tribuopeft.adapters.engine.TorchRuntime;
+import org.tribuopeft.adapters.lora.LoraConfig;
+import org.tribuopeft.adapters.quant.BaseQuantization;
+import org.tribuopeft.adapters.train.TextModel;
+import org.tribuopeft.plugin.AdapterModel;
+import org.tribuopeft.plugin.AdapterTrainer;
+import org.tribuopeft.plugin.TextExamples;
+import org.tribuopeft.plugin.data.ImdbDataSource;
+import org.tribuopeft.provenance.TrainingRunProvenance;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The QLoRA measurements: the bytes the frozen base keeps resident per kind of tensor for float32, int8, NF4 and NF4
+ * with double quantization on both bundled backbones ({@code memory}), and one IMDB LoRA run on a float32 or an NF4 +
+ * double-quantized base with accuracy, median step time, peak resident memory and the accuracy after merging into the
+ * (re-quantized) base ({@code imdb}; one run per process, so the peak memory is that run's).
+ */
+final class QLoraBenchmark {
+    private QLoraBenchmark() {}
+
+    /** The storage settings {@code memory} compares, by label; null is float32. */
+    static Map<String, BaseQuantization> storages() {
+        Map<String, BaseQuantization> m = new LinkedHashMap<>();
+        m.put("float32", null);
+        m.put("int8", new BaseQuantization("int8", 64, false));
+        m.put("nf4", new BaseQuantization("nf4", 64, false));
+        m.put("nf4+dq", BaseQuantization.qlora());
+        return m;
+    }
+
+    /** Prints a Markdown table of resident bytes per tensor kind, per backbone and storage. */
+    static void memory(PrintStream out) throws IOException {
+        out.println("| backbone | storage | embeddings | layer norms | biases | Linear weights (codes + scales) | "
+                + "of which scales | code tables | total | Linear weights vs float32 | total vs float32 |");
+        out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+        for (BundledModel bm : BundledModel.values()) {
+            Backbone b = Backbone.bundled(bm);
+            long floatLinear = -1;
+            long floatTotal = -1;
+            for (Map.Entry<String, BaseQuantization> e : storages().entrySet()) {
+                Map<String, Long> bytes;
+                try (NDManager manager = TorchRuntime.engine().newBaseManager()) {
+                    BertEncoder encoder = b.createEncoder(manager, e.getValue());
+                    bytes = encoder.baseResidentBytes();
+                }
+                long linear = bytes.get("linear-weights");
+                long total = bytes.get("embeddings") + bytes.get("layer-norms") + bytes.get("biases") + linear
+                        + bytes.get("code-tables");
+                if (e.getValue() == null) {
+                    floatLinear = linear;
+                    floatTotal = total;
+                }
+                out.printf(Locale.ROOT, "| %s | %s | %,d | %,d | %,d | %,d | %,d | %,d | %,d | %.4f | %.4f |%n",
+                        bm.modelName(), e.getKey(), bytes.get("embeddings"), bytes.get("layer-norms"),
+                        bytes.get("biases"), linear, bytes.get("linear-scales"), bytes.get("code-tables"), total,
+                        (double) linear / floatLinear, (double) total / floatTotal);
+            }
+        }
+    }
+
+    /**
+     * Trains LoRA r = 8 (alpha 16, dropout 0.1, query/value) on all-MiniLM-L6-v2 with the demo's settings and prints
+     * one Markdown row.
+     *
+     * @param storage "float32" or a label of {@link #storages()}
+     */
+    static void imdb(String storage, int train, int test, int epochs, int batchSize, double learningRate, long seed,
+                     PrintStream out) throws IOException {
+        if (!storages().containsKey(storage)) {
+            throw new CliException("--storage must be one of " + storages().keySet() + ", found '" + storage + "'");
+        }
+        BaseQuantization q = storages().get(storage);
+        MutableDataset<Label> trainData = new MutableDataset<>(new ImdbDataSource(seed, 0, train));
+        MutableDataset<Label> testData = new MutableDataset<>(new ImdbDataSource(seed, train, test));
+        LoraConfig lora = new LoraConfig(8, 16, 0.1, List.of("query", "value"));
+        AdapterTrainer<Label> trainer = AdapterTrainer.builder(lora).backbone(BundledModel.ALL_MINILM_L6_V2)
+                .quantization(q).maxLength(128).batchSize(batchSize).epochs(epochs).minSteps(0)
+                .learningRate(learningRate).seed(seed).build();
+        out.println("[qlora-benchmark] training " + lora + " on a " + storage + " base ...");
+        long t0 = System.nanoTime();
+        AdapterModel<Label> model = trainer.train(trainData);
+        double trainSeconds = (System.nanoTime() - t0) / 1e9;
+        TrainingRunProvenance run = (TrainingRunProvenance) model.getProvenance().getInstanceProvenance().getMap()
+                .get(AdapterTrainer.TRAINING_RUN_KEY);
+        LabelEvaluation eval = new LabelEvaluator().evaluate(model, testData);
+        TextModel tm = model.textModel();
+        long baseBytes = tm.adapted().encoder().baseResidentBytes().values().stream().mapToLong(Long::longValue).sum()
+                - tm.adapted().encoder().baseResidentBytes().get("linear-scales");
+        List<String> texts = TextExamples.texts(testData, "text");
+        float[][] unmerged = tm.predictLogits(texts, 64);
+        tm.adapted().merge();
+        LabelEvaluation mergedEval = new LabelEvaluator().evaluate(model, testData);
+        float[][] merged = tm.predictLogits(texts, 64);
+        tm.adapted().unmerge();
+        double maxDiff = 0;
+        List<Double> diffs = new ArrayList<>();
+        for (int i = 0; i < merged.length; i++) {
+            for (int j = 0; j < merged[i].length; j++) {
+                double d = Math.abs(merged[i][j] - unmerged[i][j]);
+                diffs.add(d);
+                maxDiff = Math.max(maxDiff, d);
+            }
+        }
+        double meanDiff = diffs.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+        var median = run.fields().get("median-step-seconds");
+        double medianStep = median == null ? Double.NaN
+                : (Double) ((com.oracle.labs.mlrg.olcut.provenance.PrimitiveProvenance<?>) median).getValue();
+        out.println("| base storage | held-out accuracy | macro-F1 | median step (s) | train time (s) | "
+                + "frozen base resident (bytes) | merged accuracy | mean / max \\|merged − unmerged\\| logit | "
+                + "peak RSS (MiB) |");
+        out.println("|---|---|---|---|---|---|---|---|---|");
+        out.printf(Locale.ROOT, "| %s | %.4f | %.4f | %.3f | %.0f | %,d | %.4f | %.1e / %.1e | %d |%n", storage,
+                eval.accuracy(), eval.macroAveragedF1(), medianStep, trainSeconds, baseBytes, mergedEval.accuracy(),
+                meanDiff, maxDiff, MethodBenchmark.peakRssMiB());
+        model.close();
+    }
+}
