@@ -237,8 +237,9 @@ public final class BertEncoder extends NamedBlock {
     public BertWeights toWeights() {
         Map<String, HostTensor> out = new LinkedHashMap<>();
         Map<String, DenseLinear> quantizedLinears = quantizedLinears();
+        Map<String, Parameter> parameters = baseParameters();
         for (String name : BertWeights.expectedNames(config)) {
-            Parameter p = baseParameters().get(name);
+            Parameter p = parameters.get(name);
             out.put(name, p != null ? HostTensor.of(p.getArray())
                     : quantizedLinears.get(name).hostWeight());
         }

@@ -217,6 +217,10 @@ public final class TextModel implements AutoCloseable {
         for (Parameter p : adapted.encoder().namedParameters().values()) {
             n += p.getArray().getShape().size();
         }
+        // quantized Linear weights are stored as codes, not parameters, but are weights of the model all the same
+        for (var d : adapted.encoder().quantizedLinears().values()) {
+            n += (long) d.inFeatures() * d.outFeatures();
+        }
         return n + head.weight().getArray().getShape().size() + head.bias().getArray().getShape().size();
     }
 

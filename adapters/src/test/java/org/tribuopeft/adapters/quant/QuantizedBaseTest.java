@@ -191,6 +191,20 @@ class QuantizedBaseTest extends EngineTestBase {
     }
 
     @Test
+    void aQuantizedModelCountsTheSameParametersAsAFloatOne() throws IOException {
+        AdapterMethod lora = new LoraConfig(4, 8, 0.0, List.of("query"));
+        try (TextModel q = TextModel.create(wide, BaseQuantization.qlora(), lora, TaskKind.SINGLE_LABEL, 2, 24,
+                new SplittableRandom(1));
+             TextModel f = TextModel.create(wide, lora, TaskKind.SINGLE_LABEL, 2, 24, new SplittableRandom(1))) {
+            assertEquals(f.totalParameterCount(), q.totalParameterCount());
+            assertEquals(f.trainableParameterCount(), q.trainableParameterCount());
+            // 2 layers × (4·64·64 + 2·64·128) Linear weights are stored as codes
+            assertEquals(2 * (4 * 64 * 64 + 2 * 64 * 128), q.adapted().encoder().quantizedLinears().values().stream()
+                    .mapToLong(d -> (long) d.inFeatures() * d.outFeatures()).sum());
+        }
+    }
+
+    @Test
     void aBlockSizeThatDoesNotDivideTheWidthsIsRefusedWithTheSizesThatDo() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> wide.createEncoder(manager, new BaseQuantization("nf4", 128, true)));
