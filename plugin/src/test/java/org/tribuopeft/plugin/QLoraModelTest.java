@@ -48,6 +48,17 @@ class QLoraModelTest {
         AdapterModel<Label> model = trainer(BaseQuantization.qlora()).train(TinyDatasets.labels(32, 1));
         assertEquals(BaseQuantization.qlora(), model.quantization());
         assertTrue(model.textModel().adapted().encoder().isQuantized());
+        java.util.Map<String, String> flat = new java.util.TreeMap<>();
+        org.tribuopeft.provenance.replay.ProvenanceFlattener.flatten(model.getProvenance()).forEach((k, v) -> {
+            if (k.contains("quantization")) {
+                flat.put(k, String.valueOf(v));
+            }
+        });
+        assertEquals(java.util.Map.of("trainer.quantization.blockSize", "64",
+                "trainer.quantization.class-name", BaseQuantization.class.getName(),
+                "trainer.quantization.computeType", "float32", "trainer.quantization.doubleQuant", "true",
+                "trainer.quantization.host-short-name", "quantization",
+                "trainer.quantization.type", "nf4"), flat);
         AdapterModel<Label> copy = (AdapterModel<Label>) Helpers.testModelProtoSerialization(model, Label.class, TEST);
         assertEquals(BaseQuantization.qlora(), copy.quantization());
         assertEquals(0.0, FloatRows.maxAbsDiff(model.textModel().predictLogits(texts(), 8),
