@@ -136,9 +136,10 @@ public final class TribuoPeftCli {
                   benchmark [--methods %1$s] [--train N] [--test N] [--epochs N]
                             [--batch-size N] [--seed N]
                             every method on the same IMDB slice: accuracy, step time, throughput, memory
-                  qlora-benchmark [--part memory|imdb] [--storage float32|int8|nf4|nf4+dq] [--train N]
+                  qlora-benchmark [--part memory|fidelity|imdb] [--storage float32|int8|nf4|nf4+dq] [--train N]
                             [--test N] [--epochs N] [--batch-size N] [--learning-rate X] [--seed N]
                             memory: resident bytes of the frozen base per tensor kind, both bundled models;
+                            fidelity: cosine of each storage's MiniLM sentence embeddings to float32's;
                             imdb: LoRA r=8 on a float32 or quantized base (QLoRA), accuracy, step time, peak RSS
                   demo      [--train N] [--test N] [--epochs N] [--batch-size N] [--learning-rate X]
                             [--max-length N] [--seed N] [--output DIR]
@@ -358,10 +359,11 @@ public final class TribuoPeftCli {
         String part = a.get("part", "memory");
         switch (part) {
             case "memory" -> QLoraBenchmark.memory(out);
+            case "fidelity" -> QLoraBenchmark.fidelity(a.getInt("test", 200), a.getInt("seed", 2024), out);
             case "imdb" -> QLoraBenchmark.imdb(a.get("storage", "nf4+dq"), a.getInt("train", 2000),
                     a.getInt("test", 1000), a.getInt("epochs", 2), a.getInt("batch-size", 16),
                     a.getDouble("learning-rate", 1e-3), a.getInt("seed", 2024), out);
-            default -> throw new CliException("--part must be memory or imdb, found '" + part + "'");
+            default -> throw new CliException("--part must be memory, fidelity or imdb, found '" + part + "'");
         }
     }
 
