@@ -97,6 +97,29 @@ class QLoraModelTest {
     }
 
     @Test
+    void aQuantizedRunResumesFromItsCheckpointsAndRefusesAFloat32Runs(@TempDir Path tmp) throws Exception {
+        Path q = tmp.resolve("q");
+        AdapterModel<Label> full = trainer(BaseQuantization.qlora()).withCheckpoints(q.toString(), 2, 100)
+                .train(TinyDatasets.labels(32, 1));
+        for (var e : org.tribuopeft.adapters.checkpoint.CheckpointFolder.list(q)) {
+            if (e.step() > 4) {
+                org.tribuopeft.adapters.io.AtomicFiles.deleteRecursively(e.path());
+            }
+        }
+        AdapterModel<Label> resumed = trainer(BaseQuantization.qlora()).withCheckpoints(q.toString(), 2, 100)
+                .withResumeFrom(q.toString()).train(TinyDatasets.labels(32, 1));
+        full.trainedTensors().forEach((k, v) -> assertTrue(v.bitEquals(resumed.trainedTensors().get(k)), k));
+        Path f = tmp.resolve("f");
+        trainer(null).withCheckpoints(f.toString(), 2, 100).train(TinyDatasets.labels(32, 1)).close();
+        Exception e = assertThrows(Exception.class, () -> trainer(BaseQuantization.qlora())
+                .withResumeFrom(f.toString()).train(TinyDatasets.labels(32, 1)));
+        assertTrue(e.getMessage().contains("baseStorage is nf4(blockSize=64, doubleQuant=true, computeType=float32) "
+                + "in this run but float32 in the checkpoint"), e.getMessage());
+        full.close();
+        resumed.close();
+    }
+
+    @Test
     void theTrainerRefusesFullFineTuningOfAQuantizedBaseByField() {
         PropertyException e = assertThrows(PropertyException.class, () -> AdapterTrainer.builder(new FullFineTuning())
                 .backbone(WIDE).quantization(BaseQuantization.qlora()).build());
