@@ -79,6 +79,8 @@ public final class TribuoPeftCli {
                 case "serve" -> serve(CliArgs.parse(args, Set.of("base", "adapters", "host", "port", "cache-bytes", "pin",
                         "token-file", "batching", "max-batch-tokens", "max-wait-ms", "max-queue", "max-texts",
                         "max-request-bytes"), Set.of("help")), out);
+                case "qlora-benchmark" -> qloraBenchmark(CliArgs.parse(args, Set.of("part", "storage", "train", "test",
+                        "epochs", "batch-size", "learning-rate", "seed")), out);
                 case "demo" -> demo(CliArgs.parse(args, Set.of("train", "test", "epochs", "batch-size",
                         "learning-rate", "max-length", "seed", "output")), out);
                 default -> throw new CliException("unknown command '" + args[0] + "'");
@@ -149,6 +151,11 @@ public final class TribuoPeftCli {
                             serve many adapters on one base over HTTP (JSON API, GET /openapi); adapters are the
                             entries of the folders (ID.tribuo, ID/model.tribuo, PEFT folders ID/), loaded on first
                             request; see docs/deployment.md
+                  qlora-benchmark [--part memory|fidelity|imdb] [--storage float32|int8|nf4|nf4+dq] [--train N]
+                            [--test N] [--epochs N] [--batch-size N] [--learning-rate X] [--seed N]
+                            memory: resident bytes of the frozen base per tensor kind, both bundled models;
+                            fidelity: cosine of each storage's MiniLM sentence embeddings to float32's;
+                            imdb: LoRA r=8 on a float32 or quantized base (QLoRA), accuracy, step time, peak RSS
                   demo      [--train N] [--test N] [--epochs N] [--batch-size N] [--learning-rate X]
                             [--max-length N] [--seed N] [--output DIR]
                             LoRA on all-MiniLM-L6-v2 vs a frozen-embedding baseline on real IMDB reviews
@@ -387,6 +394,18 @@ public final class TribuoPeftCli {
         List<String> methods = List.of(a.get("methods", String.join(",", MethodRegistry.names())).split(","));
         MethodBenchmark.run(methods, a.getInt("train", 1000), a.getInt("test", 500), a.getInt("epochs", 2),
                 a.getInt("batch-size", 16), a.getInt("seed", 2024), out);
+    }
+
+    private static void qloraBenchmark(CliArgs a, PrintStream out) throws IOException {
+        String part = a.get("part", "memory");
+        switch (part) {
+            case "memory" -> QLoraBenchmark.memory(out);
+            case "fidelity" -> QLoraBenchmark.fidelity(a.getInt("test", 200), a.getInt("seed", 2024), out);
+            case "imdb" -> QLoraBenchmark.imdb(a.get("storage", "nf4+dq"), a.getInt("train", 2000),
+                    a.getInt("test", 1000), a.getInt("epochs", 2), a.getInt("batch-size", 16),
+                    a.getDouble("learning-rate", 1e-3), a.getInt("seed", 2024), out);
+            default -> throw new CliException("--part must be memory, fidelity or imdb, found '" + part + "'");
+        }
     }
 
     private static void demo(CliArgs a, PrintStream out) throws IOException {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.tribuo.Output;
+import org.tribuopeft.adapters.quant.BaseQuantization;
 import org.tribuopeft.adapters.backbone.Backbone;
 import org.tribuopeft.adapters.io.AtomicFiles;
 import org.tribuopeft.adapters.io.SafetensorsWriter;
@@ -33,6 +34,8 @@ import java.util.Map;
 public final class AdapterExports {
     /** The sidecar file name. */
     public static final String SIDECAR = "tribuo_peft.json";
+    /** The sidecar key recording the quantized base a QLoRA adapter was trained on (absent for a float32 base). */
+    public static final String QUANTIZATION = "quantization";
 
     /** The sidecar field listing the outputs (labels, or regression dimensions) in head row order. */
     static final String OUTPUTS = "outputs_in_head_order";
@@ -164,6 +167,28 @@ public final class AdapterExports {
         b.put("weights_sha256", ref.weightsSha256());
         b.put("tokenizer_sha256", ref.tokenizerSha256());
         b.put("maven_coordinates", ref.mavenCoordinates());
+        BaseQuantization q = model.quantization();
+        if (q != null) {
+            // the adapter is an ordinary one; this says which quantized base it was trained on (QLoRA)
+            ObjectNode qn = o.putObject(QUANTIZATION);
+            qn.put("type", q.type());
+            qn.put("block_size", q.blockSize());
+            qn.put("double_quant", q.doubleQuant());
+            qn.put("compute_dtype", q.computeType());
+            qn.put("quantized_modules", "every Linear of the encoder (query, key, value, attention.output.dense, "
+                    + "intermediate.dense, output.dense); embeddings, LayerNorms and biases float32");
+            if (q.format().blockwise()) {
+                ObjectNode bnb = qn.putObject("transformers_bitsandbytes_config");
+                bnb.put("load_in_4bit", true);
+                bnb.put("bnb_4bit_quant_type", q.type());
+                bnb.put("bnb_4bit_use_double_quant", q.doubleQuant());
+                bnb.put("bnb_4bit_compute_dtype", q.computeType());
+            } else {
+                ObjectNode bnb = qn.putObject("transformers_bitsandbytes_config");
+                bnb.put("load_in_8bit", true);
+                bnb.put("llm_int8_threshold", 0.0);
+            }
+        }
         return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o);
     }
 }

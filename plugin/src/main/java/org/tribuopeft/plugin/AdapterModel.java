@@ -23,6 +23,7 @@ import org.tribuopeft.adapters.backbone.Backbone;
 import org.tribuopeft.adapters.engine.NoGradientScope;
 import org.tribuopeft.adapters.io.FiniteTensors;
 import org.tribuopeft.adapters.method.AdapterMethod;
+import org.tribuopeft.adapters.quant.BaseQuantization;
 import org.tribuopeft.adapters.method.MethodDescriptor;
 import org.tribuopeft.adapters.tensor.HostTensor;
 import org.tribuopeft.adapters.train.TaskKind;
@@ -70,6 +71,7 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
 
     private final transient BackboneReference backboneReference;
     private final transient AdapterMethod method;
+    private final transient BaseQuantization quantization;
     private final int maxLength;
     private final String textField;
     private final int predictBatchSize;
@@ -81,18 +83,20 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
      *
      * @param backboneReference the checksummed base model
      * @param method the fine-tuning method the tensors belong to
+     * @param quantization how the base's Linear weights are stored, or null for float32
      * @param maxLength tokens per text
      * @param textField the metadata key predictions read text from
      * @param predictBatchSize examples per batch when predicting
      */
-    record Parts(BackboneReference backboneReference, AdapterMethod method, int maxLength, String textField,
-                 int predictBatchSize) { }
+    record Parts(BackboneReference backboneReference, AdapterMethod method, BaseQuantization quantization,
+                 int maxLength, String textField, int predictBatchSize) { }
 
     AdapterModel(String name, ModelProvenance provenance, ImmutableFeatureMap featureIDMap,
                  ImmutableOutputInfo<T> outputIDInfo, Parts parts, TextModel.Snapshot trained, TextModel live) {
         super(name, provenance, featureIDMap, outputIDInfo);
         this.backboneReference = parts.backboneReference();
         this.method = parts.method();
+        this.quantization = parts.quantization();
         this.maxLength = parts.maxLength();
         this.textField = parts.textField();
         this.predictBatchSize = parts.predictBatchSize();
@@ -103,6 +107,11 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
     /** The base model reference (location and checksums). */
     public BackboneReference backboneReference() {
         return backboneReference;
+    }
+
+    /** How the base's Linear weights are stored (as they were while training), or null for a float32 base. */
+    public BaseQuantization quantization() {
+        return quantization;
     }
 
     /** The fine-tuning method this model was trained with. */
@@ -123,6 +132,10 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
         }
         if (maxLength != other.maxLength || backboneReference.pooling() != other.backboneReference.pooling()) {
             return "has a different maximum length or pooling";
+        }
+        if (!java.util.Objects.equals(quantization, other.quantization)) {
+            return "was trained on a base stored differently (quantization " + (quantization == null ? "none"
+                    : quantization) + " vs " + (other.quantization == null ? "none" : other.quantization) + ")";
         }
         return null;
     }
@@ -160,7 +173,7 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
         if (live == null) {
             Backbone base = backboneReference.load();
             try (NoGradientScope noGrad = new NoGradientScope()) {
-                live = TextModel.create(base, method, outputs.task(), outputs.width(outputIDInfo), maxLength,
+                live = TextModel.create(base, quantization, method, outputs.task(), outputs.width(outputIDInfo), maxLength,
                         new SplittableRandom(0));
                 live.restore(trained);
             } catch (IOException e) {
@@ -192,7 +205,7 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
     @Override
     protected AdapterModel<T> copy(String newName, ModelProvenance newProvenance) {
         return new AdapterModel<>(newName, newProvenance, featureIDMap, outputIDInfo,
-                new Parts(backboneReference, method, maxLength, textField, predictBatchSize), trained, null);
+                new Parts(backboneReference, method, quantization, maxLength, textField, predictBatchSize), trained, null);
     }
 
     /** Frees the native model; it is rebuilt if the model is used again. */
@@ -216,6 +229,10 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
                 .setMaxLength(maxLength)
                 .setTextField(textField)
                 .setPredictBatchSize(predictBatchSize);
+        if (quantization != null) {
+            b.setQuantizationProvenanceJson(new JsonProvenanceSerialization(false)
+                    .marshalAndSerialize(quantization.getProvenance()));
+        }
         long bytes = 0;
         for (Map.Entry<String, HostTensor> e : trained.values().entrySet()) {
             bytes += 4L * e.getValue().data().length;
@@ -337,6 +354,7 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
                                                                Map<String, HostTensor> tensors) {
         ImmutableOutputInfo<U> info = carrier.outputDomain();
         AdapterMethod method;
+        BaseQuantization quantization;
         BackboneReference ref;
         try {
             TaskOutputs<U> outs = TaskOutputs.forDomain(info);
@@ -345,6 +363,8 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
                         + " outputs does not match the output domain (" + outs.task() + ", " + outs.width(info) + ")");
             }
             method = methodFromJson(p.getMethodProvenanceJson());
+            quantization = p.getQuantizationProvenanceJson().isEmpty() ? null
+                    : componentFromJson(p.getQuantizationProvenanceJson(), BaseQuantization.class, "quantization");
             ref = BackboneReference.fromProto(p.getBackbone());
         } catch (RuntimeException e) {
             // a verified file reaches this only when it came from a build with other methods or settings
@@ -362,30 +382,37 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
         }
         ref.load();
         return new AdapterModel<>(carrier.name(), carrier.provenance(), carrier.featureDomain(), info,
-                new Parts(ref, method, p.getMaxLength(), p.getTextField(), p.getPredictBatchSize()),
+                new Parts(ref, method, quantization, p.getMaxLength(), p.getTextField(), p.getPredictBatchSize()),
                 new TextModel.Snapshot(tensors, masks), null);
     }
 
     /** Recreates a method component from its OLCUT provenance in JSON. */
     static AdapterMethod methodFromJson(String json) {
+        return componentFromJson(json, AdapterMethod.class, "method");
+    }
+
+    /** Recreates a configured component of the given type from its OLCUT provenance in JSON. */
+    static <C> C componentFromJson(String json, Class<C> type, String what) {
         ObjectProvenance prov;
         try {
             prov = new JsonProvenanceSerialization(false).deserializeAndUnmarshal(json);
         } catch (com.oracle.labs.mlrg.olcut.provenance.io.ProvenanceSerializationException e) {
-            throw new IllegalStateException("the stored method configuration is not readable: " + e.getMessage(), e);
+            throw new IllegalStateException("the stored " + what + " configuration is not readable: "
+                    + e.getMessage(), e);
         }
         if (!(prov instanceof ConfiguredObjectProvenance cop)) {
-            throw new IllegalStateException("the stored method is not a configured object: " + prov.getClassName());
+            throw new IllegalStateException("the stored " + what + " is not a configured object: "
+                    + prov.getClassName());
         }
         List<ConfigurationData> configs = ProvenanceUtil.extractConfiguration(cop);
         ConfigurationManager cm = new ConfigurationManager();
         cm.addConfiguration(configs);
         Object m = cm.lookup(configs.get(0).getName());
-        if (!(m instanceof AdapterMethod am)) {
-            throw new IllegalStateException("the stored method " + configs.get(0).getClassName()
-                    + " is not an AdapterMethod");
+        if (!type.isInstance(m)) {
+            throw new IllegalStateException("the stored " + what + " " + configs.get(0).getClassName()
+                    + " is not a " + type.getSimpleName());
         }
-        return am;
+        return type.cast(m);
     }
 
     /** The task of this model's head. */

@@ -8,6 +8,7 @@ import org.tribuo.Trainer;
 import org.tribuo.provenance.TrainerProvenance;
 import org.tribuopeft.adapters.backbone.Backbone;
 import org.tribuopeft.adapters.method.AdapterMethod;
+import org.tribuopeft.adapters.quant.BaseQuantization;
 import org.tribuopeft.provenance.RunProvenanceKeys;
 
 import java.io.IOException;
@@ -55,6 +56,11 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
     @Config(mandatory = true, description = "The fine-tuning method: a component of one of the registered method "
             + "classes (each documented in this reference; the CLI help lists them).")
     private AdapterMethod method;
+
+    @Config(description = "How the frozen base's Linear weights are stored while the method trains: a "
+            + "BaseQuantization component (nf4, fp4 or int8; QLoRA is nf4 with doubleQuant) or none for float32. "
+            + "Methods that train or rewrite the base weights (full, relora, PiSSA) are refused on a quantized base.")
+    private BaseQuantization quantization;
 
     @Config(description = "A PEFT adapter folder to continue training from (its method settings must equal the "
             + "method component's); empty starts from the method's initialisation.")
@@ -144,6 +150,7 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
         this.tokenizer = s.tokenizer();
         this.pooling = s.pooling();
         this.method = s.method();
+        this.quantization = s.quantization();
         this.initialAdapter = s.initialAdapter();
         this.textField = s.textField();
         this.maxLength = s.maxLength();
@@ -255,7 +262,7 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
 
     /** The settings as the fields hold them, validated. */
     private TrainerSettings settings() {
-        return new TrainerSettings(backbone, tokenizer, pooling, method, initialAdapter, textField, maxLength,
+        return new TrainerSettings(backbone, tokenizer, pooling, method, quantization, initialAdapter, textField, maxLength,
                 batchSize, epochs, minSteps, learningRate, weightDecay, warmupRatio, maxGradNorm, validationFraction,
                 earlyStoppingPatience, evalBatchSize, seed, threads, progressSeconds, checkpointDir,
                 checkpointEverySteps, checkpointsKept, resumeFrom);
@@ -264,6 +271,11 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
     /** The method component. */
     public AdapterMethod method() {
         return method;
+    }
+
+    /** How the base's Linear weights are stored while training, or null for float32. */
+    public BaseQuantization quantization() {
+        return quantization;
     }
 
     /** The example metadata key this trainer reads texts from. */

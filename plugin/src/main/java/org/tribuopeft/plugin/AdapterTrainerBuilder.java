@@ -5,6 +5,7 @@ import org.tribuo.Trainer;
 import org.tribuopeft.adapters.backbone.BundledModel;
 import org.tribuopeft.adapters.backbone.Pooling;
 import org.tribuopeft.adapters.method.AdapterMethod;
+import org.tribuopeft.adapters.quant.BaseQuantization;
 
 import java.nio.file.Path;
 
@@ -22,6 +23,7 @@ public final class AdapterTrainerBuilder {
     private String backbone = BundledModel.ALL_MINILM_L6_V2.modelName();
     private String tokenizer = "";
     private String pooling = "";
+    private BaseQuantization quantization;
     private String initialAdapter = "";
     private String textField = "text";
     private int maxLength = 128;
@@ -50,6 +52,7 @@ public final class AdapterTrainerBuilder {
     /** A builder holding exactly the given settings. */
     AdapterTrainerBuilder(TrainerSettings s) {
         this(s.method());
+        quantization = s.quantization();
         backbone = s.backbone();
         tokenizer = s.tokenizer();
         pooling = s.pooling();
@@ -237,6 +240,15 @@ public final class AdapterTrainerBuilder {
         return this;
     }
 
+    /**
+     * Stores the frozen base's Linear weights quantized while the method trains (QLoRA: {@link BaseQuantization#qlora()},
+     * NF4 with double quantization); null, the default, keeps them float32.
+     */
+    public AdapterTrainerBuilder quantization(BaseQuantization settings) {
+        this.quantization = settings;
+        return this;
+    }
+
     /** Checkpoint settings as the configuration file holds them (an empty folder: none). */
     AdapterTrainerBuilder checkpoints(String folder, int everySteps, int kept) {
         this.checkpointDir = folder;
@@ -253,7 +265,7 @@ public final class AdapterTrainerBuilder {
 
     /** The settings as they stand, validated. */
     TrainerSettings settings() {
-        return new TrainerSettings(backbone, tokenizer, pooling, method, initialAdapter, textField, maxLength,
+        return new TrainerSettings(backbone, tokenizer, pooling, method, quantization, initialAdapter, textField, maxLength,
                 batchSize, epochs, minSteps, learningRate, weightDecay, warmupRatio, maxGradNorm, validationFraction,
                 earlyStoppingPatience, evalBatchSize, seed, threads, progressSeconds, checkpointDir,
                 checkpointEverySteps, checkpointsKept, resumeFrom);

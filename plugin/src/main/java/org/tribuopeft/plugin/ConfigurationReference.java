@@ -9,6 +9,7 @@ import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import org.tribuopeft.adapters.method.MethodRegistry;
+import org.tribuopeft.adapters.quant.BaseQuantization;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +19,10 @@ import java.util.List;
  * themselves, so the documented options, defaults and descriptions are always the code's.
  */
 public final class ConfigurationReference {
-    /** The components documented, in order: the trainer, every registered method, then the data components. */
+    /**
+     * The components documented, in order: the trainer, every registered method, the base quantization, then the data
+     * components.
+     */
     public static final List<Class<?>> COMPONENTS = components();
 
     private ConfigurationReference() {}
@@ -27,6 +31,7 @@ public final class ConfigurationReference {
         List<Class<?>> out = new ArrayList<>();
         out.add(AdapterTrainer.class);
         MethodRegistry.all().forEach(d -> out.add(d.configClass()));
+        out.add(BaseQuantization.class);
         out.addAll(List.of(TextPipeline.class, ImdbDataSource.class, TextCsvDataSource.class, TextJsonDataSource.class,
                 TextPresenceProcessor.class));
         return List.copyOf(out);

@@ -73,6 +73,11 @@ final class ModelContentDigest {
             }
             d.sha.update(kept);
         }
+        // fed only when present, so the digests of float32-base files saved before the field existed still verify
+        if (!p.getQuantizationProvenanceJson().isEmpty()) {
+            d.text("quantization");
+            d.text(p.getQuantizationProvenanceJson());
+        }
         return HexFormat.of().formatHex(d.sha.digest());
     }
 

@@ -8,6 +8,7 @@ import com.oracle.labs.mlrg.olcut.provenance.primitives.StringProvenance;
 import org.tribuo.ImmutableFeatureMap;
 import org.tribuo.ImmutableOutputInfo;
 import org.tribuo.Output;
+import org.tribuopeft.adapters.quant.BaseQuantization;
 import org.tribuo.provenance.ModelProvenance;
 import org.tribuo.provenance.impl.EmptyDatasetProvenance;
 import org.tribuo.provenance.impl.EmptyTrainerProvenance;
@@ -70,7 +71,22 @@ public final class PeftImport {
         Options o = new Options(TaskKind.valueOf(s.path("task").asText()), AdapterExports.outputs(s),
                 Pooling.valueOf(s.path("pooling").asText("MEAN")), s.path("max_length").asInt(128),
                 s.path("text_field").asText("text"));
-        return load(dir, backbone, o);
+        return load(dir, backbone, o, quantization(s, sidecar));
+    }
+
+    /** The quantized base a sidecar records, or null for a float32 one. */
+    static BaseQuantization quantization(JsonNode sidecar, Path file) throws ModelFileException {
+        JsonNode q = sidecar.path(AdapterExports.QUANTIZATION);
+        if (q.isMissingNode() || q.isNull()) {
+            return null;
+        }
+        try {
+            return new BaseQuantization(q.path("type").asText(""), q.path("block_size").asInt(64),
+                    q.path("double_quant").asBoolean(false));
+        } catch (RuntimeException e) {
+            throw new ModelFileException(file, "has a '" + AdapterExports.QUANTIZATION + "' entry this version cannot "
+                    + "rebuild: " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -83,6 +99,11 @@ public final class PeftImport {
      */
     public static <T extends Output<T>> AdapterModel<T> load(Path dir, String backbone, Options options)
             throws IOException {
+        return load(dir, backbone, options, null);
+    }
+
+    private static <T extends Output<T>> AdapterModel<T> load(Path dir, String backbone, Options options,
+                                                              BaseQuantization quantization) throws IOException {
         Backbone base = BackboneSpec.open(backbone, "", options.pooling());
         PeftAdapter adapter = PeftAdapterReader.read(dir, base.config());
         HostTensor head = adapter.tensors().get("classifier.weight");
@@ -116,7 +137,7 @@ public final class PeftImport {
         features.add(TextPresenceProcessor.FEATURE, 1.0);
         return new AdapterModel<>("peft-" + adapter.method().descriptor().name() + "-"
                 + dir.getFileName().toString().toLowerCase(Locale.ROOT), provenance, new ImmutableFeatureMap(features), info,
-                new AdapterModel.Parts(ref, adapter.method(), options.maxLength(), options.textField(), 64),
+                new AdapterModel.Parts(ref, adapter.method(), quantization, options.maxLength(), options.textField(), 64),
                 new TextModel.Snapshot(adapter.tensors(), adapter.rankMasks()), null);
     }
 }

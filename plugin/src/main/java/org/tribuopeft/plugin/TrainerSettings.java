@@ -5,6 +5,8 @@ import org.tribuopeft.adapters.backbone.BundledModel;
 import org.tribuopeft.adapters.backbone.Pooling;
 import org.tribuopeft.adapters.method.AdapterMethod;
 import org.tribuopeft.adapters.method.MethodRegistry;
+import org.tribuopeft.adapters.quant.BaseQuantization;
+import org.tribuopeft.adapters.backbone.BertConfig;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +19,8 @@ import java.util.Locale;
  * the same way whether it came from code or from a configuration file. Field meanings, defaults and ranges are on
  * the builder's methods.
  */
-record TrainerSettings(String backbone, String tokenizer, String pooling, AdapterMethod method, String initialAdapter,
+record TrainerSettings(String backbone, String tokenizer, String pooling, AdapterMethod method,
+                       BaseQuantization quantization, String initialAdapter,
                        String textField, int maxLength, int batchSize, int epochs, int minSteps, double learningRate,
                        double weightDecay, double warmupRatio, double maxGradNorm, double validationFraction,
                        int earlyStoppingPatience, int evalBatchSize, long seed, int threads, double progressSeconds,
@@ -30,6 +33,7 @@ record TrainerSettings(String backbone, String tokenizer, String pooling, Adapte
                     + MethodRegistry.all().stream().map(d -> d.configClass().getSimpleName()).toList());
         }
         checkBackbone(backbone);
+        checkQuantization(quantization, method, backbone);
         requirePositive("maxLength", maxLength);
         requirePositive("batchSize", batchSize);
         requirePositive("epochs", epochs);
@@ -82,6 +86,55 @@ record TrainerSettings(String backbone, String tokenizer, String pooling, Adapte
         }
         poolingOf(pooling);
         checkCheckpoints(checkpointDir, checkpointEverySteps, checkpointsKept, resumeFrom);
+    }
+
+    /**
+     * A quantized base needs a method that leaves its Linear weights alone (its descriptor says), and a block size
+     * that divides the Linear widths of a bundled backbone or a model folder's config.json (an .onnx file is checked
+     * when it loads).
+     */
+    private static void checkQuantization(BaseQuantization quantization, AdapterMethod method, String backbone) {
+        if (quantization == null) {
+            return;
+        }
+        MethodRegistry.of(method).quantizedBaseConflict(method).ifPresent(why -> {
+            throw new PropertyException("", "quantization", "method " + method + " cannot train on a base quantized "
+                    + "as " + quantization + ": " + why);
+        });
+        BertConfig config = cheapConfig(backbone);
+        if (config != null) {
+            try {
+                quantization.checkFits(backbone, config.hiddenSize(), config.intermediateSize());
+            } catch (IllegalArgumentException e) {
+                throw new PropertyException("", "quantization", e.getMessage());
+            }
+        }
+    }
+
+    /** The architecture when it is at hand: a bundled model's (parsed once per JVM), or a folder's config.json. */
+    private static BertConfig cheapConfig(String backbone) {
+        if (blank(backbone)) {
+            return null;
+        }
+        var bundled = BundledModel.byName(backbone.trim());
+        if (bundled.isPresent()) {
+            // parsed once per JVM and cached, and needed by the first training anyway
+            try {
+                return bundled.get().isAvailable() ? org.tribuopeft.adapters.backbone.Backbone.bundled(bundled.get())
+                        .config() : null;
+            } catch (java.io.IOException e) {
+                return null;
+            }
+        }
+        Path json = Paths.get(backbone).resolve(org.tribuopeft.adapters.backbone.Backbone.CONFIG_JSON);
+        if (Files.isRegularFile(json)) {
+            try {
+                return BertConfig.read(json);
+            } catch (java.io.IOException e) {
+                return null;
+            }
+        }
+        return null;
     }
 
     /** A bundled name, an existing folder or an existing .onnx file; loading it waits for the first training. */

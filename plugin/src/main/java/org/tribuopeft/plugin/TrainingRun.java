@@ -98,8 +98,8 @@ final class TrainingRun<T extends Output<T>> {
                 .evalBatchSize(settings.evalBatchSize()).build();
         TextModel model;
         try {
-            model = TextModel.create(base, settings.method(), outputs.task(), outputs.width(outputInfo),
-                    settings.maxLength(), new SplittableRandom(modelSeed));
+            model = TextModel.create(base, settings.quantization(), settings.method(), outputs.task(),
+                    outputs.width(outputInfo), settings.maxLength(), new SplittableRandom(modelSeed));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -133,7 +133,7 @@ final class TrainingRun<T extends Output<T>> {
                 BackboneSpec.tokenizerLocation(settings.backbone(), settings.tokenizer()));
         return new AdapterModel<>("tribuo-peft-" + settings.method().descriptor().name(), provenance,
                 examples.getFeatureIDMap(), outputInfo, new AdapterModel.Parts(reference, settings.method(),
-                settings.maxLength(), settings.textField(), settings.evalBatchSize()), model.snapshot(), model);
+                settings.quantization(), settings.maxLength(), settings.textField(), settings.evalBatchSize()), model.snapshot(), model);
     }
 
     /** The training and validation lists: a seeded shuffle holds out {@code validationFraction} of the data. */

@@ -49,6 +49,11 @@ final class AdapterLoader {
             throw unusable(entry, "it pools with " + am.backboneReference().pooling() + " but this server's base pools "
                     + "with " + base.backbone().pooling() + "; start a server with that pooling for it");
         }
+        if (!java.util.Objects.equals(am.quantization(), base.quantization())) {
+            throw unusable(entry, "it was trained on a base stored as " + storage(am.quantization())
+                    + " but this server's base is stored as " + storage(base.quantization())
+                    + "; serve it from a server whose base is stored the same way");
+        }
         TextModel.baseChange(am.method()).ifPresent(why -> {
             throw unusable(entry, "its method " + why + ", so it cannot share the base; serve it on its own");
         });
@@ -91,5 +96,9 @@ final class AdapterLoader {
     private static HttpStatusException unusable(AdapterDirectory.Entry entry, String why) {
         return new HttpStatusException(422, "adapter '" + entry.id() + "' (" + entry.path() + ") cannot be served: "
                 + why);
+    }
+
+    private static String storage(org.tribuopeft.adapters.quant.BaseQuantization q) {
+        return q == null ? "float32" : q.toString();
     }
 }

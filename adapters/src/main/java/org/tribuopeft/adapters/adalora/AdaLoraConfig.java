@@ -201,7 +201,7 @@ public class AdaLoraConfig extends LowRankConfig {
             throw new PropertyException("", "initR", "initR " + initR + " exceeds the smaller dimension of "
                     + moduleName);
         }
-        NDManager manager = base.weight().getArray().getManager();
+        NDManager manager = base.manager();
         return new AdaLoraLinear(base,
                 LoraConfig.gaussian(manager, initR, base.inFeatures(), 0.02, rng),
                 manager.zeros(new Shape(initR, 1)),

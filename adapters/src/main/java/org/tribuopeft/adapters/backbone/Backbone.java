@@ -245,6 +245,18 @@ public final class Backbone {
         return BertEncoder.create(weights, manager);
     }
 
+    /**
+     * Creates the DJL encoder with its Linear weights stored as {@code quantization} says (null: float32), all frozen.
+     *
+     * @throws IllegalArgumentException naming this backbone when the block size does not divide its Linear widths
+     */
+    public BertEncoder createEncoder(NDManager manager, org.tribuopeft.adapters.quant.BaseQuantization quantization) {
+        if (quantization != null) {
+            quantization.checkFits(name, config().hiddenSize(), config().intermediateSize());
+        }
+        return BertEncoder.create(weights, manager, quantization);
+    }
+
     /** A tokenizer for this model that truncates to {@code maxLength} tokens. */
     public TextTokenizer tokenizer(int maxLength) throws IOException {
         if (maxLength > weights.config().maxPositions()) {

@@ -11,6 +11,8 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import org.tribuopeft.adapters.engine.Scalars;
 import org.tribuopeft.adapters.io.ModelFileException;
+import org.tribuopeft.adapters.quant.BaseQuantization;
+import org.tribuopeft.adapters.quant.BaseQuantizer;
 import org.tribuopeft.adapters.tensor.HostTensor;
 
 import java.util.ArrayList;
@@ -32,9 +34,11 @@ public final class BertEncoder extends NamedBlock {
     private final List<BertLayer> layers;
     private VirtualTokens virtualTokens;
     private AttentionPrefix attentionPrefix;
+    private final BaseQuantizer quantizer;
 
-    private BertEncoder(BertConfig config, BertEmbeddings embeddings, List<BertLayer> layers) {
+    private BertEncoder(BertConfig config, BertEmbeddings embeddings, List<BertLayer> layers, BaseQuantizer quantizer) {
         this.config = config;
+        this.quantizer = quantizer;
         this.embeddings = addModule("embeddings", embeddings);
         for (int i = 0; i < layers.size(); i++) {
             addModule("encoder.layer." + i, layers.get(i));
@@ -47,7 +51,24 @@ public final class BertEncoder extends NamedBlock {
      * The arrays live as long as {@code manager}.
      */
     public static BertEncoder create(BertWeights weights, NDManager manager) {
+        return create(weights, manager, null);
+    }
+
+    /**
+     * Builds an encoder whose Linear weights are quantized with {@code quantization} (null: float32 copies), one
+     * Linear at a time, so the float32 copies of the Linear weights never all exist on the device. Embeddings,
+     * LayerNorms and biases are float32 copies. The arrays live as long as {@code manager}.
+     *
+     * @throws IllegalArgumentException when the block size does not divide the Linear widths
+     */
+    public static BertEncoder create(BertWeights weights, NDManager manager, BaseQuantization quantization) {
         BertConfig c = weights.config();
+        BaseQuantizer quantizer = null;
+        if (quantization != null) {
+            quantization.checkFits("encoder with hidden size " + c.hiddenSize() + " and intermediate size "
+                    + c.intermediateSize(), c.hiddenSize(), c.intermediateSize());
+            quantizer = quantization.quantizer();
+        }
         BertEmbeddings emb = new BertEmbeddings(c,
                 array(weights, manager, "embeddings.word_embeddings.weight"),
                 array(weights, manager, "embeddings.position_embeddings.weight"),
@@ -59,8 +80,10 @@ public final class BertEncoder extends NamedBlock {
             String p = BertWeights.layerPrefix(l);
             Map<TargetModule, DenseLinear> dense = new EnumMap<>(TargetModule.class);
             for (TargetModule t : TargetModule.values()) {
-                dense.put(t, new DenseLinear(array(weights, manager, p + t.path() + ".weight"),
-                        array(weights, manager, p + t.path() + ".bias")));
+                NDArray bias = array(weights, manager, p + t.path() + ".bias");
+                HostTensor w = weights.get(p + t.path() + ".weight");
+                dense.put(t, quantizer == null ? new DenseLinear(w.toNDArray(manager), bias)
+                        : new DenseLinear(quantizer.quantize(w, manager), bias));
             }
             layers.add(new BertLayer(c, dense,
                     array(weights, manager, p + "attention.output.LayerNorm.weight"),
@@ -68,7 +91,7 @@ public final class BertEncoder extends NamedBlock {
                     array(weights, manager, p + "output.LayerNorm.weight"),
                     array(weights, manager, p + "output.LayerNorm.bias")));
         }
-        BertEncoder encoder = new BertEncoder(c, emb, layers);
+        BertEncoder encoder = new BertEncoder(c, emb, layers, quantizer);
         encoder.freezeParameters(true);
         return encoder;
     }
@@ -89,13 +112,16 @@ public final class BertEncoder extends NamedBlock {
             String pre = BertWeights.layerPrefix(l);
             Map<TargetModule, DenseLinear> dense = new EnumMap<>(TargetModule.class);
             for (TargetModule t : TargetModule.values()) {
-                dense.put(t, new DenseLinear(arr(p, pre + t.path() + ".weight"), arr(p, pre + t.path() + ".bias")));
+                DenseLinear own = layers.get(l).linear(t).base();
+                NDArray bias = arr(p, pre + t.path() + ".bias");
+                dense.put(t, own.quantized().map(q -> new DenseLinear(q, bias))
+                        .orElseGet(() -> new DenseLinear(arr(p, pre + t.path() + ".weight"), bias)));
             }
             shared.add(new BertLayer(config, dense, arr(p, pre + "attention.output.LayerNorm.weight"),
                     arr(p, pre + "attention.output.LayerNorm.bias"), arr(p, pre + "output.LayerNorm.weight"),
                     arr(p, pre + "output.LayerNorm.bias")));
         }
-        BertEncoder encoder = new BertEncoder(config, emb, shared);
+        BertEncoder encoder = new BertEncoder(config, emb, shared, quantizer);
         encoder.freezeParameters(true);
         return encoder;
     }
@@ -210,8 +236,12 @@ public final class BertEncoder extends NamedBlock {
      */
     public BertWeights toWeights() {
         Map<String, HostTensor> out = new LinkedHashMap<>();
-        for (Map.Entry<String, Parameter> e : baseParameters().entrySet()) {
-            out.put(e.getKey(), HostTensor.of(e.getValue().getArray()));
+        Map<String, DenseLinear> quantizedLinears = quantizedLinears();
+        Map<String, Parameter> parameters = baseParameters();
+        for (String name : BertWeights.expectedNames(config)) {
+            Parameter p = parameters.get(name);
+            out.put(name, p != null ? HostTensor.of(p.getArray())
+                    : quantizedLinears.get(name).hostWeight());
         }
         try {
             return new BertWeights(config, out, "encoder in memory");
@@ -220,7 +250,66 @@ public final class BertEncoder extends NamedBlock {
         }
     }
 
-    /** The pretrained parameters under their canonical names, whatever adapters occupy the slots. */
+    /**
+     * The Linears whose weight is stored quantized, by the canonical name of that weight
+     * ({@code encoder.layer.0.attention.self.query.weight}); empty for a float32 base.
+     */
+    public Map<String, DenseLinear> quantizedLinears() {
+        Map<String, DenseLinear> out = new LinkedHashMap<>();
+        for (int l = 0; l < layers.size(); l++) {
+            for (TargetModule t : TargetModule.values()) {
+                DenseLinear d = layers.get(l).linear(t).base();
+                if (d.isQuantized()) {
+                    out.put(BertWeights.layerPrefix(l) + t.path() + ".weight", d);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** True when the Linear weights are stored quantized. */
+    public boolean isQuantized() {
+        return quantizer != null;
+    }
+
+    /** How the Linear weights are stored: the quantization settings, or empty for float32. */
+    public java.util.Optional<BaseQuantization> quantization() {
+        return java.util.Optional.ofNullable(quantizer).map(BaseQuantizer::settings);
+    }
+
+    /**
+     * Bytes the frozen base keeps resident on the device, by kind of tensor: {@code embeddings} (the three tables),
+     * {@code layer-norms}, {@code biases}, {@code linear-weights} (float32, or codes plus scales when quantized; the
+     * scales also appear alone as {@code linear-scales}) and {@code code-tables} (shared lookup tables of a
+     * quantized base). Adapters, heads and activations are not included.
+     */
+    public Map<String, Long> baseResidentBytes() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (String k : List.of("embeddings", "layer-norms", "biases", "linear-weights", "linear-scales",
+                "code-tables")) {
+            out.put(k, 0L);
+        }
+        baseParameters().forEach((name, p) -> {
+            String kind = name.contains("LayerNorm") ? "layer-norms" : name.startsWith("embeddings.") ? "embeddings"
+                    : name.endsWith(".bias") ? "biases" : "linear-weights";
+            out.merge(kind, bytes(p.getArray()), Long::sum);
+        });
+        quantizedLinears().values().forEach(d -> d.quantized().ifPresent(q -> {
+            out.merge("linear-weights", q.residentBytes(), Long::sum);
+            out.merge("linear-scales", q.scaleBytes(), Long::sum);
+        }));
+        out.put("code-tables", quantizer == null ? 0L : quantizer.tableBytes());
+        return out;
+    }
+
+    private static long bytes(NDArray a) {
+        return a.getShape().size() * a.getDataType().getNumOfBytes();
+    }
+
+    /**
+     * The pretrained float32 parameters under their canonical names, whatever adapters occupy the slots; quantized
+     * Linear weights are not parameters and are listed by {@link #quantizedLinears()} instead.
+     */
     public Map<String, Parameter> baseParameters() {
         Map<String, Parameter> out = new LinkedHashMap<>();
         embeddings.namedParameters().forEach((k, v) -> out.put("embeddings." + k, v));
@@ -229,7 +318,9 @@ public final class BertEncoder extends NamedBlock {
             String p = BertWeights.layerPrefix(l);
             for (TargetModule t : TargetModule.values()) {
                 DenseLinear d = layer.linear(t).base();
-                out.put(p + t.path() + ".weight", d.weight());
+                if (!d.isQuantized()) {
+                    out.put(p + t.path() + ".weight", d.weight());
+                }
                 if (d.bias() != null) {
                     out.put(p + t.path() + ".bias", d.bias());
                 }

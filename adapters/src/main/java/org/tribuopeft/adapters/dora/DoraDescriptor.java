@@ -5,6 +5,7 @@ import org.tribuopeft.adapters.method.AdapterMethod;
 import org.tribuopeft.adapters.method.LowRankDescriptor;
 
 import java.util.List;
+import java.util.Optional;
 
 /** Registers DoRA as the method {@code dora}: PEFT's LORA type with {@code use_dora}, exported to ONNX merged only. */
 public final class DoraDescriptor extends LowRankDescriptor {
@@ -24,6 +25,11 @@ public final class DoraDescriptor extends LowRankDescriptor {
     public String mergedOnlyReason() {
         return "DoRA rescales each output row of the weight, which is not an additive low-rank input; export DoRA "
                 + "models merged";
+    }
+
+    @Override
+    public Optional<String> quantizedBaseConflict(AdapterMethod method) {
+        return ((DoraConfig) method).quantizedBaseConflict();
     }
 
     @Override

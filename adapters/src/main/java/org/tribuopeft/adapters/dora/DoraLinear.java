@@ -2,7 +2,6 @@ package org.tribuopeft.adapters.dora;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
@@ -21,7 +20,6 @@ import java.util.Map;
  * so unmerging can invert it.
  */
 public final class DoraLinear extends LoraLinear {
-    private static final NDIndex ALL = new NDIndex("...");
 
     private final Parameter magnitude;
     private NDArray cachedNorm;
@@ -39,7 +37,7 @@ public final class DoraLinear extends LoraLinear {
         super(base, a, b, scaling, dropout);
         NDArray m;
         try (NDScope scope = new NDScope()) {
-            m = rowNorm(base.weight().getArray().add(delta()));
+            m = rowNorm(base.weightArray().add(delta()));
             NDScope.unregister(m);
         }
         this.magnitude = addParameter("lora_magnitude_vector", Parameter.Type.WEIGHT, m);
@@ -63,7 +61,7 @@ public final class DoraLinear extends LoraLinear {
             return result;
         }
         var device = x.getDevice();
-        NDArray w = ps.getValue(base.weight(), device, training);
+        NDArray w = base.weightValue(ps, device, training);
         NDArray a = ps.getValue(loraA(), device, training);
         NDArray b = ps.getValue(loraB(), device, training);
         NDArray m = ps.getValue(magnitude, device, training);
@@ -107,7 +105,7 @@ public final class DoraLinear extends LoraLinear {
     @Override
     public HostTensor deltaWeight() {
         try (NDScope scope = new NDScope()) {
-            NDArray w = base().weight().getArray();
+            NDArray w = base().weightArray();
             NDArray d = delta();
             NDArray merged = isMerged() ? w : mergedWeight(w, d, rowNorm(w.add(d)));
             NDArray original = isMerged() ? unmergedWeight(w, d) : w;
@@ -129,12 +127,13 @@ public final class DoraLinear extends LoraLinear {
             throw new IllegalStateException("already merged");
         }
         try (NDScope scope = new NDScope()) {
-            NDArray w = base().weight().getArray();
+            NDArray w = base().weightArray();
             NDArray d = delta();
             cachedNorm = rowNorm(w.add(d));
             NDScope.unregister(cachedNorm);
-            w.set(ALL, mergedWeight(w, d, cachedNorm));
         }
+        // in float32, then quantized again when the base is quantized
+        base().updateWeight(w -> mergedWeight(w, delta(), cachedNorm));
         setMerged(true);
     }
 
@@ -143,9 +142,10 @@ public final class DoraLinear extends LoraLinear {
         if (!isMerged()) {
             throw new IllegalStateException("not merged");
         }
-        try (NDScope scope = new NDScope()) {
-            NDArray w = base().weight().getArray();
-            w.set(ALL, unmergedWeight(w, delta()));
+        if (base().isQuantized()) {
+            base().revertWeight();
+        } else {
+            base().updateWeight(w -> unmergedWeight(w, delta()));
         }
         cachedNorm.close();
         cachedNorm = null;

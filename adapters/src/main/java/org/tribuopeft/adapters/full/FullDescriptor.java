@@ -33,6 +33,13 @@ public final class FullDescriptor extends NamedDescriptor {
     }
 
     @Override
+    public Optional<String> quantizedBaseConflict(AdapterMethod method) {
+        return Optional.of("full fine-tuning trains every Linear weight, and quantized weights cannot train; train "
+                + "an adapter (lora, dora, adalora, vera, prompt or prefix tuning) on the quantized base, or remove "
+                + "the quantization");
+    }
+
+    @Override
     public AdapterMethod benchmarkSettings(int plannedSteps) {
         return new FullFineTuning();
     }

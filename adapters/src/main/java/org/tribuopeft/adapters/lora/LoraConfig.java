@@ -226,6 +226,19 @@ public class LoraConfig extends LowRankConfig {
      */
     protected record InitialFactors(NDArray a, NDArray b) {}
 
+    /**
+     * Why these settings cannot train on a quantized base, or empty: PiSSA rewrites the adapted base weights, which
+     * quantized storage does not allow while training.
+     */
+    public java.util.Optional<String> quantizedBaseConflict() {
+        if (init == LoraInit.PISSA) {
+            return java.util.Optional.of("init=PISSA replaces every adapted base weight by its SVD residual, which a "
+                    + "quantized base does not support; use init=KAIMING or GAUSSIAN on the quantized base, or remove "
+                    + "the quantization");
+        }
+        return java.util.Optional.empty();
+    }
+
     /** Creates A and B for one layer on the layer's manager. */
     protected InitialFactors initialFactors(DenseLinear base, String moduleName, SplittableRandom rng) {
         int in = base.inFeatures();
@@ -235,7 +248,7 @@ public class LoraConfig extends LowRankConfig {
             throw new PropertyException("", r == rank ? "rank" : "rankPattern", "rank " + r
                     + " exceeds the smaller dimension of " + moduleName + " (" + out + "×" + in + ")");
         }
-        NDManager manager = base.weight().getArray().getManager();
+        NDManager manager = base.manager();
         switch (init) {
             case KAIMING -> {
                 double bound = 1.0 / Math.sqrt(in);

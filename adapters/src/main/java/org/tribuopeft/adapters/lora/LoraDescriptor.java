@@ -27,6 +27,11 @@ public final class LoraDescriptor extends LowRankDescriptor {
     }
 
     @Override
+    public Optional<String> quantizedBaseConflict(AdapterMethod method) {
+        return ((LoraConfig) method).quantizedBaseConflict();
+    }
+
+    @Override
     public Map<String, HostTensor> onnxAdapterInputs(AdapterMethod method, Map<String, HostTensor> tensors,
                                                      Map<String, boolean[]> rankMasks) {
         LoraConfig l = (LoraConfig) method;

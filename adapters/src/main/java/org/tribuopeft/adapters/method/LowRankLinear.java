@@ -48,9 +48,8 @@ public abstract class LowRankLinear extends NamedBlock implements AdapterLayer {
         if (merged) {
             throw new IllegalStateException("already merged");
         }
-        try (NDScope scope = new NDScope()) {
-            base.weight().getArray().addi(delta());
-        }
+        // a quantized base is merged in float32 and quantized again, as PEFT merges into bitsandbytes layers
+        base.updateWeight(w -> w.add(delta()));
         merged = true;
     }
 
@@ -59,8 +58,13 @@ public abstract class LowRankLinear extends NamedBlock implements AdapterLayer {
         if (!merged) {
             throw new IllegalStateException("not merged");
         }
-        try (NDScope scope = new NDScope()) {
-            base.weight().getArray().subi(delta());
+        if (base.isQuantized()) {
+            // the codes from before the merge, exactly (re-quantizing W - ΔW would not give them back)
+            base.revertWeight();
+        } else {
+            try (NDScope scope = new NDScope()) {
+                base.weight().getArray().subi(delta());
+            }
         }
         merged = false;
     }

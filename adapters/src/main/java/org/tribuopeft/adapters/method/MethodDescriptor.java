@@ -83,6 +83,15 @@ public interface MethodDescriptor {
     }
 
     /**
+     * Why these settings cannot train on a quantized frozen base (QLoRA), or empty when they can. The quantized
+     * Linear weights are codes that never train and are only rewritten by merging, so a method that trains them or
+     * rewrites them while it trains must say so here; biases, embeddings and LayerNorms stay float32 and may train.
+     */
+    default Optional<String> quantizedBaseConflict(AdapterMethod method) {
+        return Optional.empty();
+    }
+
+    /**
      * The settings {@code benchmark} trains this method with, comparable across methods (same targets,
      * LoRA-like budget).
      *

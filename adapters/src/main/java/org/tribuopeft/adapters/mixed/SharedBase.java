@@ -7,6 +7,7 @@ import org.tribuopeft.adapters.backbone.Backbone;
 import org.tribuopeft.adapters.backbone.BertEncoder;
 import org.tribuopeft.adapters.engine.TorchRuntime;
 import org.tribuopeft.adapters.method.AdapterMethod;
+import org.tribuopeft.adapters.quant.BaseQuantization;
 import org.tribuopeft.adapters.train.TaskKind;
 import org.tribuopeft.adapters.train.TextModel;
 
@@ -22,11 +23,13 @@ public final class SharedBase implements AutoCloseable {
     private final Backbone backbone;
     private final NDManager manager;
     private final BertEncoder encoder;
+    private final BaseQuantization quantization;
 
-    private SharedBase(Backbone backbone, NDManager manager, BertEncoder encoder) {
+    private SharedBase(Backbone backbone, NDManager manager, BertEncoder encoder, BaseQuantization quantization) {
         this.backbone = backbone;
         this.manager = manager;
         this.encoder = encoder;
+        this.quantization = quantization;
     }
 
     /** Puts the backbone's weights on the default device (a GPU when DJL sees one, else the CPU). */
@@ -36,9 +39,22 @@ public final class SharedBase implements AutoCloseable {
 
     /** Puts the backbone's weights on {@code device}. */
     public static SharedBase of(Backbone backbone, Device device) {
+        return of(backbone, null, device);
+    }
+
+    /**
+     * Puts the backbone's weights on the default device, its Linear weights stored as {@code quantization} says
+     * (null: float32), so that adapters trained on such a base (QLoRA) predict as they were trained.
+     */
+    public static SharedBase of(Backbone backbone, BaseQuantization quantization) {
+        return of(backbone, quantization, TorchRuntime.defaultDevice());
+    }
+
+    /** As {@link #of(Backbone, BaseQuantization)} on {@code device}. */
+    public static SharedBase of(Backbone backbone, BaseQuantization quantization, Device device) {
         NDManager manager = TorchRuntime.engine().newBaseManager(device);
         try {
-            return new SharedBase(backbone, manager, backbone.createEncoder(manager));
+            return new SharedBase(backbone, manager, backbone.createEncoder(manager, quantization), quantization);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -48,6 +64,11 @@ public final class SharedBase implements AutoCloseable {
     /** The pretrained backbone. */
     public Backbone backbone() {
         return backbone;
+    }
+
+    /** How the base's Linear weights are stored, or null for float32. */
+    public BaseQuantization quantization() {
+        return quantization;
     }
 
     /** The frozen encoder without adapters. */

@@ -122,7 +122,7 @@ public class ReLoraConfig extends LowRankConfig {
             throw new PropertyException("", "rank", "rank " + rank + " exceeds the smaller dimension of " + moduleName
                     + " (" + out + "×" + in + ")");
         }
-        NDManager manager = base.weight().getArray().getManager();
+        NDManager manager = base.manager();
         return new ReLoraLinear(base, LoraConfig.uniform(manager, rank, in, 1.0 / Math.sqrt(in), rng),
                 manager.zeros(new Shape(out, rank)), scaling(), dropout);
     }

@@ -34,6 +34,13 @@ public final class ReLoraDescriptor extends LowRankDescriptor {
         return Optional.of("changes base weights (ReLoRA merges its update into them at every reset)");
     }
 
+    @Override
+    public Optional<String> quantizedBaseConflict(AdapterMethod method) {
+        return Optional.of("relora merges its update into the base weights at every reset and saves them as model "
+                + "state, which a quantized base does not support; use lora on the quantized base, or remove the "
+                + "quantization");
+    }
+
     /** LoRA's benchmark budget, restarted every quarter of the run and re-warmed over a tenth of the interval. */
     @Override
     public AdapterMethod benchmarkSettings(int plannedSteps) {

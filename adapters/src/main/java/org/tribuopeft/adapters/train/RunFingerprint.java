@@ -19,6 +19,9 @@ import java.util.Objects;
  * another run, naming the first entry that differs.
  */
 final class RunFingerprint {
+    /** The entry naming how the base's Linear weights are stored; absent means float32. */
+    static final String BASE_STORAGE = "baseStorage";
+
     private RunFingerprint() {}
 
     /** The fingerprint of one run. */
@@ -43,6 +46,8 @@ final class RunFingerprint {
         f.put("task", model.task().name());
         var method = model.adapted().method();
         f.put("method", method.getClass().getSimpleName() + method.getProvenance().getConfiguredParameters());
+        // only a quantized base adds the entry, so checkpoints written before it existed still resume
+        model.adapted().encoder().quantization().ifPresent(q -> f.put(BASE_STORAGE, q.toString()));
         StringBuilder shapes = new StringBuilder();
         for (Map.Entry<String, Parameter> e : model.trainableParameters().entrySet()) {
             shapes.append(e.getKey()).append(e.getValue().getArray().getShape()).append('\n');
@@ -57,7 +62,11 @@ final class RunFingerprint {
      * @throws CheckpointMismatchException naming the first differing entry, both values and the checkpoint
      */
     static void requireSame(Map<String, String> run, Map<String, String> checkpoint, Object where) {
-        for (Map.Entry<String, String> e : run.entrySet()) {
+        Map<String, String> all = new LinkedHashMap<>(run);
+        all.putIfAbsent(BASE_STORAGE, "float32");
+        checkpoint = new LinkedHashMap<>(checkpoint);
+        checkpoint.putIfAbsent(BASE_STORAGE, "float32");
+        for (Map.Entry<String, String> e : all.entrySet()) {
             String theirs = checkpoint.get(e.getKey());
             if (!Objects.equals(e.getValue(), theirs)) {
                 throw new CheckpointMismatchException(e.getKey(), "checkpoint " + where + " belongs to a different run: "

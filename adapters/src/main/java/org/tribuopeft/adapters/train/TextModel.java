@@ -17,6 +17,7 @@ import org.tribuopeft.adapters.method.AdaptedEncoder;
 import org.tribuopeft.adapters.method.AdapterLayer;
 import org.tribuopeft.adapters.method.AdapterMethod;
 import org.tribuopeft.adapters.method.MethodRegistry;
+import org.tribuopeft.adapters.quant.BaseQuantization;
 import org.tribuopeft.adapters.tensor.HostTensor;
 
 import java.io.IOException;
@@ -71,6 +72,31 @@ public final class TextModel implements AutoCloseable {
     /** As {@link #create(Backbone, AdapterMethod, TaskKind, int, int, SplittableRandom)} on a chosen device. */
     public static TextModel create(Backbone backbone, AdapterMethod method, TaskKind task, int outputs, int maxLength,
                                    SplittableRandom rng, Device device) throws IOException {
+        return create(backbone, null, method, task, outputs, maxLength, rng, device);
+    }
+
+    /**
+     * As {@link #create(Backbone, AdapterMethod, TaskKind, int, int, SplittableRandom)} over a base whose Linear
+     * weights are stored as {@code quantization} says (null: float32), on the default device.
+     *
+     * @throws IllegalArgumentException when the method cannot train on a quantized base, or the block size does not
+     *     fit the backbone
+     */
+    public static TextModel create(Backbone backbone, BaseQuantization quantization, AdapterMethod method,
+                                   TaskKind task, int outputs, int maxLength, SplittableRandom rng) throws IOException {
+        return create(backbone, quantization, method, task, outputs, maxLength, rng, TorchRuntime.defaultDevice());
+    }
+
+    /** As {@link #create(Backbone, BaseQuantization, AdapterMethod, TaskKind, int, int, SplittableRandom)} on a device. */
+    public static TextModel create(Backbone backbone, BaseQuantization quantization, AdapterMethod method,
+                                   TaskKind task, int outputs, int maxLength, SplittableRandom rng, Device device)
+            throws IOException {
+        if (quantization != null) {
+            MethodRegistry.of(method).quantizedBaseConflict(method).ifPresent(why -> {
+                throw new IllegalArgumentException(method + " cannot train on a base quantized as " + quantization
+                        + ": " + why);
+            });
+        }
         if (outputs <= 0) {
             throw new IllegalArgumentException("the head needs at least one output, got " + outputs);
         }
@@ -78,7 +104,7 @@ public final class TextModel implements AutoCloseable {
         TextTokenizer tokenizer = null;
         try {
             tokenizer = backbone.tokenizer(maxLength);
-            BertEncoder encoder = backbone.createEncoder(manager);
+            BertEncoder encoder = backbone.createEncoder(manager, quantization);
             SplittableRandom methodRng = rng.split();
             SplittableRandom headRng = rng.split();
             AdaptedEncoder adapted = method.apply(encoder, tokenizer, methodRng);
@@ -240,6 +266,10 @@ public final class TextModel implements AutoCloseable {
         long n = 0;
         for (Parameter p : adapted.encoder().namedParameters().values()) {
             n += p.getArray().getShape().size();
+        }
+        // quantized Linear weights are stored as codes, not parameters, but are weights of the model all the same
+        for (var d : adapted.encoder().quantizedLinears().values()) {
+            n += (long) d.inFeatures() * d.outFeatures();
         }
         return n + head.weight().getArray().getShape().size() + head.bias().getArray().getShape().size();
     }

@@ -98,7 +98,7 @@ public class VeraConfig extends LowRankConfig {
             LinearLayer l = encoder.layers().get(loc.layer()).linear(loc.target());
             maxIn = Math.max(maxIn, l.base().inFeatures());
             maxOut = Math.max(maxOut, l.base().outFeatures());
-            manager = l.base().weight().getArray().getManager();
+            manager = l.base().manager();
         }
         if (manager == null) {
             throw new PropertyException("", "targetModules", "VeRA selected no module to adapt");
@@ -129,7 +129,7 @@ public class VeraConfig extends LowRankConfig {
     @Override
     protected AdapterLayer createLayer(DenseLinear base, String moduleName, SplittableRandom rng,
                                        Map<String, Parameter> sharedState) {
-        NDManager manager = base.weight().getArray().getManager();
+        NDManager manager = base.manager();
         return new VeraLinear(base, sharedState.get(VERA_A), sharedState.get(VERA_B),
                 manager.full(new Shape(rank), (float) dInitial), manager.zeros(new Shape(base.outFeatures())), dropout);
     }

@@ -39,6 +39,28 @@ public final class TinyBert {
         return new BertConfig(VOCAB.size(), 16, 2, 4, 32, 40, 2, 1e-12, HiddenActivation.GELU, 0.1, 0.1);
     }
 
+    /**
+     * The tiny model made wide enough for 4-bit quantization: 2 layers, hidden 64, 4 heads, FFN 128 (bitsandbytes'
+     * smallest block, 32, and its default, 64, both divide every Linear width).
+     */
+    public static BertConfig wideConfig() {
+        return new BertConfig(VOCAB.size(), 64, 2, 4, 128, 40, 2, 1e-12, HiddenActivation.GELU, 0.1, 0.1);
+    }
+
+    /** A Hugging Face folder holding the {@link #wideConfig()} model of this seed (written once per JVM). */
+    public static Path wideFolder(long seed) {
+        return folder(-1 - seed, weights(wideConfig(), seed));
+    }
+
+    /** The {@link #wideConfig()} model of this seed, loaded from its folder with mean pooling. */
+    public static Backbone wideBackbone(long seed) {
+        try {
+            return Backbone.fromHfFolder(wideFolder(seed), Pooling.MEAN);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Random weights (uniform ±0.35, LayerNorm gamma near 1) for {@link #config()}, reproducible by seed. */
     public static BertWeights weights(long seed) {
         return weights(config(), seed);
@@ -66,11 +88,15 @@ public final class TinyBert {
 
     /** A Hugging Face folder holding the tiny model of this seed (written once per JVM). */
     public static Path folder(long seed) {
-        return FOLDERS.computeIfAbsent(seed, s -> {
+        return folder(seed, null);
+    }
+
+    private static Path folder(long key, BertWeights given) {
+        return FOLDERS.computeIfAbsent(key, s -> {
             try {
                 Path dir = Files.createTempDirectory("tinybert-" + s);
                 Path folder = dir.resolve("model");
-                Backbone.writeHfFolder(folder, weights(s), tokenizerJson());
+                Backbone.writeHfFolder(folder, given != null ? given : weights(s), tokenizerJson());
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                     try {
                         AtomicFiles.deleteRecursively(dir);
