@@ -23,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.Arrays;
 import org.tribuopeft.adapters.method.MethodDescriptor;
 import org.tribuopeft.adapters.method.MethodRegistry;
 
@@ -75,6 +76,11 @@ public final class TribuoPeftCli {
                 case "provenance" -> provenance(CliArgs.parse(args, Set.of("model", "file")), out);
                 case "benchmark" -> benchmark(CliArgs.parse(args, Set.of("methods", "train", "test", "epochs",
                         "batch-size", "seed")), out);
+                case "benchmark-compare" -> benchmarkCompare(args, CliArgs.parse(args, Set.of("methods", "rounds",
+                        "steps", "warmup", "batch-size", "max-length", "threads", "seed", "python", "jvm-args", "work",
+                        "output", "docs"), Set.of("bf16")), out);
+                case "step-benchmark" -> StepBenchmark.run(CliArgs.parse(args, Set.of("method", "data", "json",
+                        "batch-size", "threads", "seed"), Set.of("lockstep")));
                 case "demo" -> demo(CliArgs.parse(args, Set.of("train", "test", "epochs", "batch-size",
                         "learning-rate", "max-length", "seed", "output")), out);
                 default -> throw new CliException("unknown command '" + args[0] + "'");
@@ -134,6 +140,15 @@ public final class TribuoPeftCli {
                   benchmark [--methods %1$s] [--train N] [--test N] [--epochs N]
                             [--batch-size N] [--seed N]
                             every method on the same IMDB slice: accuracy, step time, throughput, memory
+                  benchmark-compare [--methods lora,full,dora,adalora] [--rounds N] [--steps N] [--warmup N]
+                            [--batch-size N] [--max-length N] [--threads N] [--python PYTHON] [--bf16]
+                            [--jvm-args "FLAGS"] [--work DIR] [--output FILE.md] [--docs FILE.md]
+                            training steps of ours and Python PEFT's, each method in its own process, in
+                            interleaved rounds: step time, tokens/s, FLOP/s, gradient + optimizer bytes, peak
+                            memory and the speed ratio; --docs rewrites the marked section of a Markdown file
+                  step-benchmark --method M --data FILE --json FILE [--batch-size N] [--threads N] [--seed N]
+                            [--lockstep]
+                            one process of benchmark-compare (started by it)
                   demo      [--train N] [--test N] [--epochs N] [--batch-size N] [--learning-rate X]
                             [--max-length N] [--seed N] [--output DIR]
                             LoRA on all-MiniLM-L6-v2 vs a frozen-embedding baseline on real IMDB reviews
@@ -346,6 +361,35 @@ public final class TribuoPeftCli {
         List<String> methods = List.of(a.get("methods", String.join(",", MethodRegistry.names())).split(","));
         MethodBenchmark.run(methods, a.getInt("train", 1000), a.getInt("test", 500), a.getInt("epochs", 2),
                 a.getInt("batch-size", 16), a.getInt("seed", 2024), out);
+    }
+
+    private static void benchmarkCompare(String[] args, CliArgs a, PrintStream out) throws IOException {
+        List<String> methods = List.of(a.get("methods", "lora,full,dora,adalora").split(","));
+        methods.forEach(MethodBenchmark::method);
+        String jvm = a.get("jvm-args", "").trim();
+        int steps = a.getInt("steps", 30);
+        int warmup = a.getInt("warmup", 10);
+        if (steps <= warmup || warmup < 0) {
+            throw new CliException("--steps (" + steps + ") must be more than --warmup (" + warmup + ")");
+        }
+        int rounds = a.getInt("rounds", 3);
+        if (rounds <= 0) {
+            throw new CliException("--rounds must be positive, got " + rounds);
+        }
+        String output = a.get("output", null);
+        String docs = a.get("docs", null);
+        CompareBenchmark.Settings s = new CompareBenchmark.Settings(methods, rounds, steps, warmup,
+                a.getInt("batch-size", 16), a.getInt("max-length", 128), a.getInt("threads", 2), a.getInt("seed", 2024),
+                a.get("python", null), a.has("bf16"), jvm.isEmpty() ? List.of() : List.of(jvm.split("\\s+")),
+                Paths.get(a.get("work", "target/benchmark-compare")), output == null ? null : Paths.get(output),
+                docs == null ? null : Paths.get(docs), "java -jar app/target/tribuo-peft.jar " + String.join(" ",
+                Arrays.stream(args).map(x -> x.contains(" ") ? "\"" + x + "\"" : x).toList()));
+        try {
+            CompareBenchmark.run(s, out);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("benchmark-compare was interrupted", e);
+        }
     }
 
     private static void demo(CliArgs a, PrintStream out) throws IOException {
