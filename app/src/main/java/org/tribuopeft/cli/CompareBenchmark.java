@@ -46,17 +46,20 @@ final class CompareBenchmark {
     static final Set<String> PYTHON_METHODS = Set.of("full", "lora", "dora", "adalora");
     static final String DOCS_START = "<!-- benchmark-compare:start -->";
     static final String DOCS_END = "<!-- benchmark-compare:end -->";
+    /** Our side, and our side again from a baseline build or under baseline JVM flags (before/after in one run). */
+    static final String OURS = "tribuo-peft";
+    static final String OURS_BASELINE = "tribuo-peft baseline";
 
     private CompareBenchmark() {}
 
     /** What one run is asked to do; every field comes from a command-line option. */
     record Settings(List<String> methods, int rounds, int steps, int warmup, int batch, int maxLength, int threads,
-                    long seed, String python, boolean bf16, List<String> jvmArgs, Path work, Path output,
-                    Path docs, String commandLine) {}
+                    long seed, String python, boolean bf16, List<String> jvmArgs, List<String> baselineJvmArgs,
+                    String baselineClasspath, Path work, Path output, Path docs, String commandLine) {}
 
     /** One process's result, as read from its JSON file. */
     record Run(String side, String method, String precision, int round, int batch, int tokens, double[] stepSeconds,
-               long trainableValues, long stateBytes, long peakRssBytes, double matmulPeak) {
+               double[] losses, long trainableValues, long stateBytes, long peakRssBytes, double matmulPeak) {
         /** Median step time after the warm-up steps, in seconds. */
         double medianAfter(int warmup) {
             double[] s = Arrays.copyOfRange(stepSeconds, Math.min(warmup, stepSeconds.length), stepSeconds.length);
@@ -97,7 +100,10 @@ final class CompareBenchmark {
         for (int round = 1; round <= s.rounds(); round++) {
             for (String method : s.methods()) {
                 List<String[]> jobs = new ArrayList<>();
-                jobs.add(new String[] {"tribuo-peft", "fp32"});
+                jobs.add(new String[] {OURS, "fp32"});
+                if (s.baselineJvmArgs() != null || s.baselineClasspath() != null) {
+                    jobs.add(new String[] {OURS_BASELINE, "fp32"});
+                }
                 if (pythonProblem == null && PYTHON_METHODS.contains(method)) {
                     jobs.add(new String[] {"python-peft", "fp32"});
                     if (s.bf16()) {
@@ -106,12 +112,14 @@ final class CompareBenchmark {
                 }
                 List<Child> group = new ArrayList<>();
                 for (String[] job : jobs) {
-                    Path json = s.work().resolve(String.format(Locale.ROOT, "r%d-%s-%s-%s.json", round, job[0], job[1],
-                            method));
+                    Path json = s.work().resolve(String.format(Locale.ROOT, "r%d-%s-%s-%s.json", round,
+                            job[0].replaceAll("\\W+", "-"), job[1], method));
                     Path log = s.work().resolve(json.getFileName().toString().replace(".json", ".log"));
-                    List<String> cmd = job[0].equals("tribuo-peft") ? javaCommand(s, method, data, json)
+                    List<String> cmd = job[0].equals(OURS) ? javaCommand(s.jvmArgs(), null, s, method, data, json)
+                            : job[0].equals(OURS_BASELINE) ? javaCommand(s.baselineJvmArgs() == null ? s.jvmArgs()
+                            : s.baselineJvmArgs(), s.baselineClasspath(), s, method, data, json)
                             : pythonCommand(s, script, modelDir, method, data, json, job[1].equals("bf16"));
-                    group.add(new Child(job[0] + " " + job[1] + " " + method, cmd, json, log));
+                    group.add(new Child(job[0], job[0] + " " + job[1] + " " + method, cmd, json, log));
                 }
                 out.printf(Locale.ROOT, "[compare] round %d/%d, %s: %s, taking steps in turn ...%n", round, s.rounds(),
                         method, String.join(" / ", group.stream().map(Child::name).toList()));
@@ -122,23 +130,33 @@ final class CompareBenchmark {
                     continue;
                 }
                 for (Child c : group) {
-                    Run r = read(c.json(), round);
+                    Run r = read(c.json(), round, c.side());
                     runs.add(r);
                     out.printf(Locale.ROOT, "[compare]   %s: median step %.3f s, peak RSS %d MiB%n", c.name(),
                             r.medianAfter(s.warmup()), r.peakRssBytes() >> 20);
                 }
                 out.printf(Locale.ROOT, "[compare]   (%.0f s)%n", (System.nanoTime() - t0) / 1e9);
+                // written after every group, so that a run cut short still leaves what it measured
+                publish(s, render(s, runs, backbone.config(), pythonProblem), null);
             }
         }
         String table = render(s, runs, backbone.config(), pythonProblem);
         out.print(table);
+        publish(s, table, out);
+    }
+
+    private static void publish(Settings s, String table, PrintStream out) throws IOException {
         if (s.output() != null) {
             AtomicFiles.writeString(s.output(), table);
-            out.println("[compare] wrote " + s.output().toAbsolutePath());
+            if (out != null) {
+                out.println("[compare] wrote " + s.output().toAbsolutePath());
+            }
         }
         if (s.docs() != null) {
             replaceSection(s.docs(), table);
-            out.println("[compare] updated the benchmark-compare section of " + s.docs().toAbsolutePath());
+            if (out != null) {
+                out.println("[compare] updated the benchmark-compare section of " + s.docs().toAbsolutePath());
+            }
         }
     }
 
@@ -200,12 +218,13 @@ final class CompareBenchmark {
         }
     }
 
-    private static List<String> javaCommand(Settings s, String method, Path data, Path json) {
+    private static List<String> javaCommand(List<String> jvmArgs, String classpath, Settings s, String method, Path data,
+                                            Path json) {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        cmd.addAll(s.jvmArgs());
+        cmd.addAll(jvmArgs);
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(classpath == null ? System.getProperty("java.class.path") : classpath);
         cmd.add(TribuoPeftCli.class.getName());
         cmd.addAll(List.of("step-benchmark", "--method", method, "--data", data.toString(), "--json", json.toString(),
                 "--batch-size", Integer.toString(s.batch()), "--threads", Integer.toString(s.threads()),
@@ -223,7 +242,14 @@ final class CompareBenchmark {
     }
 
     /** One benchmark process of a comparison group. */
-    record Child(String name, List<String> command, Path json, Path log) {}
+    record Child(String side, String name, List<String> command, Path json, Path log) {}
+
+    /** Processes still running, stopped if this JVM is stopped (Ctrl-C) in the middle of a group. */
+    private static final java.util.Set<Process> RUNNING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> RUNNING.forEach(Process::destroyForcibly)));
+    }
 
     /**
      * Starts every process of a group, waits until all have loaded, then lets them take their steps in
@@ -240,6 +266,7 @@ final class CompareBenchmark {
                 cmd.add("--lockstep");
                 Process p = new ProcessBuilder(cmd).redirectError(c.log().toFile()).start();
                 procs.add(p);
+                RUNNING.add(p);
                 outs.add(new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
                         StandardCharsets.UTF_8)));
                 ins.add(new java.io.OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8));
@@ -271,6 +298,7 @@ final class CompareBenchmark {
                 if (p.isAlive()) {
                     p.destroyForcibly();
                 }
+                RUNNING.remove(p);
             }
         }
     }
@@ -298,16 +326,21 @@ final class CompareBenchmark {
         return all.subList(Math.max(0, all.size() - lines), all.size());
     }
 
-    static Run read(Path json, int round) throws IOException {
+    static Run read(Path json, int round, String side) throws IOException {
         JsonNode n = JSON.readTree(json.toFile());
-        double[] secs = new double[n.path("stepSeconds").size()];
-        for (int i = 0; i < secs.length; i++) {
-            secs[i] = n.get("stepSeconds").get(i).asDouble();
-        }
-        return new Run(n.path("side").asText(), n.path("method").asText(), n.path("precision").asText(), round,
-                n.path("batch").asInt(), n.path("tokens").asInt(), secs, n.path("trainableValues").asLong(),
+        return new Run(side, n.path("method").asText(), n.path("precision").asText(), round,
+                n.path("batch").asInt(), n.path("tokens").asInt(), doubles(n.path("stepSeconds")),
+                doubles(n.path("losses")), n.path("trainableValues").asLong(),
                 n.path("gradAndOptimizerBytes").asLong(), n.path("peakRssBytes").asLong(),
                 n.path("matmulPeakFlops").asDouble());
+    }
+
+    private static double[] doubles(JsonNode array) {
+        double[] out = new double[array.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = array.get(i).asDouble();
+        }
+        return out;
     }
 
     /** The Markdown report: settings, one row per method and side, and the per-round speed ratios. */
@@ -317,10 +350,10 @@ final class CompareBenchmark {
         sb.append(String.format(Locale.ROOT, "Run %s on %s. all-MiniLM-L6-v2, batch %d × %d tokens (every batch full), "
                         + "%d threads per process, %d steps per process, the first %d are warm-up; %d rounds. Each "
                         + "method runs in its own process; the processes of one method (ours, Python's) load "
-                        + "together and then take their steps in turn, one step each. Child JVM flags: `%s`.%n%n",
+                        + "together and then take their steps in turn, one step each. Child JVM flags: `%s`%s.%n%n",
                 OffsetDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'")),
                 cpuDescription(), s.batch(), s.maxLength(), s.threads(), s.steps(), s.warmup(), s.rounds(),
-                s.jvmArgs().isEmpty() ? "(none)" : String.join(" ", s.jvmArgs())));
+                s.jvmArgs().isEmpty() ? "(none)" : String.join(" ", s.jvmArgs()), baselineDescription(s)));
         if (pythonProblem != null) {
             sb.append("Python PEFT side skipped: ").append(pythonProblem).append(".\n\n");
         }
@@ -329,7 +362,7 @@ final class CompareBenchmark {
         sb.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
         Map<String, List<Run>> groups = new LinkedHashMap<>();
         for (String m : s.methods()) {
-            for (String key : List.of("tribuo-peft/fp32", "python-peft/fp32", "python-peft/bf16")) {
+            for (String key : List.of(OURS + "/fp32", OURS_BASELINE + "/fp32", "python-peft/fp32", "python-peft/bf16")) {
                 for (Run r : runs) {
                     if (r.method().equals(m) && (r.side() + "/" + shortPrecision(r.precision())).equals(key)) {
                         groups.computeIfAbsent(m + "|" + key, k -> new ArrayList<>()).add(r);
@@ -348,10 +381,10 @@ final class CompareBenchmark {
             double peak = median(rs.stream().mapToDouble(Run::matmulPeak).toArray());
             long rss = rs.stream().mapToLong(Run::peakRssBytes).max().orElse(-1);
             String ratio = "";
-            if (!first.side().equals("tribuo-peft")) {
+            if (first.side().startsWith("python")) {
                 List<Double> perStep = new ArrayList<>();
                 for (Run py : rs) {
-                    runs.stream().filter(o -> o.side().equals("tribuo-peft") && o.method().equals(py.method())
+                    runs.stream().filter(o -> o.side().equals(OURS) && o.method().equals(py.method())
                             && o.round() == py.round()).findFirst().ifPresent(o -> {
                                 int n = Math.min(o.stepSeconds().length, py.stepSeconds().length);
                                 for (int i = s.warmup(); i < n; i++) {
@@ -369,6 +402,18 @@ final class CompareBenchmark {
                     first.method(), first.side(), first.precision(), med, lo, hi, first.batch() * first.tokens() / med,
                     flops / med / 1e9, 100 * flops / med / peak, first.stateBytes() / 1048576.0, rss >> 20, ratio));
         }
+        List<String> same = new ArrayList<>();
+        for (Run r : runs) {
+            if (r.side().equals(OURS_BASELINE)) {
+                runs.stream().filter(o -> o.side().equals(OURS) && o.method().equals(r.method()) && o.round() == r.round())
+                        .findFirst().ifPresent(o -> same.add(r.method() + " (round " + r.round() + "): "
+                                + (Arrays.equals(o.losses(), r.losses()) ? "identical" : "DIFFERENT")));
+            }
+        }
+        if (!same.isEmpty()) {
+            sb.append("\nTraining loss of every step, ours against the baseline row: ").append(String.join("; ", same))
+                    .append(".\n");
+        }
         sb.append(String.format(Locale.ROOT, "%nFLOPs per step from the dense and attention matmuls (%.1f GFLOP with "
                         + "frozen dense weights, %.1f GFLOP when they train); the matmul rate is each process's best "
                         + "[2048, 1536] × [1536, 384] float32 product. A ratio is Python's step time over ours for the steps taken in turn (step i of each after the warm-up); above 1 our step is faster. Our "
@@ -377,6 +422,15 @@ final class CompareBenchmark {
                 StepFlops.trainingStep(config, s.batch(), s.maxLength(), false) / 1e9,
                 StepFlops.trainingStep(config, s.batch(), s.maxLength(), true) / 1e9));
         return sb.toString();
+    }
+
+    private static String baselineDescription(Settings s) {
+        if (s.baselineJvmArgs() == null && s.baselineClasspath() == null) {
+            return "";
+        }
+        return "; the baseline row is our side again" + (s.baselineClasspath() == null ? ""
+                : " from the build on class path `" + s.baselineClasspath() + "`") + (s.baselineJvmArgs() == null ? ""
+                : " with JVM flags `" + String.join(" ", s.baselineJvmArgs()) + "`");
     }
 
     private static String shortPrecision(String p) {

@@ -77,7 +77,7 @@ public final class TribuoPeftCli {
                 case "benchmark" -> benchmark(CliArgs.parse(args, Set.of("methods", "train", "test", "epochs",
                         "batch-size", "seed")), out);
                 case "benchmark-compare" -> benchmarkCompare(args, CliArgs.parse(args, Set.of("methods", "rounds",
-                        "steps", "warmup", "batch-size", "max-length", "threads", "seed", "python", "jvm-args", "work",
+                        "steps", "warmup", "batch-size", "max-length", "threads", "seed", "python", "jvm-args", "baseline-jvm-args", "baseline-classpath", "work",
                         "output", "docs"), Set.of("bf16")), out);
                 case "step-benchmark" -> StepBenchmark.run(CliArgs.parse(args, Set.of("method", "data", "json",
                         "batch-size", "threads", "seed"), Set.of("lockstep")));
@@ -142,10 +142,13 @@ public final class TribuoPeftCli {
                             every method on the same IMDB slice: accuracy, step time, throughput, memory
                   benchmark-compare [--methods lora,full,dora,adalora] [--rounds N] [--steps N] [--warmup N]
                             [--batch-size N] [--max-length N] [--threads N] [--python PYTHON] [--bf16]
-                            [--jvm-args "FLAGS"] [--work DIR] [--output FILE.md] [--docs FILE.md]
+                            [--jvm-args "FLAGS"] [--baseline-jvm-args "FLAGS"] [--baseline-classpath CP]
+                            [--work DIR] [--output FILE.md] [--docs FILE.md]
                             training steps of ours and Python PEFT's, each method in its own process, in
                             interleaved rounds: step time, tokens/s, FLOP/s, gradient + optimizer bytes, peak
-                            memory and the speed ratio; --docs rewrites the marked section of a Markdown file
+                            memory and the speed ratio; --baseline-classpath / --baseline-jvm-args add our side
+                            again from another build or under other JVM flags (before/after in one run);
+                            --docs rewrites the marked section of a Markdown file
                   step-benchmark --method M --data FILE --json FILE [--batch-size N] [--threads N] [--seed N]
                             [--lockstep]
                             one process of benchmark-compare (started by it)
@@ -367,6 +370,7 @@ public final class TribuoPeftCli {
         List<String> methods = List.of(a.get("methods", "lora,full,dora,adalora").split(","));
         methods.forEach(MethodBenchmark::method);
         String jvm = a.get("jvm-args", "").trim();
+        String baseline = a.options.containsKey("baseline-jvm-args") ? a.get("baseline-jvm-args", "").trim() : null;
         int steps = a.getInt("steps", 30);
         int warmup = a.getInt("warmup", 10);
         if (steps <= warmup || warmup < 0) {
@@ -381,6 +385,8 @@ public final class TribuoPeftCli {
         CompareBenchmark.Settings s = new CompareBenchmark.Settings(methods, rounds, steps, warmup,
                 a.getInt("batch-size", 16), a.getInt("max-length", 128), a.getInt("threads", 2), a.getInt("seed", 2024),
                 a.get("python", null), a.has("bf16"), jvm.isEmpty() ? List.of() : List.of(jvm.split("\\s+")),
+                baseline == null ? null : baseline.isEmpty() ? List.of() : List.of(baseline.split("\\s+")),
+                a.get("baseline-classpath", null),
                 Paths.get(a.get("work", "target/benchmark-compare")), output == null ? null : Paths.get(output),
                 docs == null ? null : Paths.get(docs), "java -jar app/target/tribuo-peft.jar " + String.join(" ",
                 Arrays.stream(args).map(x -> x.contains(" ") ? "\"" + x + "\"" : x).toList()));

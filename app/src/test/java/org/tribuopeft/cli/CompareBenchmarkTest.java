@@ -56,6 +56,19 @@ class CompareBenchmarkTest {
     }
 
     @Test
+    void tableSaysWhetherTheBaselineBuildTrainedTheSameLosses() {
+        CompareBenchmark.Run ours = run(CompareBenchmark.OURS, "fp32", 1, new double[] {5, 1.0, 1.0});
+        CompareBenchmark.Run same = run(CompareBenchmark.OURS_BASELINE, "fp32", 1, new double[] {5, 2.0, 2.0});
+        CompareBenchmark.Run other = new CompareBenchmark.Run(CompareBenchmark.OURS_BASELINE, "lora", "fp32", 2, 16, 128,
+                new double[] {5, 2.0, 2.0}, new double[] {0.7}, 74_498, 893_976, 1_862L << 20, 100e9);
+        CompareBenchmark.Run ours2 = run(CompareBenchmark.OURS, "fp32", 2, new double[] {5, 1.0, 1.0});
+        String table = CompareBenchmark.render(settings(), List.of(ours, same, ours2, other), MINILM, null);
+        assertTrue(table.contains("ours against the baseline row: lora (round 1): identical; lora (round 2): DIFFERENT."),
+                table);
+        assertTrue(table.contains("| lora | tribuo-peft baseline | fp32 | 2.000 |"), table);
+    }
+
+    @Test
     void replaceSectionKeepsTheTextAroundTheMarkers(@TempDir Path dir) throws IOException {
         Path md = dir.resolve("b.md");
         Files.writeString(md, "# B\n" + CompareBenchmark.DOCS_START + "\nold\n" + CompareBenchmark.DOCS_END + "\ntail\n");
@@ -73,12 +86,12 @@ class CompareBenchmarkTest {
     }
 
     private static CompareBenchmark.Run run(String side, String precision, int round, double[] secs) {
-        return new CompareBenchmark.Run(side, "lora", precision, round, 16, 128, secs, 74_498, 893_976,
+        return new CompareBenchmark.Run(side, "lora", precision, round, 16, 128, secs, new double[] {0.69}, 74_498, 893_976,
                 1_862L << 20, 100e9);
     }
 
     private static CompareBenchmark.Settings settings() {
-        return new CompareBenchmark.Settings(List.of("lora"), 2, 3, 1, 16, 128, 2, 2024, null, false, List.of(),
+        return new CompareBenchmark.Settings(List.of("lora"), 2, 3, 1, 16, 128, 2, 2024, null, false, List.of(), null, null,
                 Path.of("target"), null, null, "tribuo-peft benchmark-compare --methods lora");
     }
 }
