@@ -49,6 +49,19 @@ public final class TribuoPeftCli {
 
     /** Runs a command; exits with 0 on success, 2 on a usage error, 1 on failure. */
     public static void main(String[] args) {
+        if (HeapSizing.shouldRelaunch(System.getProperty("sun.java.command"),
+                java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments(),
+                System.getenv(HeapSizing.SKIP_ENV))) {
+            try {
+                System.exit(HeapSizing.relaunch(args));
+            } catch (IOException e) {
+                System.err.println("warning: could not start a JVM with " + HeapSizing.DEFAULT_HEAP + " (" + e.getMessage()
+                        + "); running in this one");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                System.exit(130);
+            }
+        }
         TRIBUO_LOG.setLevel(java.util.logging.Level.WARNING);
         int code = run(args, System.out, System.err);
         System.exit(code);
