@@ -55,7 +55,8 @@ final class CompareBenchmark {
     /** What one run is asked to do; every field comes from a command-line option. */
     record Settings(List<String> methods, int rounds, int steps, int warmup, int batch, int maxLength, int threads,
                     long seed, String python, boolean bf16, List<String> jvmArgs, List<String> baselineJvmArgs,
-                    String baselineClasspath, Path work, Path output, Path docs, String commandLine) {}
+                    String baselineClasspath, Path work, Path output, Path docs, String commandLine,
+                    boolean renderOnly) {}
 
     /** One process's result, as read from its JSON file. */
     record Run(String side, String method, String precision, int round, int batch, int tokens, double[] stepSeconds,
@@ -91,9 +92,11 @@ final class CompareBenchmark {
         }
         Backbone backbone = Backbone.bundled(BundledModel.ALL_MINILM_L6_V2);
         Path data = s.work().resolve("data.json");
-        writeData(backbone, s, data);
+        if (!s.renderOnly()) {
+            writeData(backbone, s, data);
+        }
         Path modelDir = s.work().resolve("all-minilm-l6-v2-hf");
-        if (pythonProblem == null && !Files.isDirectory(modelDir)) {
+        if (pythonProblem == null && !s.renderOnly() && !Files.isDirectory(modelDir)) {
             backbone.writeHfFolder(modelDir);
         }
         List<Run> runs = new ArrayList<>();
@@ -120,6 +123,14 @@ final class CompareBenchmark {
                             : s.baselineJvmArgs(), s.baselineClasspath(), s, method, data, json)
                             : pythonCommand(s, script, modelDir, method, data, json, job[1].equals("bf16"));
                     group.add(new Child(job[0], job[0] + " " + job[1] + " " + method, cmd, json, log));
+                }
+                if (s.renderOnly()) {
+                    for (Child c : group) {
+                        if (Files.isRegularFile(c.json())) {
+                            runs.add(read(c.json(), round, c.side()));
+                        }
+                    }
+                    continue;
                 }
                 out.printf(Locale.ROOT, "[compare] round %d/%d, %s: %s, taking steps in turn ...%n", round, s.rounds(),
                         method, String.join(" / ", group.stream().map(Child::name).toList()));
@@ -358,7 +369,7 @@ final class CompareBenchmark {
             sb.append("Python PEFT side skipped: ").append(pythonProblem).append(".\n\n");
         }
         sb.append("| method | side | precision | median step (s) | range over rounds (s) | tokens/s | GFLOP/s "
-                + "| % of matmul rate | grad + optimizer (MiB) | peak RSS (MiB) | our speed ÷ Python's: median of per-step ratios (10th–90th percentile) |\n");
+                + "| % of matmul rate | grad + optimizer (MiB) | peak RSS (MiB) | our speed ÷ this row's: median of per-step ratios (10th–90th percentile) |\n");
         sb.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
         Map<String, List<Run>> groups = new LinkedHashMap<>();
         for (String m : s.methods()) {
@@ -381,7 +392,7 @@ final class CompareBenchmark {
             double peak = median(rs.stream().mapToDouble(Run::matmulPeak).toArray());
             long rss = rs.stream().mapToLong(Run::peakRssBytes).max().orElse(-1);
             String ratio = "";
-            if (first.side().startsWith("python")) {
+            if (!first.side().equals(OURS)) {
                 List<Double> perStep = new ArrayList<>();
                 for (Run py : rs) {
                     runs.stream().filter(o -> o.side().equals(OURS) && o.method().equals(py.method())
@@ -416,7 +427,7 @@ final class CompareBenchmark {
         }
         sb.append(String.format(Locale.ROOT, "%nFLOPs per step from the dense and attention matmuls (%.1f GFLOP with "
                         + "frozen dense weights, %.1f GFLOP when they train); the matmul rate is each process's best "
-                        + "[2048, 1536] × [1536, 384] float32 product. A ratio is Python's step time over ours for the steps taken in turn (step i of each after the warm-up); above 1 our step is faster. Our "
+                        + "[2048, 1536] × [1536, 384] float32 product. A ratio is this row's step time over ours for the steps taken in turn (step i of each after the warm-up); above 1 our step is faster. Our "
                         + "grad + optimizer bytes are 3 × 4 bytes per trained value; Python's are measured from its "
                         + "tensors at the last step.%n",
                 StepFlops.trainingStep(config, s.batch(), s.maxLength(), false) / 1e9,

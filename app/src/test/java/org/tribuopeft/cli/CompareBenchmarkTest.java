@@ -65,7 +65,9 @@ class CompareBenchmarkTest {
         String table = CompareBenchmark.render(settings(), List.of(ours, same, ours2, other), MINILM, null);
         assertTrue(table.contains("ours against the baseline row: lora (round 1): identical; lora (round 2): DIFFERENT."),
                 table);
+        // the baseline's steps took 2.0 s against our 1.0 s: ratio 2.00 at every step
         assertTrue(table.contains("| lora | tribuo-peft baseline | fp32 | 2.000 |"), table);
+        assertTrue(table.contains("| 2.00 (2.00–2.00) |"), table);
     }
 
     @Test
@@ -92,6 +94,6 @@ class CompareBenchmarkTest {
 
     private static CompareBenchmark.Settings settings() {
         return new CompareBenchmark.Settings(List.of("lora"), 2, 3, 1, 16, 128, 2, 2024, null, false, List.of(), null, null,
-                Path.of("target"), null, null, "tribuo-peft benchmark-compare --methods lora");
+                Path.of("target"), null, null, "tribuo-peft benchmark-compare --methods lora", false);
     }
 }
