@@ -55,8 +55,8 @@ final class CompareBenchmark {
     /** What one run is asked to do; every field comes from a command-line option. */
     record Settings(List<String> methods, int rounds, int steps, int warmup, int batch, int maxLength, int threads,
                     long seed, String python, boolean bf16, List<String> jvmArgs, List<String> baselineJvmArgs,
-                    String baselineClasspath, Path work, Path output, Path docs, String commandLine,
-                    boolean renderOnly) {}
+                    String baselineClasspath, Path work, Path output, Path docs, String docsSection,
+                    String commandLine, boolean renderOnly) {}
 
     /** One process's result, as read from its JSON file. */
     record Run(String side, String method, String precision, int round, int batch, int tokens, double[] stepSeconds,
@@ -164,7 +164,7 @@ final class CompareBenchmark {
             }
         }
         if (s.docs() != null) {
-            replaceSection(s.docs(), table);
+            replaceSection(s.docs(), s.docsSection(), table);
             if (out != null) {
                 out.println("[compare] updated the benchmark-compare section of " + s.docs().toAbsolutePath());
             }
@@ -463,16 +463,22 @@ final class CompareBenchmark {
         return Runtime.getRuntime().availableProcessors() + " cores of " + model;
     }
 
-    /** Replaces the text between the benchmark-compare markers of a Markdown file, atomically. */
-    static void replaceSection(Path file, String body) throws IOException {
+    /**
+     * Replaces the text between the benchmark-compare markers of a Markdown file, atomically; a named section
+     * has the markers {@code <!-- benchmark-compare:NAME:start -->} and {@code ...:NAME:end -->}.
+     */
+    static void replaceSection(Path file, String section, String body) throws IOException {
+        String open = section == null || section.isEmpty() ? DOCS_START
+                : DOCS_START.replace(":start", ":" + section + ":start");
+        String close = section == null || section.isEmpty() ? DOCS_END : DOCS_END.replace(":end", ":" + section + ":end");
         String text = Files.readString(file);
-        int start = text.indexOf(DOCS_START);
-        int end = text.indexOf(DOCS_END);
+        int start = text.indexOf(open);
+        int end = text.indexOf(close);
         if (start < 0 || end < start) {
-            throw new CliException(file + " has no " + DOCS_START + " … " + DOCS_END + " section; add the two "
+            throw new CliException(file + " has no " + open + " … " + close + " section; add the two "
                     + "markers where the table should go");
         }
-        String updated = text.substring(0, start + DOCS_START.length()) + "\n" + body + text.substring(end);
+        String updated = text.substring(0, start + open.length()) + "\n" + body + text.substring(end);
         AtomicFiles.writeString(file, updated);
     }
 }

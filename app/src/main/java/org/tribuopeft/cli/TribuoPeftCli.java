@@ -91,7 +91,7 @@ public final class TribuoPeftCli {
                         "batch-size", "seed")), out);
                 case "benchmark-compare" -> benchmarkCompare(args, CliArgs.parse(args, Set.of("methods", "rounds",
                         "steps", "warmup", "batch-size", "max-length", "threads", "seed", "python", "jvm-args", "baseline-jvm-args", "baseline-classpath", "work",
-                        "output", "docs"), Set.of("bf16", "render-only")), out);
+                        "output", "docs", "docs-section"), Set.of("bf16", "render-only")), out);
                 case "step-benchmark" -> StepBenchmark.run(CliArgs.parse(args, Set.of("method", "data", "json",
                         "batch-size", "threads", "seed"), Set.of("lockstep")));
                 case "demo" -> demo(CliArgs.parse(args, Set.of("train", "test", "epochs", "batch-size",
@@ -156,7 +156,7 @@ public final class TribuoPeftCli {
                   benchmark-compare [--methods lora,full,dora,adalora] [--rounds N] [--steps N] [--warmup N]
                             [--batch-size N] [--max-length N] [--threads N] [--python PYTHON] [--bf16]
                             [--jvm-args "FLAGS"] [--baseline-jvm-args "FLAGS"] [--baseline-classpath CP]
-                            [--work DIR] [--output FILE.md] [--docs FILE.md] [--render-only]
+                            [--work DIR] [--output FILE.md] [--docs FILE.md [--docs-section NAME]] [--render-only]
                             training steps of ours and Python PEFT's, each method in its own process, in
                             interleaved rounds: step time, tokens/s, FLOP/s, gradient + optimizer bytes, peak
                             memory and the speed ratio; --baseline-classpath / --baseline-jvm-args add our side
@@ -402,7 +402,7 @@ public final class TribuoPeftCli {
                 baseline == null ? null : baseline.isEmpty() ? List.of() : List.of(baseline.split("\\s+")),
                 a.get("baseline-classpath", null),
                 Paths.get(a.get("work", "target/benchmark-compare")), output == null ? null : Paths.get(output),
-                docs == null ? null : Paths.get(docs), "java -jar app/target/tribuo-peft.jar " + String.join(" ",
+                docs == null ? null : Paths.get(docs), a.get("docs-section", ""), "java -jar app/target/tribuo-peft.jar " + String.join(" ",
                 Arrays.stream(args).filter(x -> !x.equals("--render-only"))
                         .map(x -> x.contains(" ") ? "\"" + x + "\"" : x).toList()), a.has("render-only"));
         try {

@@ -74,16 +74,26 @@ class CompareBenchmarkTest {
     void replaceSectionKeepsTheTextAroundTheMarkers(@TempDir Path dir) throws IOException {
         Path md = dir.resolve("b.md");
         Files.writeString(md, "# B\n" + CompareBenchmark.DOCS_START + "\nold\n" + CompareBenchmark.DOCS_END + "\ntail\n");
-        CompareBenchmark.replaceSection(md, "new table\n");
+        CompareBenchmark.replaceSection(md, "", "new table\n");
         assertEquals("# B\n" + CompareBenchmark.DOCS_START + "\nnew table\n" + CompareBenchmark.DOCS_END + "\ntail\n",
                 Files.readString(md));
+    }
+
+    @Test
+    void namedSectionHasItsOwnMarkers(@TempDir Path dir) throws IOException {
+        Path md = dir.resolve("b.md");
+        String quiet = "<!-- benchmark-compare:quiet:start -->\nold\n<!-- benchmark-compare:quiet:end -->\n";
+        Files.writeString(md, CompareBenchmark.DOCS_START + "\nkeep\n" + CompareBenchmark.DOCS_END + "\n" + quiet);
+        CompareBenchmark.replaceSection(md, "quiet", "new\n");
+        assertEquals(CompareBenchmark.DOCS_START + "\nkeep\n" + CompareBenchmark.DOCS_END + "\n"
+                + "<!-- benchmark-compare:quiet:start -->\nnew\n<!-- benchmark-compare:quiet:end -->\n", Files.readString(md));
     }
 
     @Test
     void replaceSectionRefusesAFileWithoutMarkers(@TempDir Path dir) throws IOException {
         Path md = dir.resolve("b.md");
         Files.writeString(md, "# B\n");
-        CliException e = assertThrows(CliException.class, () -> CompareBenchmark.replaceSection(md, "x"));
+        CliException e = assertThrows(CliException.class, () -> CompareBenchmark.replaceSection(md, "", "x"));
         assertTrue(e.getMessage().contains("b.md has no " + CompareBenchmark.DOCS_START), e.getMessage());
     }
 
@@ -94,6 +104,6 @@ class CompareBenchmarkTest {
 
     private static CompareBenchmark.Settings settings() {
         return new CompareBenchmark.Settings(List.of("lora"), 2, 3, 1, 16, 128, 2, 2024, null, false, List.of(), null, null,
-                Path.of("target"), null, null, "tribuo-peft benchmark-compare --methods lora", false);
+                Path.of("target"), null, null, "", "tribuo-peft benchmark-compare --methods lora", false);
     }
 }
