@@ -23,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.Arrays;
 import org.tribuopeft.adapters.method.MethodDescriptor;
 import org.tribuopeft.adapters.method.MethodRegistry;
 
@@ -48,6 +49,19 @@ public final class TribuoPeftCli {
 
     /** Runs a command; exits with 0 on success, 2 on a usage error, 1 on failure. */
     public static void main(String[] args) {
+        if (HeapSizing.shouldRelaunch(System.getProperty("sun.java.command"),
+                java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments(),
+                System.getenv(HeapSizing.SKIP_ENV))) {
+            try {
+                System.exit(HeapSizing.relaunch(args));
+            } catch (IOException e) {
+                System.err.println("warning: could not start a JVM with " + HeapSizing.DEFAULT_HEAP + " (" + e.getMessage()
+                        + "); running in this one");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                System.exit(130);
+            }
+        }
         TRIBUO_LOG.setLevel(java.util.logging.Level.WARNING);
         int code = run(args, System.out, System.err);
         System.exit(code);
@@ -81,6 +95,11 @@ public final class TribuoPeftCli {
                         "max-request-bytes"), Set.of("help")), out);
                 case "qlora-benchmark" -> qloraBenchmark(CliArgs.parse(args, Set.of("part", "storage", "train", "test",
                         "epochs", "batch-size", "learning-rate", "seed")), out);
+                case "benchmark-compare" -> benchmarkCompare(args, CliArgs.parse(args, Set.of("methods", "rounds",
+                        "steps", "warmup", "batch-size", "max-length", "threads", "seed", "python", "jvm-args", "baseline-jvm-args", "baseline-classpath", "work",
+                        "output", "docs", "docs-section"), Set.of("bf16", "render-only")), out);
+                case "step-benchmark" -> StepBenchmark.run(CliArgs.parse(args, Set.of("method", "data", "json",
+                        "batch-size", "threads", "seed"), Set.of("lockstep")));
                 case "demo" -> demo(CliArgs.parse(args, Set.of("train", "test", "epochs", "batch-size",
                         "learning-rate", "max-length", "seed", "output")), out);
                 default -> throw new CliException("unknown command '" + args[0] + "'");
@@ -156,6 +175,19 @@ public final class TribuoPeftCli {
                             memory: resident bytes of the frozen base per tensor kind, both bundled models;
                             fidelity: cosine of each storage's MiniLM sentence embeddings to float32's;
                             imdb: LoRA r=8 on a float32 or quantized base (QLoRA), accuracy, step time, peak RSS
+                  benchmark-compare [--methods lora,full,dora,adalora] [--rounds N] [--steps N] [--warmup N]
+                            [--batch-size N] [--max-length N] [--threads N] [--python PYTHON] [--bf16]
+                            [--jvm-args "FLAGS"] [--baseline-jvm-args "FLAGS"] [--baseline-classpath CP]
+                            [--work DIR] [--output FILE.md] [--docs FILE.md [--docs-section NAME]] [--render-only]
+                            training steps of ours and Python PEFT's, each method in its own process, in
+                            interleaved rounds: step time, tokens/s, FLOP/s, gradient + optimizer bytes, peak
+                            memory and the speed ratio; --baseline-classpath / --baseline-jvm-args add our side
+                            again from another build or under other JVM flags (before/after in one run);
+                            --docs rewrites the marked section of a Markdown file; --render-only rebuilds
+                            the table from the results already in --work, running nothing
+                  step-benchmark --method M --data FILE --json FILE [--batch-size N] [--threads N] [--seed N]
+                            [--lockstep]
+                            one process of benchmark-compare (started by it)
                   demo      [--train N] [--test N] [--epochs N] [--batch-size N] [--learning-rate X]
                             [--max-length N] [--seed N] [--output DIR]
                             LoRA on all-MiniLM-L6-v2 vs a frozen-embedding baseline on real IMDB reviews
@@ -405,6 +437,39 @@ public final class TribuoPeftCli {
                     a.getInt("test", 1000), a.getInt("epochs", 2), a.getInt("batch-size", 16),
                     a.getDouble("learning-rate", 1e-3), a.getInt("seed", 2024), out);
             default -> throw new CliException("--part must be memory, fidelity or imdb, found '" + part + "'");
+        }
+    }
+
+    private static void benchmarkCompare(String[] args, CliArgs a, PrintStream out) throws IOException {
+        List<String> methods = List.of(a.get("methods", "lora,full,dora,adalora").split(","));
+        methods.forEach(MethodBenchmark::method);
+        String jvm = a.get("jvm-args", "").trim();
+        String baseline = a.options.containsKey("baseline-jvm-args") ? a.get("baseline-jvm-args", "").trim() : null;
+        int steps = a.getInt("steps", 30);
+        int warmup = a.getInt("warmup", 10);
+        if (steps <= warmup || warmup < 0) {
+            throw new CliException("--steps (" + steps + ") must be more than --warmup (" + warmup + ")");
+        }
+        int rounds = a.getInt("rounds", 3);
+        if (rounds <= 0) {
+            throw new CliException("--rounds must be positive, got " + rounds);
+        }
+        String output = a.get("output", null);
+        String docs = a.get("docs", null);
+        CompareBenchmark.Settings s = new CompareBenchmark.Settings(methods, rounds, steps, warmup,
+                a.getInt("batch-size", 16), a.getInt("max-length", 128), a.getInt("threads", 2), a.getInt("seed", 2024),
+                a.get("python", null), a.has("bf16"), jvm.isEmpty() ? List.of() : List.of(jvm.split("\\s+")),
+                baseline == null ? null : baseline.isEmpty() ? List.of() : List.of(baseline.split("\\s+")),
+                a.get("baseline-classpath", null),
+                Paths.get(a.get("work", "target/benchmark-compare")), output == null ? null : Paths.get(output),
+                docs == null ? null : Paths.get(docs), a.get("docs-section", ""), "java -jar app/target/tribuo-peft.jar " + String.join(" ",
+                Arrays.stream(args).filter(x -> !x.equals("--render-only"))
+                        .map(x -> x.contains(" ") ? "\"" + x + "\"" : x).toList()), a.has("render-only"));
+        try {
+            CompareBenchmark.run(s, out);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("benchmark-compare was interrupted", e);
         }
     }
 

@@ -137,8 +137,20 @@ public final class AdaLoraLinear extends LowRankLinear {
         NDArray e = ps.getValue(loraE, device, training);
         NDArray b = ps.getValue(loraB, device, training);
         NDArray xd = training && dropout > 0 ? Dropout.dropout(x, (float) dropout, true).singletonOrThrow() : x;
-        NDArray path = Linear.linear(Linear.linear(xd, a.mul(e)).singletonOrThrow(), b).singletonOrThrow();
-        return result.add(Scalars.mul(path, (float) pathScale()));
+        NDArray ae = a.mul(e);
+        NDArray inner = Linear.linear(xd, ae).singletonOrThrow();
+        if (xd != x) {
+            xd.close();
+        }
+        NDArray path = Linear.linear(inner, b).singletonOrThrow();
+        inner.close();
+        // intermediates are closed as soon as they are used; autograd keeps whatever backward needs
+        NDArray scaled = Scalars.mul(path, (float) pathScale());
+        path.close();
+        NDArray out = result.add(scaled);
+        scaled.close();
+        result.close();
+        return out;
     }
 
     @Override

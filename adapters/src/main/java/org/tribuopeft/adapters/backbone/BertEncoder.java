@@ -173,7 +173,13 @@ public final class BertEncoder extends NamedBlock {
                 .reshape(batch, 1, 1, mask.getShape().get(1));
         NDArray keysAndValues = past == 0 ? null : attentionPrefix.keysAndValues(ps, ids.getDevice(), training);
         for (int l = 0; l < layers.size(); l++) {
-            x = layers.get(l).apply(ps, x, maskBias, keysAndValues == null ? null : keysAndValues.get(l), training);
+            NDArray next = layers.get(l).apply(ps, x, maskBias, keysAndValues == null ? null : keysAndValues.get(l),
+                    training);
+            // our handle on the finished hidden state goes now; autograd keeps what backward needs
+            if (next != x) {
+                x.close();
+            }
+            x = next;
         }
         // the virtual positions are left out so that pooling, heads and exports see the real tokens only
         return prefix == 0 ? x : x.get(new NDIndex(":, " + prefix + ":, :"));

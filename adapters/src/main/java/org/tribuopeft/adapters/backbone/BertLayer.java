@@ -88,8 +88,13 @@ public final class BertLayer extends NamedBlock {
         int headSize = config.headSize();
         var device = x.getDevice();
 
-        NDArray q = linears.get(TargetModule.QUERY).apply(ps, x, training)
-                .reshape(batch, tokens, heads, headSize).transpose(0, 2, 1, 3);
+        // Each intermediate is closed as soon as the forward pass no longer needs it. Closing frees only our
+        // handle: a tensor that autograd saved for the backward pass stays alive in the graph and is released
+        // by backward itself, as in Python. Without this, every intermediate of all layers stayed allocated
+        // until the end of the step (hundreds of MB at batch 16 × 128).
+        NDArray qOut = linears.get(TargetModule.QUERY).apply(ps, x, training);
+        NDArray q = qOut.reshape(batch, tokens, heads, headSize).transpose(0, 2, 1, 3);
+        release(qOut, x);
         NDArray keys = linears.get(TargetModule.KEY).apply(ps, x, training);
         NDArray values = linears.get(TargetModule.VALUE).apply(ps, x, training);
         long keyCount = tokens;
@@ -102,21 +107,56 @@ public final class BertLayer extends NamedBlock {
         }
         NDArray k = keys.reshape(batch, keyCount, heads, headSize).transpose(0, 2, 3, 1);
         NDArray v = values.reshape(batch, keyCount, heads, headSize).transpose(0, 2, 1, 3);
-        NDArray scores = Scalars.div(q.matMul(k), (float) Math.sqrt(headSize)).add(maskBias);
-        NDArray probs = Dropout.dropout(scores.softmax(-1), (float) config.attentionDropout(), training)
-                .singletonOrThrow();
-        NDArray context = probs.matMul(v).transpose(0, 2, 1, 3).reshape(batch, tokens, config.hiddenSize());
+        release(keys, x);
+        release(values, x);
+        NDArray raw = q.matMul(k);
+        release(q, x);
+        release(k, x);
+        NDArray scaled = Scalars.div(raw, (float) Math.sqrt(headSize));
+        raw.close();
+        NDArray scores = scaled.add(maskBias);
+        scaled.close();
+        NDArray softmax = scores.softmax(-1);
+        scores.close();
+        NDArray probs = Dropout.dropout(softmax, (float) config.attentionDropout(), training).singletonOrThrow();
+        release(softmax, probs);
+        NDArray heads4 = probs.matMul(v);
+        probs.close();
+        release(v, x);
+        NDArray context = heads4.transpose(0, 2, 1, 3).reshape(batch, tokens, config.hiddenSize());
+        release(heads4, context);
 
-        NDArray attnOut = linears.get(TargetModule.ATTENTION_OUTPUT).apply(ps, context, training);
-        attnOut = Dropout.dropout(attnOut, (float) config.hiddenDropout(), training).singletonOrThrow();
-        NDArray a = layerNorm(attnOut.add(x), ps.getValue(attnLnWeight, device, training),
+        NDArray attnDense = linears.get(TargetModule.ATTENTION_OUTPUT).apply(ps, context, training);
+        release(context, attnDense);
+        NDArray attnOut = Dropout.dropout(attnDense, (float) config.hiddenDropout(), training).singletonOrThrow();
+        release(attnDense, attnOut);
+        NDArray attnSum = attnOut.add(x);
+        attnOut.close();
+        NDArray a = layerNorm(attnSum, ps.getValue(attnLnWeight, device, training),
                 ps.getValue(attnLnBias, device, training));
+        attnSum.close();
 
-        NDArray inter = config.hiddenAct().apply(linears.get(TargetModule.INTERMEDIATE).apply(ps, a, training));
-        NDArray out = linears.get(TargetModule.OUTPUT).apply(ps, inter, training);
-        out = Dropout.dropout(out, (float) config.hiddenDropout(), training).singletonOrThrow();
-        return layerNorm(out.add(a), ps.getValue(outLnWeight, device, training),
+        NDArray interDense = linears.get(TargetModule.INTERMEDIATE).apply(ps, a, training);
+        NDArray inter = config.hiddenAct().apply(interDense);
+        release(interDense, inter);
+        NDArray outDense = linears.get(TargetModule.OUTPUT).apply(ps, inter, training);
+        release(inter, outDense);
+        NDArray out = Dropout.dropout(outDense, (float) config.hiddenDropout(), training).singletonOrThrow();
+        release(outDense, out);
+        NDArray outSum = out.add(a);
+        out.close();
+        release(a, outSum);
+        NDArray result = layerNorm(outSum, ps.getValue(outLnWeight, device, training),
                 ps.getValue(outLnBias, device, training));
+        outSum.close();
+        return result;
+    }
+
+    /** Closes our handle on a finished intermediate unless it is the very array that is still needed. */
+    private static void release(NDArray finished, NDArray stillNeeded) {
+        if (finished != stillNeeded) {
+            finished.close();
+        }
     }
 
     private NDArray layerNorm(NDArray x, NDArray gamma, NDArray beta) {

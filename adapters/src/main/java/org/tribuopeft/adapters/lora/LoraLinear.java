@@ -88,7 +88,18 @@ public class LoraLinear extends LowRankLinear {
         if (isMerged()) {
             return result;
         }
-        return result.add(Scalars.mul(loraPath(ps, dropped(x, training), training), (float) scaling));
+        // intermediates are closed as soon as they are used; autograd keeps whatever backward needs
+        NDArray in = dropped(x, training);
+        NDArray path = loraPath(ps, in, training);
+        if (in != x) {
+            in.close();
+        }
+        NDArray scaled = Scalars.mul(path, (float) scaling);
+        path.close();
+        NDArray sum = result.add(scaled);
+        scaled.close();
+        result.close();
+        return sum;
     }
 
     @Override

@@ -109,6 +109,9 @@ public final class FineTuner {
         long dropoutSeed = rng.nextLong();
 
         TokenBatch tokens = model.tokenizer().encode(train.stream().map(LabelledText::text).toList());
+        // Loading the model (the weights file parsed on the heap) leaves the heap far larger than what stays
+        // alive; one collection now lets the JVM hand those pages back before the steps' native memory peaks.
+        System.gc();
         float[][] targets = train.stream().map(LabelledText::target).toArray(float[][]::new);
         int n = train.size();
         int stepsPerEpoch = (n + config.batchSize() - 1) / config.batchSize();

@@ -1,0 +1,484 @@
+package org.tribuopeft.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.tribuopeft.adapters.backbone.Backbone;
+import org.tribuopeft.adapters.backbone.BertConfig;
+import org.tribuopeft.adapters.backbone.BundledModel;
+import org.tribuopeft.adapters.backbone.TextTokenizer;
+import org.tribuopeft.adapters.backbone.TokenBatch;
+import org.tribuopeft.adapters.data.ImdbReviews;
+import org.tribuopeft.adapters.data.NpmCache;
+import org.tribuopeft.adapters.io.AtomicFiles;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Our training step against Hugging Face PEFT's, side by side: every method runs in its own process
+ * (a child JVM for ours, {@code benchmarks/python/peft_step.py} for Python), ours and Python's
+ * interleaved in rounds so that both see the same machine load, on the same all-MiniLM-L6-v2 weights,
+ * the same token ids (every batch exactly batch × max-length tokens), the same method settings and the
+ * same AdamW. Prints a Markdown table with step times, tokens/s, FLOP/s against each process's own
+ * matmul rate, gradient and optimizer bytes, peak resident memory and the speed ratio of steps taken in turn, and
+ * can write it into a marked section of a Markdown file. Without a Python that has torch, transformers
+ * and peft it runs our side alone and says so.
+ */
+final class CompareBenchmark {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Methods that {@code peft_step.py} knows how to build in PEFT. */
+    static final Set<String> PYTHON_METHODS = Set.of("full", "lora", "dora", "adalora");
+    static final String DOCS_START = "<!-- benchmark-compare:start -->";
+    static final String DOCS_END = "<!-- benchmark-compare:end -->";
+    /** Our side, and our side again from a baseline build or under baseline JVM flags (before/after in one run). */
+    static final String OURS = "tribuo-peft";
+    static final String OURS_BASELINE = "tribuo-peft baseline";
+
+    private CompareBenchmark() {}
+
+    /** What one run is asked to do; every field comes from a command-line option. */
+    record Settings(List<String> methods, int rounds, int steps, int warmup, int batch, int maxLength, int threads,
+                    long seed, String python, boolean bf16, List<String> jvmArgs, List<String> baselineJvmArgs,
+                    String baselineClasspath, Path work, Path output, Path docs, String docsSection,
+                    String commandLine, boolean renderOnly) {}
+
+    /** One process's result, as read from its JSON file. */
+    record Run(String side, String method, String precision, int round, int batch, int tokens, double[] stepSeconds,
+               double[] losses, long trainableValues, long stateBytes, long peakRssBytes, double matmulPeak) {
+        /** Median step time after the warm-up steps, in seconds. */
+        double medianAfter(int warmup) {
+            double[] s = Arrays.copyOfRange(stepSeconds, Math.min(warmup, stepSeconds.length), stepSeconds.length);
+            return median(s);
+        }
+    }
+
+    static double median(double[] values) {
+        if (values.length == 0) {
+            return Double.NaN;
+        }
+        double[] s = values.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    static void run(Settings s, PrintStream out) throws IOException, InterruptedException {
+        Files.createDirectories(s.work());
+        String pythonProblem = s.python() == null ? "no --python given" : pythonProblem(s.python());
+        if (pythonProblem != null) {
+            out.println("[compare] the Python PEFT side is skipped: " + pythonProblem
+                    + " (give --python with an interpreter that has torch, transformers and peft)");
+        }
+        Path script = Path.of("benchmarks", "python", "peft_step.py");
+        if (pythonProblem == null && !Files.isRegularFile(script)) {
+            throw new CliException(script.toAbsolutePath() + " does not exist; run benchmark-compare from the "
+                    + "repository root");
+        }
+        Backbone backbone = Backbone.bundled(BundledModel.ALL_MINILM_L6_V2);
+        Path data = s.work().resolve("data.json");
+        if (!s.renderOnly()) {
+            writeData(backbone, s, data);
+        }
+        Path modelDir = s.work().resolve("all-minilm-l6-v2-hf");
+        if (pythonProblem == null && !s.renderOnly() && !Files.isDirectory(modelDir)) {
+            backbone.writeHfFolder(modelDir);
+        }
+        List<Run> runs = new ArrayList<>();
+        for (int round = 1; round <= s.rounds(); round++) {
+            for (String method : s.methods()) {
+                List<String[]> jobs = new ArrayList<>();
+                jobs.add(new String[] {OURS, "fp32"});
+                if (s.baselineJvmArgs() != null || s.baselineClasspath() != null) {
+                    jobs.add(new String[] {OURS_BASELINE, "fp32"});
+                }
+                if (pythonProblem == null && PYTHON_METHODS.contains(method)) {
+                    jobs.add(new String[] {"python-peft", "fp32"});
+                    if (s.bf16()) {
+                        jobs.add(new String[] {"python-peft", "bf16"});
+                    }
+                }
+                List<Child> group = new ArrayList<>();
+                for (String[] job : jobs) {
+                    Path json = s.work().resolve(String.format(Locale.ROOT, "r%d-%s-%s-%s.json", round,
+                            job[0].replaceAll("\\W+", "-"), job[1], method));
+                    Path log = s.work().resolve(json.getFileName().toString().replace(".json", ".log"));
+                    List<String> cmd = job[0].equals(OURS) ? javaCommand(s.jvmArgs(), null, s, method, data, json)
+                            : job[0].equals(OURS_BASELINE) ? javaCommand(s.baselineJvmArgs() == null ? s.jvmArgs()
+                            : s.baselineJvmArgs(), s.baselineClasspath(), s, method, data, json)
+                            : pythonCommand(s, script, modelDir, method, data, json, job[1].equals("bf16"));
+                    group.add(new Child(job[0], job[0] + " " + job[1] + " " + method, cmd, json, log));
+                }
+                if (s.renderOnly()) {
+                    for (Child c : group) {
+                        if (Files.isRegularFile(c.json())) {
+                            runs.add(read(c.json(), round, c.side()));
+                        }
+                    }
+                    continue;
+                }
+                out.printf(Locale.ROOT, "[compare] round %d/%d, %s: %s, taking steps in turn ...%n", round, s.rounds(),
+                        method, String.join(" / ", group.stream().map(Child::name).toList()));
+                long t0 = System.nanoTime();
+                String failure = runInTurn(group, s.steps());
+                if (failure != null) {
+                    out.println("[compare] " + failure);
+                    continue;
+                }
+                for (Child c : group) {
+                    Run r = read(c.json(), round, c.side());
+                    runs.add(r);
+                    out.printf(Locale.ROOT, "[compare]   %s: median step %.3f s, peak RSS %d MiB%n", c.name(),
+                            r.medianAfter(s.warmup()), r.peakRssBytes() >> 20);
+                }
+                out.printf(Locale.ROOT, "[compare]   (%.0f s)%n", (System.nanoTime() - t0) / 1e9);
+                // written after every group, so that a run cut short still leaves what it measured
+                publish(s, render(s, runs, backbone.config(), pythonProblem), null);
+            }
+        }
+        String table = render(s, runs, backbone.config(), pythonProblem);
+        out.print(table);
+        publish(s, table, out);
+    }
+
+    private static void publish(Settings s, String table, PrintStream out) throws IOException {
+        if (s.output() != null) {
+            AtomicFiles.writeString(s.output(), table);
+            if (out != null) {
+                out.println("[compare] wrote " + s.output().toAbsolutePath());
+            }
+        }
+        if (s.docs() != null) {
+            replaceSection(s.docs(), s.docsSection(), table);
+            if (out != null) {
+                out.println("[compare] updated the benchmark-compare section of " + s.docs().toAbsolutePath());
+            }
+        }
+    }
+
+    /** Null when the interpreter imports torch, transformers and peft; otherwise what went wrong. */
+    static String pythonProblem(String python) throws InterruptedException {
+        try {
+            Process p = new ProcessBuilder(python, "-c", "import torch, transformers, peft").redirectErrorStream(true)
+                    .start();
+            String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return python + " did not import torch, transformers and peft within 120 s";
+            }
+            if (p.exitValue() != 0) {
+                String[] lines = text.split("\n");
+                return python + " cannot import torch, transformers and peft (" + lines[lines.length - 1] + ")";
+            }
+            return null;
+        } catch (IOException e) {
+            return python + " cannot be started (" + e.getMessage() + ")";
+        }
+    }
+
+    /** Picks reviews that fill max-length tokens, so every batch has the same shape on both sides. */
+    private static void writeData(Backbone backbone, Settings s, Path file) throws IOException {
+        int needed = s.steps() * s.batch();
+        List<ImdbReviews.Review> reviews = ImdbReviews.shuffled(NpmCache.fromEnvironment(), s.seed());
+        List<String> texts = new ArrayList<>();
+        List<Integer> labels = new ArrayList<>();
+        try (TextTokenizer tok = backbone.tokenizer(s.maxLength())) {
+            for (ImdbReviews.Review r : reviews) {
+                if (texts.size() == needed) {
+                    break;
+                }
+                if (tok.countTokens(r.text()) == s.maxLength()) {
+                    texts.add(r.text());
+                    labels.add(r.positive() ? 1 : 0);
+                }
+            }
+            if (texts.size() < needed) {
+                throw new CliException("only " + texts.size() + " IMDB reviews have " + s.maxLength() + " tokens; "
+                        + "lower --steps or --max-length");
+            }
+            TokenBatch ids = tok.encode(texts);
+            ObjectNode root = JSON.createObjectNode();
+            root.put("maxLength", s.maxLength());
+            ArrayNode t = root.putArray("texts");
+            texts.forEach(t::add);
+            ArrayNode l = root.putArray("labels");
+            labels.forEach(l::add);
+            ArrayNode idRows = root.putArray("ids");
+            for (long[] row : ids.ids()) {
+                ArrayNode a = idRows.addArray();
+                for (long id : row) {
+                    a.add(id);
+                }
+            }
+            AtomicFiles.writeString(file, JSON.writeValueAsString(root));
+        }
+    }
+
+    private static List<String> javaCommand(List<String> jvmArgs, String classpath, Settings s, String method, Path data,
+                                            Path json) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.addAll(jvmArgs);
+        cmd.add("-cp");
+        cmd.add(classpath == null ? System.getProperty("java.class.path") : classpath);
+        cmd.add(TribuoPeftCli.class.getName());
+        cmd.addAll(List.of("step-benchmark", "--method", method, "--data", data.toString(), "--json", json.toString(),
+                "--batch-size", Integer.toString(s.batch()), "--threads", Integer.toString(s.threads()),
+                "--seed", Long.toString(s.seed())));
+        return cmd;
+    }
+
+    private static List<String> pythonCommand(Settings s, Path script, Path modelDir, String method, Path data,
+                                              Path json, boolean bf16) {
+        double lr = MethodBenchmark.method(method).benchmarkLearningRate();
+        return List.of(s.python(), script.toString(), "--model-dir", modelDir.toString(), "--data", data.toString(),
+                "--method", method, "--batch-size", Integer.toString(s.batch()), "--threads",
+                Integer.toString(s.threads()), "--learning-rate", Double.toString(lr), "--seed",
+                Long.toString(s.seed()), "--json", json.toString(), "--autocast", bf16 ? "bf16" : "none");
+    }
+
+    /** One benchmark process of a comparison group. */
+    record Child(String side, String name, List<String> command, Path json, Path log) {}
+
+    /** Processes still running, stopped if this JVM is stopped (Ctrl-C) in the middle of a group. */
+    private static final java.util.Set<Process> RUNNING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> RUNNING.forEach(Process::destroyForcibly)));
+    }
+
+    /**
+     * Starts every process of a group, waits until all have loaded, then lets them take their steps in
+     * turn (one step at a time, the first mover rotating), so that each step of each process sees the same
+     * machine load. Returns null when all finished, else what failed (the others are stopped).
+     */
+    static String runInTurn(List<Child> group, int steps) throws IOException, InterruptedException {
+        List<Process> procs = new ArrayList<>();
+        List<java.io.BufferedReader> outs = new ArrayList<>();
+        List<java.io.Writer> ins = new ArrayList<>();
+        try {
+            for (Child c : group) {
+                List<String> cmd = new ArrayList<>(c.command());
+                cmd.add("--lockstep");
+                Process p = new ProcessBuilder(cmd).redirectError(c.log().toFile()).start();
+                procs.add(p);
+                RUNNING.add(p);
+                outs.add(new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                        StandardCharsets.UTF_8)));
+                ins.add(new java.io.OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8));
+            }
+            for (int i = 0; i < group.size(); i++) {
+                if (!awaitMarker(outs.get(i), "@@ready")) {
+                    return failed(group.get(i), procs.get(i), "ended before it was ready");
+                }
+            }
+            for (int step = 0; step < steps; step++) {
+                for (int k = 0; k < group.size(); k++) {
+                    int i = (step + k) % group.size();
+                    ins.get(i).write("go\n");
+                    ins.get(i).flush();
+                    if (!awaitMarker(outs.get(i), "@@done")) {
+                        return failed(group.get(i), procs.get(i), "ended during step " + (step + 1));
+                    }
+                }
+            }
+            for (int i = 0; i < group.size(); i++) {
+                Process p = procs.get(i);
+                if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+                    return failed(group.get(i), p, "did not finish cleanly after its last step");
+                }
+            }
+            return null;
+        } finally {
+            for (Process p : procs) {
+                if (p.isAlive()) {
+                    p.destroyForcibly();
+                }
+                RUNNING.remove(p);
+            }
+        }
+    }
+
+    private static boolean awaitMarker(java.io.BufferedReader in, String marker) throws IOException {
+        for (String line = in.readLine(); line != null; line = in.readLine()) {
+            if (line.equals(marker)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String failed(Child c, Process p, String what) throws IOException, InterruptedException {
+        p.waitFor(30, TimeUnit.SECONDS);
+        StringBuilder sb = new StringBuilder(c.name() + " " + what + " (exit code "
+                + (p.isAlive() ? "none, still running" : Integer.toString(p.exitValue())) + "); its output is in "
+                + c.log().toAbsolutePath() + ":");
+        tail(c.log(), 15).forEach(l -> sb.append("\n    ").append(l));
+        return sb.toString();
+    }
+
+    private static List<String> tail(Path log, int lines) throws IOException {
+        List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
+        return all.subList(Math.max(0, all.size() - lines), all.size());
+    }
+
+    static Run read(Path json, int round, String side) throws IOException {
+        JsonNode n = JSON.readTree(json.toFile());
+        return new Run(side, n.path("method").asText(), n.path("precision").asText(), round,
+                n.path("batch").asInt(), n.path("tokens").asInt(), doubles(n.path("stepSeconds")),
+                doubles(n.path("losses")), n.path("trainableValues").asLong(),
+                n.path("gradAndOptimizerBytes").asLong(), n.path("peakRssBytes").asLong(),
+                n.path("matmulPeakFlops").asDouble());
+    }
+
+    private static double[] doubles(JsonNode array) {
+        double[] out = new double[array.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = array.get(i).asDouble();
+        }
+        return out;
+    }
+
+    /** The Markdown report: settings, one row per method and side, and the per-round speed ratios. */
+    static String render(Settings s, List<Run> runs, BertConfig config, String pythonProblem) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("`").append(s.commandLine()).append("`\n\n");
+        sb.append(String.format(Locale.ROOT, "Run %s on %s. all-MiniLM-L6-v2, batch %d × %d tokens (every batch full), "
+                        + "%d threads per process, %d steps per process, the first %d are warm-up; %d rounds. Each "
+                        + "method runs in its own process; the processes of one method (ours, Python's) load "
+                        + "together and then take their steps in turn, one step each. Child JVM flags: `%s`%s.%n%n",
+                OffsetDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'")),
+                cpuDescription(), s.batch(), s.maxLength(), s.threads(), s.steps(), s.warmup(), s.rounds(),
+                s.jvmArgs().isEmpty() ? "(none)" : String.join(" ", s.jvmArgs()), baselineDescription(s)));
+        if (pythonProblem != null) {
+            sb.append("Python PEFT side skipped: ").append(pythonProblem).append(".\n\n");
+        }
+        sb.append("| method | side | precision | median step (s) | range over rounds (s) | tokens/s | GFLOP/s "
+                + "| % of matmul rate | grad + optimizer (MiB) | peak RSS (MiB) | our speed ÷ this row's: median of per-step ratios (10th–90th percentile) |\n");
+        sb.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+        Map<String, List<Run>> groups = new LinkedHashMap<>();
+        for (String m : s.methods()) {
+            for (String key : List.of(OURS + "/fp32", OURS_BASELINE + "/fp32", "python-peft/fp32", "python-peft/bf16")) {
+                for (Run r : runs) {
+                    if (r.method().equals(m) && (r.side() + "/" + shortPrecision(r.precision())).equals(key)) {
+                        groups.computeIfAbsent(m + "|" + key, k -> new ArrayList<>()).add(r);
+                    }
+                }
+            }
+        }
+        for (Map.Entry<String, List<Run>> g : groups.entrySet()) {
+            List<Run> rs = g.getValue();
+            Run first = rs.get(0);
+            double[] medians = rs.stream().mapToDouble(r -> r.medianAfter(s.warmup())).toArray();
+            double med = median(medians);
+            double lo = Arrays.stream(medians).min().orElse(Double.NaN);
+            double hi = Arrays.stream(medians).max().orElse(Double.NaN);
+            double flops = StepFlops.trainingStep(config, first.batch(), first.tokens(), first.method().equals("full"));
+            double peak = median(rs.stream().mapToDouble(Run::matmulPeak).toArray());
+            long rss = rs.stream().mapToLong(Run::peakRssBytes).max().orElse(-1);
+            String ratio = "";
+            if (!first.side().equals(OURS)) {
+                List<Double> perStep = new ArrayList<>();
+                for (Run py : rs) {
+                    runs.stream().filter(o -> o.side().equals(OURS) && o.method().equals(py.method())
+                            && o.round() == py.round()).findFirst().ifPresent(o -> {
+                                int n = Math.min(o.stepSeconds().length, py.stepSeconds().length);
+                                for (int i = s.warmup(); i < n; i++) {
+                                    perStep.add(py.stepSeconds()[i] / o.stepSeconds()[i]);
+                                }
+                            });
+                }
+                double[] q = perStep.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+                if (q.length > 0) {
+                    ratio = String.format(Locale.ROOT, "%.2f (%.2f–%.2f)", median(q), q[(int) Math.floor(0.1 * (q.length - 1))],
+                            q[(int) Math.ceil(0.9 * (q.length - 1))]);
+                }
+            }
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %.3f | %.3f–%.3f | %.0f | %.1f | %.0f %% | %.2f | %d | %s |%n",
+                    first.method(), first.side(), first.precision(), med, lo, hi, first.batch() * first.tokens() / med,
+                    flops / med / 1e9, 100 * flops / med / peak, first.stateBytes() / 1048576.0, rss >> 20, ratio));
+        }
+        List<String> same = new ArrayList<>();
+        for (Run r : runs) {
+            if (r.side().equals(OURS_BASELINE)) {
+                runs.stream().filter(o -> o.side().equals(OURS) && o.method().equals(r.method()) && o.round() == r.round())
+                        .findFirst().ifPresent(o -> same.add(r.method() + " (round " + r.round() + "): "
+                                + (Arrays.equals(o.losses(), r.losses()) ? "identical" : "DIFFERENT")));
+            }
+        }
+        if (!same.isEmpty()) {
+            sb.append("\nTraining loss of every step, ours against the baseline row: ").append(String.join("; ", same))
+                    .append(".\n");
+        }
+        sb.append(String.format(Locale.ROOT, "%nFLOPs per step from the dense and attention matmuls (%.1f GFLOP with "
+                        + "frozen dense weights, %.1f GFLOP when they train); the matmul rate is each process's best "
+                        + "[2048, 1536] × [1536, 384] float32 product. A ratio is this row's step time over ours for the steps taken in turn (step i of each after the warm-up); above 1 our step is faster. Our "
+                        + "grad + optimizer bytes are 3 × 4 bytes per trained value; Python's are measured from its "
+                        + "tensors at the last step.%n",
+                StepFlops.trainingStep(config, s.batch(), s.maxLength(), false) / 1e9,
+                StepFlops.trainingStep(config, s.batch(), s.maxLength(), true) / 1e9));
+        return sb.toString();
+    }
+
+    private static String baselineDescription(Settings s) {
+        if (s.baselineJvmArgs() == null && s.baselineClasspath() == null) {
+            return "";
+        }
+        return "; the baseline row is our side again" + (s.baselineClasspath() == null ? ""
+                : " from the build on class path `" + s.baselineClasspath() + "`") + (s.baselineJvmArgs() == null ? ""
+                : " with JVM flags `" + String.join(" ", s.baselineJvmArgs()) + "`");
+    }
+
+    private static String shortPrecision(String p) {
+        return p.startsWith("bf16") ? "bf16" : "fp32";
+    }
+
+    private static String cpuDescription() {
+        String model = "an unknown CPU";
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    model = line.substring(line.indexOf(':') + 1).trim();
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            // not Linux: keep the generic description
+        }
+        return Runtime.getRuntime().availableProcessors() + " cores of " + model;
+    }
+
+    /**
+     * Replaces the text between the benchmark-compare markers of a Markdown file, atomically; a named section
+     * has the markers {@code <!-- benchmark-compare:NAME:start -->} and {@code ...:NAME:end -->}.
+     */
+    static void replaceSection(Path file, String section, String body) throws IOException {
+        String open = section == null || section.isEmpty() ? DOCS_START
+                : DOCS_START.replace(":start", ":" + section + ":start");
+        String close = section == null || section.isEmpty() ? DOCS_END : DOCS_END.replace(":end", ":" + section + ":end");
+        String text = Files.readString(file);
+        int start = text.indexOf(open);
+        int end = text.indexOf(close);
+        if (start < 0 || end < start) {
+            throw new CliException(file + " has no " + open + " … " + close + " section; add the two "
+                    + "markers where the table should go");
+        }
+        String updated = text.substring(0, start + open.length()) + "\n" + body + text.substring(end);
+        AtomicFiles.writeString(file, updated);
+    }
+}

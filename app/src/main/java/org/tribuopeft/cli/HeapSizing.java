@@ -1,0 +1,76 @@
+package org.tribuopeft.cli;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Gives the command-line tool a bounded JVM heap. Started with a plain {@code java -jar}, the JVM may grow
+ * its heap to a quarter of the machine's memory, and the collector lets it grow well past what the job
+ * keeps alive (the README demo peaked near 5 GB). When the jar was started that way without a heap flag
+ * of the user's own, {@code main} runs the command once more in a child JVM with {@link #DEFAULT_HEAP},
+ * the same JVM flags and the same arguments, and exits with its exit code. A heap flag given by the user
+ * ({@code -Xmx}, {@code -XX:MaxHeapSize}, {@code -XX:MaxRAM...}) or the environment variable
+ * {@value #SKIP_ENV} keeps the command in the first JVM.
+ */
+final class HeapSizing {
+    /** The heap limit the tool runs under unless told otherwise; room for base-size BERT models. */
+    static final String DEFAULT_HEAP = "-Xmx2g";
+    /** Set (to anything) to run in the JVM as started; the child JVM gets it so that it never relaunches. */
+    static final String SKIP_ENV = "TRIBUO_PEFT_NO_RELAUNCH";
+
+    private HeapSizing() {}
+
+    /**
+     * True when the command should run in a child JVM with {@link #DEFAULT_HEAP}.
+     *
+     * @param javaCommand the {@code sun.java.command} property: the jar path first when started with -jar
+     * @param jvmArgs the JVM's input arguments
+     * @param skip the value of {@value #SKIP_ENV}, or null
+     */
+    static boolean shouldRelaunch(String javaCommand, List<String> jvmArgs, String skip) {
+        if (skip != null || javaCommand == null) {
+            return false;
+        }
+        String first = javaCommand.trim().split("\\s+")[0];
+        if (!first.endsWith(".jar")) {
+            return false;
+        }
+        for (String a : jvmArgs) {
+            if (a.startsWith("-Xmx") || a.startsWith("-XX:MaxHeapSize") || a.startsWith("-XX:MaxRAM")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The child JVM's command line: the same JVM flags plus {@link #DEFAULT_HEAP}, the jar, the arguments. */
+    static List<String> childCommand(String java, List<String> jvmArgs, String jar, String[] args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(java);
+        cmd.addAll(jvmArgs);
+        cmd.add(DEFAULT_HEAP);
+        cmd.add("-jar");
+        cmd.add(jar);
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    /** Runs the command in the child JVM, with this process's standard streams, and returns its exit code. */
+    static int relaunch(String[] args) throws IOException, InterruptedException {
+        String javaBin = ProcessHandle.current().info().command().orElse("java");
+        List<String> jvmArgs = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        String jar = System.getProperty("sun.java.command").trim().split("\\s+")[0];
+        ProcessBuilder pb = new ProcessBuilder(childCommand(javaBin, jvmArgs, jar, args)).inheritIO();
+        pb.environment().put(SKIP_ENV, "1");
+        Process child = pb.start();
+        // Ctrl-C reaches the child through the terminal; a kill of this JVM alone is passed on
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (child.isAlive()) {
+                child.destroy();
+            }
+        }));
+        return child.waitFor();
+    }
+}

@@ -1,0 +1,109 @@
+package org.tribuopeft.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tribuopeft.adapters.backbone.BertConfig;
+import org.tribuopeft.adapters.backbone.HiddenActivation;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CompareBenchmarkTest {
+    private static final BertConfig MINILM = new BertConfig(30522, 384, 6, 12, 1536, 512, 2, 1e-12,
+            HiddenActivation.GELU, 0.1, 0.1);
+
+    @Test
+    void stepFlopsOfMiniLmAtBatch16By128() {
+        // per layer: dense forward 2·2048·(4·384² + 2·384·1536) = 7,247,757,312; attention forward
+        // 2·(2·16·128·128·384) = 402,653,184; backward doubles both; full fine-tuning adds the dense forward again
+        assertEquals(6 * 2 * (7_247_757_312.0 + 402_653_184.0), StepFlops.trainingStep(MINILM, 16, 128, false));
+        assertEquals(6 * (2 * (7_247_757_312.0 + 402_653_184.0) + 7_247_757_312.0),
+                StepFlops.trainingStep(MINILM, 16, 128, true));
+    }
+
+    @Test
+    void medianOfEvenAndOddCounts() {
+        assertEquals(2.0, CompareBenchmark.median(new double[] {3, 1, 2}));
+        assertEquals(2.5, CompareBenchmark.median(new double[] {4, 1, 3, 2}));
+        assertTrue(Double.isNaN(CompareBenchmark.median(new double[0])));
+    }
+
+    @Test
+    void runMedianSkipsTheWarmUpSteps() {
+        CompareBenchmark.Run r = run("tribuo-peft", "fp32", 1, new double[] {9, 9, 1, 2, 3});
+        assertEquals(2.0, r.medianAfter(2));
+    }
+
+    @Test
+    void tableGivesPerRoundRatiosOfPythonOverOurs() {
+        List<CompareBenchmark.Run> runs = List.of(
+                run("tribuo-peft", "fp32", 1, new double[] {5, 1.0, 1.0}),
+                run("python-peft", "fp32", 1, new double[] {5, 1.5, 1.5}),
+                run("python-peft", "fp32", 2, new double[] {5, 0.9, 0.9}),
+                run("tribuo-peft", "fp32", 2, new double[] {5, 1.2, 1.2}));
+        String table = CompareBenchmark.render(settings(), runs, MINILM, null);
+        // ours: rounds 1.0 and 1.2 → median 1.1; Python's ÷ ours per step after warm-up: 1.5, 1.5, 0.75, 0.75
+        assertTrue(table.contains("| lora | tribuo-peft | fp32 | 1.100 | 1.000–1.200 | 1862 |"), table);
+        assertTrue(table.contains("| lora | python-peft | fp32 | 1.200 | 0.900–1.500 | 1707 |"), table);
+        assertTrue(table.contains("| 1.13 (0.75–1.50) |"), table);
+        assertTrue(table.startsWith("`tribuo-peft benchmark-compare --methods lora`"), table);
+    }
+
+    @Test
+    void tableSaysWhetherTheBaselineBuildTrainedTheSameLosses() {
+        CompareBenchmark.Run ours = run(CompareBenchmark.OURS, "fp32", 1, new double[] {5, 1.0, 1.0});
+        CompareBenchmark.Run same = run(CompareBenchmark.OURS_BASELINE, "fp32", 1, new double[] {5, 2.0, 2.0});
+        CompareBenchmark.Run other = new CompareBenchmark.Run(CompareBenchmark.OURS_BASELINE, "lora", "fp32", 2, 16, 128,
+                new double[] {5, 2.0, 2.0}, new double[] {0.7}, 74_498, 893_976, 1_862L << 20, 100e9);
+        CompareBenchmark.Run ours2 = run(CompareBenchmark.OURS, "fp32", 2, new double[] {5, 1.0, 1.0});
+        String table = CompareBenchmark.render(settings(), List.of(ours, same, ours2, other), MINILM, null);
+        assertTrue(table.contains("ours against the baseline row: lora (round 1): identical; lora (round 2): DIFFERENT."),
+                table);
+        // the baseline's steps took 2.0 s against our 1.0 s: ratio 2.00 at every step
+        assertTrue(table.contains("| lora | tribuo-peft baseline | fp32 | 2.000 |"), table);
+        assertTrue(table.contains("| 2.00 (2.00–2.00) |"), table);
+    }
+
+    @Test
+    void replaceSectionKeepsTheTextAroundTheMarkers(@TempDir Path dir) throws IOException {
+        Path md = dir.resolve("b.md");
+        Files.writeString(md, "# B\n" + CompareBenchmark.DOCS_START + "\nold\n" + CompareBenchmark.DOCS_END + "\ntail\n");
+        CompareBenchmark.replaceSection(md, "", "new table\n");
+        assertEquals("# B\n" + CompareBenchmark.DOCS_START + "\nnew table\n" + CompareBenchmark.DOCS_END + "\ntail\n",
+                Files.readString(md));
+    }
+
+    @Test
+    void namedSectionHasItsOwnMarkers(@TempDir Path dir) throws IOException {
+        Path md = dir.resolve("b.md");
+        String quiet = "<!-- benchmark-compare:quiet:start -->\nold\n<!-- benchmark-compare:quiet:end -->\n";
+        Files.writeString(md, CompareBenchmark.DOCS_START + "\nkeep\n" + CompareBenchmark.DOCS_END + "\n" + quiet);
+        CompareBenchmark.replaceSection(md, "quiet", "new\n");
+        assertEquals(CompareBenchmark.DOCS_START + "\nkeep\n" + CompareBenchmark.DOCS_END + "\n"
+                + "<!-- benchmark-compare:quiet:start -->\nnew\n<!-- benchmark-compare:quiet:end -->\n", Files.readString(md));
+    }
+
+    @Test
+    void replaceSectionRefusesAFileWithoutMarkers(@TempDir Path dir) throws IOException {
+        Path md = dir.resolve("b.md");
+        Files.writeString(md, "# B\n");
+        CliException e = assertThrows(CliException.class, () -> CompareBenchmark.replaceSection(md, "", "x"));
+        assertTrue(e.getMessage().contains("b.md has no " + CompareBenchmark.DOCS_START), e.getMessage());
+    }
+
+    private static CompareBenchmark.Run run(String side, String precision, int round, double[] secs) {
+        return new CompareBenchmark.Run(side, "lora", precision, round, 16, 128, secs, new double[] {0.69}, 74_498, 893_976,
+                1_862L << 20, 100e9);
+    }
+
+    private static CompareBenchmark.Settings settings() {
+        return new CompareBenchmark.Settings(List.of("lora"), 2, 3, 1, 16, 128, 2, 2024, null, false, List.of(), null, null,
+                Path.of("target"), null, null, "", "tribuo-peft benchmark-compare --methods lora", false);
+    }
+}

@@ -1,0 +1,37 @@
+package org.tribuopeft.cli;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class HeapSizingTest {
+    @Test
+    void plainJavaJarWithoutHeapFlagRelaunches() {
+        assertTrue(HeapSizing.shouldRelaunch("app/target/tribuo-peft.jar demo", List.of(), null));
+        assertTrue(HeapSizing.shouldRelaunch("tribuo-peft.jar", List.of("-Dfoo=1", "-XX:+UseSerialGC"), null));
+    }
+
+    @Test
+    void heapFlagOfTheUserKeepsTheFirstJvm() {
+        assertFalse(HeapSizing.shouldRelaunch("tribuo-peft.jar demo", List.of("-Xmx3g"), null));
+        assertFalse(HeapSizing.shouldRelaunch("tribuo-peft.jar demo", List.of("-XX:MaxHeapSize=3g"), null));
+        assertFalse(HeapSizing.shouldRelaunch("tribuo-peft.jar demo", List.of("-XX:MaxRAMPercentage=10"), null));
+    }
+
+    @Test
+    void classPathLaunchesAndTheChildNeverRelaunch() {
+        assertFalse(HeapSizing.shouldRelaunch("org.tribuopeft.cli.TribuoPeftCli step-benchmark", List.of(), null));
+        assertFalse(HeapSizing.shouldRelaunch("tribuo-peft.jar demo", List.of(), "1"));
+        assertFalse(HeapSizing.shouldRelaunch(null, List.of(), null));
+    }
+
+    @Test
+    void childCommandKeepsFlagsAndArgumentsAndAddsTheHeap() {
+        assertEquals(List.of("/jdk/bin/java", "-Dx=1", "-Xmx2g", "-jar", "t.jar", "demo", "--train", "10"),
+                HeapSizing.childCommand("/jdk/bin/java", List.of("-Dx=1"), "t.jar", new String[] {"demo", "--train", "10"}));
+    }
+}
