@@ -145,12 +145,7 @@ public final class AdaLoraLinear extends LowRankLinear {
         NDArray path = Linear.linear(inner, b).singletonOrThrow();
         inner.close();
         // intermediates are closed as soon as they are used; autograd keeps whatever backward needs
-        NDArray scaled = Scalars.mul(path, (float) pathScale());
-        path.close();
-        NDArray out = result.add(scaled);
-        scaled.close();
-        result.close();
-        return out;
+        return addScaledAndClose(result, path, (float) pathScale());
     }
 
     @Override

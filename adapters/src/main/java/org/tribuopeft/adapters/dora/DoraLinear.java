@@ -103,7 +103,7 @@ public final class DoraLinear extends LoraLinear {
         requireUnmerged();
         DenseLinear base = base();
         var device = x.getDevice();
-        NDArray w = ps.getValue(base.weight(), device, false);
+        NDArray w = base.weightValue(ps, device, false);
         NDArray a = ps.getValue(loraA(), device, false);
         NDArray b = ps.getValue(loraB(), device, false);
         NDArray norm = rowNorm(w.add(Scalars.mul(b.matMul(a), (float) scaling())));

@@ -94,12 +94,7 @@ public class LoraLinear extends LowRankLinear {
         if (in != x) {
             in.close();
         }
-        NDArray scaled = Scalars.mul(path, (float) scaling);
-        path.close();
-        NDArray sum = result.add(scaled);
-        scaled.close();
-        result.close();
-        return sum;
+        return addScaledAndClose(result, path, (float) scaling);
     }
 
     @Override

@@ -7,6 +7,7 @@ import org.tribuopeft.adapters.dora.DoraConfig;
 import org.tribuopeft.adapters.lora.LoraConfig;
 import org.tribuopeft.adapters.method.AdapterMethod;
 import org.tribuopeft.adapters.prompt.PromptTuningConfig;
+import org.tribuopeft.adapters.quant.BaseQuantization;
 import org.tribuopeft.adapters.tensor.HostTensor;
 import org.tribuopeft.adapters.testing.FloatRows;
 import org.tribuopeft.adapters.testing.TinyBert;
@@ -62,9 +63,18 @@ class MixedBatchPredictorTest {
 
     @Test
     void mixedBatchEqualsEachAdaptersOwnModel() throws Exception {
-        Backbone backbone = TinyBert.backbone(7);
+        assertMixedEqualsOwn(TinyBert.backbone(7), null);
+    }
+
+    /** On an NF4 base (QLoRA adapters), DoRA's update reads the dequantized weight, as its own model does. */
+    @Test
+    void mixedBatchOnAQuantizedBaseEqualsEachAdaptersOwnQuantizedModel() throws Exception {
+        assertMixedEqualsOwn(TinyBert.wideBackbone(31), new BaseQuantization("nf4", 32, true));
+    }
+
+    private static void assertMixedEqualsOwn(Backbone backbone, BaseQuantization quantization) throws Exception {
         List<AdapterMethod> methods = methods();
-        try (SharedBase base = SharedBase.of(backbone)) {
+        try (SharedBase base = SharedBase.of(backbone, quantization)) {
             MixedBatchPredictor predictor = new MixedBatchPredictor(base);
             List<TextModel> shared = new ArrayList<>();
             List<TextModel> own = new ArrayList<>();
@@ -75,8 +85,8 @@ class MixedBatchPredictorTest {
                     TextModel.Snapshot snap = randomised(m, 100 + i);
                     m.restore(snap);
                     shared.add(m);
-                    TextModel alone = TextModel.create(backbone, methods.get(i), TaskKind.SINGLE_LABEL, 2 + i % 2, 24,
-                            new SplittableRandom(i));
+                    TextModel alone = TextModel.create(backbone, quantization, methods.get(i), TaskKind.SINGLE_LABEL,
+                            2 + i % 2, 24, new SplittableRandom(i));
                     alone.restore(snap);
                     own.add(alone);
                 }
