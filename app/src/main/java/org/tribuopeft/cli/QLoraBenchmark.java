@@ -146,8 +146,8 @@ final class QLoraBenchmark {
                 .get(AdapterTrainer.TRAINING_RUN_KEY);
         LabelEvaluation eval = new LabelEvaluator().evaluate(model, testData);
         TextModel tm = model.textModel();
-        long baseBytes = tm.adapted().encoder().baseResidentBytes().values().stream().mapToLong(Long::longValue).sum()
-                - tm.adapted().encoder().baseResidentBytes().get("linear-scales");
+        Map<String, Long> resident = tm.adapted().encoder().baseResidentBytes();
+        long baseBytes = resident.values().stream().mapToLong(Long::longValue).sum() - resident.get("linear-scales");
         // two passes over the held-out reviews: unmerged, then merged into the (re-quantized) base
         List<Prediction<Label>> unmerged = eval.getPredictions();
         tm.adapted().merge();

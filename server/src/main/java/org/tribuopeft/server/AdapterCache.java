@@ -56,6 +56,17 @@ public final class AdapterCache implements AutoCloseable {
         this.metrics = metrics;
     }
 
+    /** The resident adapter with a reference taken and the hit counted, or null; call holding this cache's lock. */
+    private CompletableFuture<LoadedAdapter> residentHit(String id) {
+        LoadedAdapter a = resident.get(id);
+        if (a == null) {
+            return null;
+        }
+        a.retain();
+        metrics.cacheHit();
+        return CompletableFuture.completedFuture(a);
+    }
+
     /**
      * The adapter with one reference taken for the caller, who must {@link #release} it: at once when resident,
      * otherwise when its (single, shared) load finishes.
@@ -65,11 +76,9 @@ public final class AdapterCache implements AutoCloseable {
      */
     public CompletableFuture<LoadedAdapter> acquire(String id) {
         synchronized (this) {
-            LoadedAdapter a = resident.get(id);
-            if (a != null) {
-                a.retain();
-                metrics.cacheHit();
-                return CompletableFuture.completedFuture(a);
+            CompletableFuture<LoadedAdapter> hit = residentHit(id);
+            if (hit != null) {
+                return hit;
             }
         }
         AdapterDirectory.Entry entry = directory.resolve(id).orElseThrow(() -> new HttpStatusException(404,
@@ -77,11 +86,9 @@ public final class AdapterCache implements AutoCloseable {
         Pending start = null;
         Pending p;
         synchronized (this) {
-            LoadedAdapter a = resident.get(id);
-            if (a != null) {
-                a.retain();
-                metrics.cacheHit();
-                return CompletableFuture.completedFuture(a);
+            CompletableFuture<LoadedAdapter> hit = residentHit(id);
+            if (hit != null) {
+                return hit;
             }
             metrics.cacheMiss();
             p = loading.get(id);

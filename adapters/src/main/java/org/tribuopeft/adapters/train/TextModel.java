@@ -123,23 +123,6 @@ public final class TextModel implements AutoCloseable {
     }
 
     /**
-     * Another model over this model's pretrained weights (shared, not copied), with its own method and
-     * head: many adapters over one base in memory. The new model lives as long as this one; closing it
-     * frees its tokenizer and its own adapter and head arrays, never the base. Methods that modify the base in place (PiSSA, full fine-tuning) cannot
-     * share it and are refused, as is sharing a merged model.
-     */
-    public TextModel shareBase(AdapterMethod method, TaskKind newTask, int outputs, SplittableRandom rng)
-            throws IOException {
-        baseChange(method).ifPresent(why -> {
-            throw new IllegalArgumentException(method + " " + why + ", so it cannot share the base with other adapters");
-        });
-        if (adapted.isMerged() || adapted.layers().values().stream().anyMatch(AdapterLayer::isMerged)) {
-            throw new IllegalStateException("unmerge before sharing the base: merged weights are not the pretrained ones");
-        }
-        return onSharedBase(backbone, manager, adapted.encoder(), method, newTask, outputs, tokenizer.maxLength(), rng);
-    }
-
-    /**
      * A model over pretrained weights that someone else owns (shared, not copied), with its own method, head and
      * tokenizer: the building block of every many-adapters-on-one-base holder. Closing it frees its own adapter
      * and head arrays and its tokenizer, never the base.
