@@ -19,22 +19,39 @@ final class HeapSizing {
     static final String DEFAULT_HEAP = "-Xmx2g";
     /** Set (to anything) to run in the JVM as started; the child JVM gets it so that it never relaunches. */
     static final String SKIP_ENV = "TRIBUO_PEFT_NO_RELAUNCH";
+    /** The first JVM's process id, given to the child so that it ends when the first JVM is killed outright. */
+    static final String PARENT_ENV = "TRIBUO_PEFT_PARENT_PID";
 
     private HeapSizing() {}
+
+    /**
+     * The jar this JVM was started from with {@code java -jar}, or null when it was started another way.
+     * With {@code -jar} the class path is exactly the jar's path as typed, and {@code sun.java.command}
+     * starts with it; comparing the two (instead of splitting the command at spaces) keeps a jar whose
+     * path holds spaces.
+     *
+     * @param javaCommand the {@code sun.java.command} property
+     * @param classPath the {@code java.class.path} property
+     */
+    static String launchedJar(String javaCommand, String classPath) {
+        if (javaCommand == null || classPath == null || !classPath.endsWith(".jar")
+                || classPath.contains(java.io.File.pathSeparator)) {
+            return null;
+        }
+        String command = javaCommand.strip();
+        return command.equals(classPath) || command.startsWith(classPath + " ") ? classPath : null;
+    }
 
     /**
      * True when the command should run in a child JVM with {@link #DEFAULT_HEAP}.
      *
      * @param javaCommand the {@code sun.java.command} property: the jar path first when started with -jar
+     * @param classPath the {@code java.class.path} property
      * @param jvmArgs the JVM's input arguments
      * @param skip the value of {@value #SKIP_ENV}, or null
      */
-    static boolean shouldRelaunch(String javaCommand, List<String> jvmArgs, String skip) {
-        if (skip != null || javaCommand == null) {
-            return false;
-        }
-        String first = javaCommand.trim().split("\\s+")[0];
-        if (!first.endsWith(".jar")) {
+    static boolean shouldRelaunch(String javaCommand, String classPath, List<String> jvmArgs, String skip) {
+        if (skip != null || launchedJar(javaCommand, classPath) == null) {
             return false;
         }
         for (String a : jvmArgs) {
@@ -61,9 +78,10 @@ final class HeapSizing {
     static int relaunch(String[] args) throws IOException, InterruptedException {
         String javaBin = ProcessHandle.current().info().command().orElse("java");
         List<String> jvmArgs = ManagementFactory.getRuntimeMXBean().getInputArguments();
-        String jar = System.getProperty("sun.java.command").trim().split("\\s+")[0];
+        String jar = launchedJar(System.getProperty("sun.java.command"), System.getProperty("java.class.path"));
         ProcessBuilder pb = new ProcessBuilder(childCommand(javaBin, jvmArgs, jar, args)).inheritIO();
         pb.environment().put(SKIP_ENV, "1");
+        pb.environment().put(PARENT_ENV, Long.toString(ProcessHandle.current().pid()));
         Process child = pb.start();
         // Ctrl-C reaches the child through the terminal; a kill of this JVM alone is passed on
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -72,5 +90,32 @@ final class HeapSizing {
             }
         }));
         return child.waitFor();
+    }
+
+    /**
+     * In a child JVM started by {@link #relaunch}, ends this JVM (running its shutdown hooks) when the first JVM
+     * is gone: a {@code kill -9} of the first JVM runs no shutdown hook there, and the child would otherwise
+     * train on unseen. Does nothing when {@code parentPid} is null or not a number.
+     *
+     * @param parentPid the value of {@value #PARENT_ENV}, or null
+     */
+    static void exitWithParent(String parentPid) {
+        if (parentPid == null) {
+            return;
+        }
+        long pid;
+        try {
+            pid = Long.parseLong(parentPid.strip());
+        } catch (NumberFormatException e) {
+            return;
+        }
+        java.util.Optional<ProcessHandle> parent = ProcessHandle.of(pid);
+        if (parent.isEmpty()) {
+            System.exit(143);
+        }
+        parent.get().onExit().thenRun(() -> {
+            System.err.println("the launching JVM (pid " + pid + ") ended; stopping");
+            System.exit(143);
+        });
     }
 }

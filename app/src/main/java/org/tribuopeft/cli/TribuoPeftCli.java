@@ -49,7 +49,8 @@ public final class TribuoPeftCli {
 
     /** Runs a command; exits with 0 on success, 2 on a usage error, 1 on failure. */
     public static void main(String[] args) {
-        if (HeapSizing.shouldRelaunch(System.getProperty("sun.java.command"),
+        HeapSizing.exitWithParent(System.getenv(HeapSizing.PARENT_ENV));
+        if (HeapSizing.shouldRelaunch(System.getProperty("sun.java.command"), System.getProperty("java.class.path"),
                 java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments(),
                 System.getenv(HeapSizing.SKIP_ENV))) {
             try {
