@@ -6,7 +6,9 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -104,6 +106,27 @@ class AdapterScorerTest {
         String chain = ScoringFixtures.chain(e);
         assertTrue(chain.contains("AdapterScoringException: row 2 of partition 0 names adapter 'hr' in column "
                 + "'adapter', which is not in the adapter folders [" + folder + "]"), chain);
+    }
+
+    @Test
+    void theSubmitJobWritesTheScoredTable(@TempDir Path tmp) {
+        List<String> texts = ScoringFixtures.texts(6);
+        String input = tmp.resolve("in").toString();
+        ScoringFixtures.rows(spark, texts, List.of("sales", "support"), 2).write().json(input);
+        String output = tmp.resolve("out").toString();
+        long written = ScoreTableJob.run(spark, new String[] {"--input", input, "--input-format", "json",
+            "--adapters", ScoringFixtures.folder().toString(), "--output", output, "--batch-size", "4"});
+        assertEquals(6, written);
+        List<Row> scored = spark.read().parquet(output).collectAsList();
+        assertTrue(ScoringFixtures.maxDiffFromLocalPredict(scored, texts, "prediction") <= 1e-6);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ScoreTableJob.run(spark, new String[] {"--input", input, "--adaptors", "x"}));
+        assertTrue(e.getMessage().startsWith("unknown option '--adaptors'; the options are [--adapter-column, "
+                + "--adapters,"), e.getMessage());
+        IllegalArgumentException format = assertThrows(IllegalArgumentException.class,
+                () -> ScoreTableJob.run(spark, new String[] {"--input", input, "--output", output, "--adapters",
+                    ScoringFixtures.folder().toString(), "--output-format", "csv"}));
+        assertEquals("--output-format must be one of [parquet, json], got 'csv'", format.getMessage());
     }
 
     @Test

@@ -118,7 +118,7 @@ final class ScoringFixtures {
         }
         double worst = 0;
         for (Row r : scored) {
-            int id = r.getInt(r.fieldIndex("id"));
+            int id = ((Number) r.get(r.fieldIndex("id"))).intValue();
             AdapterModel<Label> model = models().get(r.getString(r.fieldIndex("adapter")));
             Prediction<Label> local = model.predict(example(texts.get(id), "pos"));
             Row p = r.getStruct(r.fieldIndex(outputColumn));
