@@ -1,5 +1,9 @@
 package org.tribuopeft.spark.scoring;
 
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -127,6 +131,29 @@ class AdapterScorerTest {
                 () -> ScoreTableJob.run(spark, new String[] {"--input", input, "--output", output, "--adapters",
                     ScoringFixtures.folder().toString(), "--output-format", "csv"}));
         assertEquals("--output-format must be one of [parquet, json], got 'csv'", format.getMessage());
+    }
+
+    @Test
+    void aSavedPipelineWithTheTransformerScoresAsLocalPredict(@TempDir Path tmp) throws Exception {
+        List<String> texts = ScoringFixtures.texts(8);
+        Dataset<Row> rows = ScoringFixtures.rows(spark, texts, List.of("support", "sales"), 2)
+                .withColumnRenamed("text", "review");
+        AdapterScoringTransformer stage = new AdapterScoringTransformer().setTextCol("review").setOutputCol("p")
+                .setAdapterFolders(new String[] {ScoringFixtures.folder().toString()}).setBatchSize(3);
+        PipelineModel fitted = new Pipeline().setStages(new PipelineStage[] {stage}).fit(rows);
+        String saved = tmp.resolve("pipeline").toString();
+        fitted.write().save(saved);
+        List<Row> scored = PipelineModel.load(saved).transform(rows).withColumnRenamed("review", "text")
+                .collectAsList();
+        assertTrue(ScoringFixtures.maxDiffFromLocalPredict(scored, texts, "p") <= 1e-6);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new AdapterScoringTransformer("s1").transformSchema(rows.schema()));
+        assertEquals("AdapterScoringTransformer s1 has no adapterFolders; set them with setAdapterFolders",
+                e.getMessage());
+        IllegalArgumentException column = assertThrows(IllegalArgumentException.class,
+                () -> new Pipeline().setStages(new PipelineStage[] {stage.copy(new ParamMap()).setTextCol("body")})
+                        .fit(rows));
+        assertTrue(column.getMessage().startsWith("the text column 'body' is not in the dataset"), column.getMessage());
     }
 
     @Test
