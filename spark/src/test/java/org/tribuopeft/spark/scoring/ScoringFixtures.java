@@ -64,11 +64,20 @@ final class ScoringFixtures {
                 models().get("sales").serializeToFile(Files.createDirectories(dir.resolve("sales"))
                         .resolve("model.tribuo"));
                 folder = dir;
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> delete(dir)));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         }
         return folder;
+    }
+
+    private static void delete(Path dir) {
+        try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a temporary folder left behind is harmless
+        }
     }
 
     private static AdapterModel<Label> train(AdapterMethod method, long seed) {
