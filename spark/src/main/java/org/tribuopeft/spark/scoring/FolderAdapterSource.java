@@ -4,7 +4,6 @@ import org.tribuopeft.plugin.AdapterDirectory;
 import org.tribuopeft.plugin.AdapterModel;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
 import java.util.Optional;
@@ -46,7 +45,7 @@ final class FolderAdapterSource implements AdapterSource {
 
     private synchronized AdapterDirectory directory() {
         if (directory == null) {
-            directory = new AdapterDirectory(folders.stream().map(f -> (Path) Paths.get(f)).toList());
+            directory = new AdapterDirectory(folders.stream().map(Paths::get).toList());
         }
         return directory;
     }

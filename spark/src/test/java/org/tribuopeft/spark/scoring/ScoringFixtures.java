@@ -87,7 +87,9 @@ final class ScoringFixtures {
             ds.add(example(t.text(), t.target()[1] > 0 ? "neg" : "pos"));
         }
         // one epoch of two steps: enough to move the adapters and heads apart from each other
-        return new AdapterTrainer<Label>(BASE, method, 32, 8, 1, 5e-3, seed).withProgressSeconds(0).train(ds);
+        AdapterTrainer<Label> trainer = AdapterTrainer.builder(method).backbone(BASE).maxLength(32).batchSize(8)
+                .epochs(1).minSteps(0).learningRate(5e-3).seed(seed).progressSeconds(0).build();
+        return trainer.train(ds);
     }
 
     /** A Tribuo example holding {@code text} where the models read it. */
