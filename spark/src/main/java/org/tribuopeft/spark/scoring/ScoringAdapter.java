@@ -51,7 +51,7 @@ record ScoringAdapter(String id, TextModel model, ExecutorAdapters.BaseSlot base
             for (int i = 0; i < row.length; i++) {
                 scores.put(names.get(i), (double) row[i]);
             }
-            return new Scored(p.getOutput().getSerializableForm(false), scores);
+            return new Scored(outputs.text(p.getOutput()), scores);
         }
     }
 }
