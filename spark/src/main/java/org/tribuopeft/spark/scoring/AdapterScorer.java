@@ -23,9 +23,10 @@ import java.util.Map;
  * adapter and task; a partition is predicted in mixed-adapter batches of {@link #batchSize()} rows, and each result
  * equals that adapter's own {@code AdapterModel.predict} up to float rounding.
  * <p>
- * The new column ({@link #predictionType()}) is a struct of {@code output} (the predicted output as Tribuo writes
- * it: the label; the names of the labels above 0.5, sorted and comma-separated, for multi-label; {@code name=value} pairs for regression)
- * and {@code scores} (the head's value per output name: the probability of each label, or each regression value).
+ * The new column ({@link #predictionType()}) is a struct of {@code output} (the predicted output as one string:
+ * the label; the names of the labels above 0.5, sorted and comma-separated, for multi-label; {@code name=value}
+ * pairs for regression) and {@code scores} (the head's value per output name: the probability of each label, or
+ * each regression value).
  * <pre>{@code
  * Dataset<Row> scored = AdapterScorer.fromFolders(List.of("/shared/adapters"))
  *         .withTextColumn("review").withAdapterColumn("tenant").score(reviews);
