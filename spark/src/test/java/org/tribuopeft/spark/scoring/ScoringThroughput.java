@@ -69,8 +69,8 @@ public final class ScoringThroughput {
         }
         double l = median(localRates);
         double s = median(sparkRates);
-        System.out.printf("median over %d rounds of %d rows (2 adapters, mixed): local %.1f rows/s, Spark %s %.1f rows/s "
-                + "(%.2fx)%n", rounds, n, l, master, s, s / l);
+        System.out.printf("median over %d rounds of %d rows (2 adapters, mixed): local %.1f rows/s, "
+                + "Spark %s %.1f rows/s (%.2fx)%n", rounds, n, l, master, s, s / l);
         spark.stop();
         local.close();
     }
