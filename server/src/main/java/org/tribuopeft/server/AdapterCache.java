@@ -1,10 +1,13 @@
 package org.tribuopeft.server;
 
+import org.tribuopeft.plugin.AdapterDirectory;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -81,7 +84,7 @@ public final class AdapterCache implements AutoCloseable {
                 return hit;
             }
         }
-        AdapterDirectory.Entry entry = directory.resolve(id).orElseThrow(() -> new HttpStatusException(404,
+        AdapterDirectory.Entry entry = resolve(directory, id).orElseThrow(() -> new HttpStatusException(404,
                 "no adapter '" + id + "' in the adapter folders " + directory.roots() + "; GET /v1/adapters lists them"));
         Pending start = null;
         Pending p;
@@ -234,5 +237,18 @@ public final class AdapterCache implements AutoCloseable {
             residentBytes = 0;
         }
         all.forEach(LoadedAdapter::evict);
+    }
+
+    /**
+     * Looks an id up in the folders.
+     *
+     * @throws HttpStatusException 400 for an id that is not a plain name
+     */
+    static Optional<AdapterDirectory.Entry> resolve(AdapterDirectory directory, String id) {
+        try {
+            return directory.resolve(id);
+        } catch (IllegalArgumentException e) {
+            throw new HttpStatusException(400, e.getMessage());
+        }
     }
 }

@@ -5,9 +5,8 @@ import org.tribuopeft.adapters.engine.NoGradientScope;
 import org.tribuopeft.adapters.io.ModelFileException;
 import org.tribuopeft.adapters.mixed.SharedBase;
 import org.tribuopeft.adapters.train.TextModel;
+import org.tribuopeft.plugin.AdapterDirectory;
 import org.tribuopeft.plugin.AdapterModel;
-import org.tribuopeft.plugin.AdapterModels;
-import org.tribuopeft.plugin.PeftImport;
 
 import java.io.IOException;
 import java.util.SplittableRandom;
@@ -34,8 +33,7 @@ final class AdapterLoader {
     LoadedAdapter load(AdapterDirectory.Entry entry) {
         AdapterModel<?> am;
         try {
-            am = entry.kind() == AdapterDirectory.Kind.TRIBUO ? AdapterModels.loadAdapterModel(entry.path())
-                    : PeftImport.load(entry.path(), baseSpec);
+            am = AdapterDirectory.load(entry, baseSpec);
         } catch (ModelFileException e) {
             throw unusable(entry, e.getMessage());
         } catch (IOException | RuntimeException e) {

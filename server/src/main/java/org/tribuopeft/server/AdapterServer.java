@@ -1,5 +1,6 @@
 package org.tribuopeft.server;
 
+import org.tribuopeft.plugin.AdapterDirectory;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -298,7 +299,7 @@ public final class AdapterServer implements AutoCloseable {
 
     private void unload(String id, Reply reply) {
         if (!AdapterDirectory.isValidId(id)) {
-            directory.resolve(id); // throws the 400 that names the rule
+            AdapterCache.resolve(directory, id); // throws the 400 that names the rule
         }
         if (!cache.unload(id)) {
             throw new HttpStatusException(404, "adapter '" + id + "' is not resident");

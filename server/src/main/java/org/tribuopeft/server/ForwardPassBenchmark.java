@@ -1,5 +1,6 @@
 package org.tribuopeft.server;
 
+import org.tribuopeft.plugin.AdapterDirectory;
 import org.tribuopeft.adapters.backbone.Backbone;
 import org.tribuopeft.adapters.data.ImdbReviews;
 import org.tribuopeft.adapters.data.NpmCache;

@@ -56,6 +56,12 @@ public final class MultiLabelOutputs implements TaskOutputs<MultiLabel> {
         return new Prediction<>(new MultiLabel(predicted), scores, example.size(), example, true);
     }
 
+    /** The predicted labels' names, sorted and comma-separated (empty when no label is predicted). */
+    @Override
+    public String text(MultiLabel output) {
+        return output.getLabelString();
+    }
+
     @Override
     public boolean generatesProbabilities() {
         return true;

@@ -40,6 +40,14 @@ public interface TaskOutputs<T extends Output<T>> {
     boolean generatesProbabilities();
 
     /**
+     * A predicted output as one string, for tables and logs (the Spark scoring column): a label's name,
+     * {@code name=value} pairs for regression; multi-label overrides this with the label names.
+     */
+    default String text(T output) {
+        return output.getSerializableForm(false);
+    }
+
+    /**
      * The outputs handler for a domain, by the type of its outputs.
      *
      * @throws IllegalArgumentException for output types other than Label, MultiLabel and Regressor

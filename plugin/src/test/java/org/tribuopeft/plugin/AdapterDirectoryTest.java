@@ -1,4 +1,4 @@
-package org.tribuopeft.server;
+package org.tribuopeft.plugin;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,8 +43,7 @@ class AdapterDirectoryTest {
         Files.createSymbolicLink(served.resolve("outside"), tmp); // outside/model.tribuo exists, through the link
         AdapterDirectory d = new AdapterDirectory(List.of(served));
         for (String bad : List.of("../secret", "../../etc/passwd", "..", "a/b", "/etc/passwd", ".hidden", "", "a..b")) {
-            HttpStatusException e = assertThrows(HttpStatusException.class, () -> d.resolve(bad), bad);
-            assertEquals(400, e.status());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> d.resolve(bad), bad);
             assertTrue(e.getMessage().contains("is not a plain name"), e.getMessage());
         }
         // well-formed ids whose entries are links leaving the folder name nothing

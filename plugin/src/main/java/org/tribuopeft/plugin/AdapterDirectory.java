@@ -1,4 +1,6 @@
-package org.tribuopeft.server;
+package org.tribuopeft.plugin;
+
+import org.tribuopeft.adapters.io.ModelFileException;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,6 +20,7 @@ import java.util.stream.Stream;
  * (what {@code tribuo-peft train --output} writes) or {@code DIR/ID/} holding {@code adapter_config.json} (a PEFT
  * folder), in the order the folders were given. The resolved real path must lie inside its folder, so neither a
  * path such as {@code ../../etc/passwd} nor a symbolic link out of the folder can name a file.
+ * Shared by the adapter server and Spark scoring, so both read the same layouts the same way.
  */
 public final class AdapterDirectory {
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
@@ -42,13 +45,13 @@ public final class AdapterDirectory {
     private final List<Path> roots;
 
     /**
-     * The folders to serve from.
+     * The folders to read adapters from.
      *
      * @throws IllegalArgumentException naming a folder that does not exist
      */
     public AdapterDirectory(List<Path> folders) {
         if (folders.isEmpty()) {
-            throw new IllegalArgumentException("no adapter folder given; pass --adapters DIR[,DIR...]");
+            throw new IllegalArgumentException("no adapter folder given");
         }
         List<Path> r = new ArrayList<>();
         for (Path f : folders) {
@@ -75,15 +78,24 @@ public final class AdapterDirectory {
     }
 
     /**
-     * Finds an adapter.
+     * Refuses an id that is not a plain name.
      *
-     * @throws HttpStatusException 400 for an id that is not a plain name
+     * @throws IllegalArgumentException naming the id and the rule
      */
-    public Optional<Entry> resolve(String id) {
+    public static void requireValidId(String id) {
         if (!isValidId(id)) {
-            throw new HttpStatusException(400, "adapter id '" + abbreviate(id) + "' is not a plain name "
+            throw new IllegalArgumentException("adapter id '" + abbreviate(id) + "' is not a plain name "
                     + "([A-Za-z0-9][A-Za-z0-9._-]*, no '..'); ids name entries inside the configured adapter folders only");
         }
+    }
+
+    /**
+     * Finds an adapter.
+     *
+     * @throws IllegalArgumentException for an id that is not a plain name
+     */
+    public Optional<Entry> resolve(String id) {
+        requireValidId(id);
         for (Path root : roots) {
             Optional<Entry> e = inside(root, root.resolve(id + ".tribuo"), Kind.TRIBUO, id)
                     .or(() -> inside(root, root.resolve(id).resolve("model.tribuo"), Kind.TRIBUO, id))
@@ -128,6 +140,26 @@ public final class AdapterDirectory {
             }
         }
         return List.copyOf(out.values());
+    }
+
+    /**
+     * Reads the adapter an entry names: a {@code model.tribuo} as saved, a PEFT folder on {@code peftBase}.
+     *
+     * @param peftBase the base a PEFT folder is loaded on (a bundled name, folder or .onnx file); unused for
+     *     {@code model.tribuo} entries, and may be null when the folders hold none of PEFT's kind
+     * @throws ModelFileException naming the file and what is wrong with it
+     * @throws IOException when a PEFT folder cannot be read
+     * @throws IllegalArgumentException for a PEFT folder when no base is given
+     */
+    public static AdapterModel<?> load(Entry entry, String peftBase) throws IOException {
+        if (entry.kind() == Kind.TRIBUO) {
+            return AdapterModels.loadAdapterModel(entry.path());
+        }
+        if (peftBase == null || peftBase.isBlank()) {
+            throw new IllegalArgumentException("adapter '" + entry.id() + "' is a PEFT folder (" + entry.path()
+                    + "), which does not say which base it belongs on; give the base model to load PEFT folders on");
+        }
+        return PeftImport.load(entry.path(), peftBase);
     }
 
     private static String abbreviate(String s) {
