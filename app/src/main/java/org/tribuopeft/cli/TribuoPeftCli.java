@@ -99,6 +99,12 @@ public final class TribuoPeftCli {
                 case "benchmark-compare" -> benchmarkCompare(args, CliArgs.parse(args, Set.of("methods", "rounds",
                         "steps", "warmup", "batch-size", "max-length", "threads", "seed", "python", "jvm-args", "baseline-jvm-args", "baseline-classpath", "work",
                         "output", "docs", "docs-section"), Set.of("bf16", "render-only")), out);
+                case "predict-benchmark" -> {
+                    CliArgs p = CliArgs.parse(args, Set.of("method", "base-method", "texts", "rounds", "batch-size",
+                            "seed"));
+                    PredictBenchmark.run(p.get("method", "lora"), p.get("base-method", "full"), p.getInt("texts", 256),
+                            p.getInt("rounds", 5), p.getInt("batch-size", 32), p.getInt("seed", 2024), out);
+                }
                 case "step-benchmark" -> StepBenchmark.run(CliArgs.parse(args, Set.of("method", "data", "json",
                         "batch-size", "threads", "seed"), Set.of("lockstep")));
                 case "demo" -> demo(CliArgs.parse(args, Set.of("train", "test", "epochs", "batch-size",
@@ -186,6 +192,9 @@ public final class TribuoPeftCli {
                             again from another build or under other JVM flags (before/after in one run);
                             --docs rewrites the marked section of a Markdown file; --render-only rebuilds
                             the table from the results already in --work, running nothing
+                  predict-benchmark [--method M] [--base-method M] [--texts N] [--rounds N] [--batch-size N]
+                            [--seed N]
+                            prediction speed of the base encoder, M unmerged and M merged, in turn in rounds
                   step-benchmark --method M --data FILE --json FILE [--batch-size N] [--threads N] [--seed N]
                             [--lockstep]
                             one process of benchmark-compare (started by it)
