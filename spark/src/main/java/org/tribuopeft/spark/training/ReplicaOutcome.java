@@ -16,10 +16,11 @@ import java.io.Serializable;
  * @param bytesReceivedPerExchange bytes this replica received in one gradient all-gather (every replica's message)
  * @param exchangeSeconds total wall time spent in gradient all-gathers (waiting for slower replicas included)
  * @param modelProto the trained model from rank 0; null from the others
+ * @param processId the executor JVM's process id (replicas in one JVM take turns on the engine)
  */
 public record ReplicaOutcome(int rank, int stageAttempt, int resumedAfterStep, int stepsRun, double medianStepSeconds,
                              int gradientExchanges, long bytesSentPerExchange, long bytesReceivedPerExchange,
-                             double exchangeSeconds, byte[] modelProto) implements Serializable {
+                             double exchangeSeconds, byte[] modelProto, long processId) implements Serializable {
     private static final long serialVersionUID = 1L;
 
     /** Mean wall time of one gradient all-gather, in seconds (NaN when none was made). */

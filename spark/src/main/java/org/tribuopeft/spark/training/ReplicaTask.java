@@ -74,7 +74,7 @@ final class ReplicaTask extends AbstractFunction1<Iterator<Row>, Iterator<Replic
         }
         ReplicaOutcome outcome = new ReplicaOutcome(rank, attempt, clock.resumedAfter(), clock.steps(),
                 clock.medianSeconds(), exchange.gradientExchanges(), exchange.bytesSentPerExchange(),
-                exchange.bytesReceivedPerExchange(), exchange.exchangeSeconds(), proto);
+                exchange.bytesReceivedPerExchange(), exchange.exchangeSeconds(), proto, ProcessHandle.current().pid());
         return CollectionConverters.asScala(List.of(outcome).iterator());
     }
 
