@@ -18,7 +18,8 @@ import java.util.Locale;
  * Step time and gradient bytes per step of Spark data-parallel LoRA training on the real MiniLM with 1 and 2
  * workers, in alternating rounds; then the cost of one all-gather of a LoRA-sized and of a full-fine-tuning-sized
  * gradient alone (docs/benchmarks.md shows the command). Arguments: master, rows, global batch, max length, rounds,
- * spark.rpc.message.maxSize in MiB.
+ * spark.rpc.message.maxSize in MiB, PyTorch threads per replica (0: PyTorch's choice). A {@code local-cluster[...]}
+ * master starts executor JVMs from this JVM's class path.
  */
 public final class DataParallelBenchmark {
     private DataParallelBenchmark() {}
@@ -31,8 +32,15 @@ public final class DataParallelBenchmark {
         int maxLength = args.length > 3 ? Integer.parseInt(args[3]) : 64;
         int rounds = args.length > 4 ? Integer.parseInt(args[4]) : 2;
         String rpcMiB = args.length > 5 ? args[5] : "128";
-        SparkSession spark = SparkSession.builder().master(master).appName("DataParallelBenchmark")
-                .config("spark.ui.enabled", "false").config("spark.rpc.message.maxSize", rpcMiB).getOrCreate();
+        int threads = args.length > 6 ? Integer.parseInt(args[6]) : 0;
+        SparkSession.Builder builder = SparkSession.builder().master(master).appName("DataParallelBenchmark")
+                .config("spark.ui.enabled", "false").config("spark.rpc.message.maxSize", rpcMiB);
+        if (master.startsWith("local-cluster")) {
+            builder = builder.config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
+                    .config("spark.executorEnv.SPARK_SCALA_VERSION", "2.13")
+                    .config("spark.executorEnv.SPARK_SQL_TESTING", "1");
+        }
+        SparkSession spark = builder.getOrCreate();
         try {
             Dataset<Row> data = SparkTrainingFixtures.imdb(spark, rows, 9, 2).cache();
             data.count();
@@ -40,8 +48,8 @@ public final class DataParallelBenchmark {
             for (int round = 1; round <= rounds; round++) {
                 for (int workers : new int[] {1, 2}) {
                     AdapterTrainer<Label> trainer = AdapterTrainer.<Label>builder(new LoraConfig())
-                            .maxLength(maxLength).batchSize(batch).epochs(1).minSteps(0).seed(3).progressSeconds(0)
-                            .build();
+                            .maxLength(maxLength).batchSize(batch).epochs(1).minSteps(0).seed(3).threads(threads)
+                            .progressSeconds(0).build();
                     long start = System.nanoTime();
                     SparkTrainingResult r = SparkAdapterTraining.fit(data, "text", "label", trainer,
                             SparkTrainingOptions.workers(workers));
@@ -72,7 +80,7 @@ public final class DataParallelBenchmark {
         }
     }
 
-    /** Median seconds of one {@link BarrierExchange#sumInRankOrder} of {@code values} floats on 2 barrier tasks. */
+    /** Seconds of one {@link BarrierExchange#sumInRankOrder} of {@code values} floats on 2 barrier tasks (slower task). */
     static double exchangeSeconds(SparkSession spark, int values) {
         List<Integer> parts = List.of(0, 1);
         var rdd = spark.sparkContext().parallelize(scala.jdk.javaapi.CollectionConverters.asScala(parts).toSeq(), 2,
@@ -82,7 +90,7 @@ public final class DataParallelBenchmark {
         return seconds.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
     }
 
-    /** A barrier task that exchanges a buffer three times and reports the median time of the last two. */
+    /** A barrier task that exchanges a buffer three times and reports the mean time of the last two. */
     static final class ExchangeOnly extends scala.runtime.AbstractFunction1<scala.collection.Iterator<Integer>,
             scala.collection.Iterator<Double>> implements java.io.Serializable {
         private static final long serialVersionUID = 1L;
@@ -103,9 +111,8 @@ public final class DataParallelBenchmark {
                 exchange.sumInRankOrder(buffer);
                 times.add((System.nanoTime() - start) / 1e9);
             }
-            double median = Math.max(Math.min(times.get(1), times.get(2)), 0) == 0 ? times.get(2)
-                    : (times.get(1) + times.get(2)) / 2;
-            return scala.jdk.javaapi.CollectionConverters.asScala(List.of(median).iterator());
+            double mean = (times.get(1) + times.get(2)) / 2;
+            return scala.jdk.javaapi.CollectionConverters.asScala(List.of(mean).iterator());
         }
     }
 }
