@@ -12,7 +12,7 @@ import java.util.List;
  * {@link BarrierTaskContext#allGather(String)}, which the driver collects and sends back to every task ordered by
  * partition (= rank). Counts what the gradient exchanges cost, for the benchmark.
  */
-final class BarrierExchange implements ReplicaExchange {
+final class BarrierExchange implements ReplicaExchange, ExchangeStats {
     private final BarrierTaskContext context;
     private int gradientExchanges;
     private long bytesSent;
@@ -52,19 +52,23 @@ final class BarrierExchange implements ReplicaExchange {
         return sum;
     }
 
-    int gradientExchanges() {
+    @Override
+    public int gradientExchanges() {
         return gradientExchanges;
     }
 
-    long bytesSentPerExchange() {
+    @Override
+    public long bytesSentPerExchange() {
         return bytesSent;
     }
 
-    long bytesReceivedPerExchange() {
+    @Override
+    public long bytesReceivedPerExchange() {
         return bytesReceived;
     }
 
-    double exchangeSeconds() {
+    @Override
+    public double exchangeSeconds() {
         return exchangeNanos / 1e9;
     }
 }

@@ -5,6 +5,7 @@ import org.apache.spark.sql.Row;
 import org.tribuo.classification.Label;
 import org.tribuopeft.adapters.train.DataParallel;
 import org.tribuopeft.adapters.train.ProgressListener;
+import org.tribuopeft.adapters.train.ReplicaExchange;
 import org.tribuopeft.adapters.train.StepProgress;
 import org.tribuopeft.plugin.AdapterModel;
 import org.tribuopeft.plugin.AdapterTrainer;
@@ -56,14 +57,30 @@ final class ReplicaTask extends AbstractFunction1<Iterator<Row>, Iterator<Replic
         int attempt = context.stageAttemptNumber();
         List<Row> shard = new ArrayList<>();
         rows.foreach(r -> shard.add(r));
-        BarrierExchange exchange = new BarrierExchange(context);
-        boolean resume = agreeOnResume(exchange, rank, attempt);
+        BarrierExchange barrier = new BarrierExchange(context);
+        boolean resume = agreeOnResume(barrier, rank, attempt);
         AdapterTrainer<Label> trainer = trainer(resume);
         StepClock clock = new StepClock(rank, attempt, options);
-        DataParallel layout = DataParallel.replica(rank, shardSizes, exchange);
-        AdapterModel<Label> model = trainer.trainDataParallel(ShardExamples.dataset(ShardExamples.ordered(shard),
-                domain, textField, "Spark shard " + rank + " of " + shardSizes.length + " " + Arrays.toString(shardSizes)),
-                layout, clock);
+        SocketExchange socket = null;
+        AdapterModel<Label> model;
+        ExchangeStats stats = barrier;
+        try {
+            ReplicaExchange exchange = barrier;
+            if (options.socketExchange()) {
+                String host = context.getTaskInfos()[0].address().replaceFirst(":\\d+$", "");
+                socket = SocketExchange.connect(barrier, rank, shardSizes.length, host);
+                exchange = socket;
+                stats = socket;
+            }
+            DataParallel layout = DataParallel.replica(rank, shardSizes, exchange);
+            model = trainer.trainDataParallel(ShardExamples.dataset(ShardExamples.ordered(shard), domain, textField,
+                    "Spark shard " + rank + " of " + shardSizes.length + " " + Arrays.toString(shardSizes)), layout,
+                    clock);
+        } finally {
+            if (socket != null) {
+                socket.close();
+            }
+        }
         byte[] proto = null;
         try {
             if (rank == 0) {
@@ -73,8 +90,8 @@ final class ReplicaTask extends AbstractFunction1<Iterator<Row>, Iterator<Replic
             model.close();
         }
         ReplicaOutcome outcome = new ReplicaOutcome(rank, attempt, clock.resumedAfter(), clock.steps(),
-                clock.medianSeconds(), exchange.gradientExchanges(), exchange.bytesSentPerExchange(),
-                exchange.bytesReceivedPerExchange(), exchange.exchangeSeconds(), proto, ProcessHandle.current().pid());
+                clock.medianSeconds(), stats.gradientExchanges(), stats.bytesSentPerExchange(),
+                stats.bytesReceivedPerExchange(), stats.exchangeSeconds(), proto, ProcessHandle.current().pid());
         return CollectionConverters.asScala(List.of(outcome).iterator());
     }
 

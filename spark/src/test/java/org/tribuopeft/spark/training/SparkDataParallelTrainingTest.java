@@ -104,6 +104,21 @@ class SparkDataParallelTrainingTest {
     }
 
     @Test
+    void directSocketExchangeTrainsTheSameBitsAsTheBarrierAllGatherWithRawBytes() {
+        SparkTrainingResult r = SparkAdapterTraining.fit(data, "text", "label", trainer(),
+                SparkTrainingOptions.workers(2).withSocketExchange());
+        try (AdapterModel<Label> model = r.model()) {
+            assertTrue(bitIdentical(uninterrupted.trainedTensors(), model.trainedTensors()), "differs by "
+                    + maxDiff(uninterrupted.trainedTensors(), model.trainedTensors()));
+        }
+        // replica 1 sends its raw float32 buffer (4 bytes a value) and receives both buffers
+        ReplicaOutcome one = r.replicas().get(1);
+        assertEquals(5, one.gradientExchanges());
+        assertEquals(2 * one.bytesSentPerExchange(), one.bytesReceivedPerExchange());
+        assertEquals(0, one.bytesSentPerExchange() % 4);
+    }
+
+    @Test
     void aReplicaLostMidTrainingFailsTheStageAndTheRetryResumesFromTheLastCheckpoint(@TempDir Path dir) {
         Path checkpoints = dir.resolve("checkpoints");
         SparkTrainingResult r = SparkAdapterTraining.fit(data, "text", "label", trainer(),
