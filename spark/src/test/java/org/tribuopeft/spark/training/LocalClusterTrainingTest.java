@@ -25,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Data-parallel training on two separate executor JVMs ({@code local-cluster[2,1,1536]}, started from the test
  * classpath): the replicas run in different processes, exchange gradients over Spark's RPC, and the model equals
- * the one-machine replay in this JVM bit for bit (one PyTorch thread everywhere). Starting two executors that
+ * the one-machine replay in this JVM bit for bit (one PyTorch thread everywhere), over Spark's barrier all-gather and
+ * over the direct socket exchange. Starting two executors that
  * each load PyTorch and MiniLM takes minutes on a 2-core machine, so this class runs only in the
  * {@code spark-cluster} Maven profile ({@code mvn -pl spark -am test -Pspark-cluster}).
  */
@@ -78,6 +79,12 @@ class LocalClusterTrainingTest {
             System.out.println("local-cluster replicas vs one-machine replay: max |diff| = " + diff);
             assertEquals(a.keySet(), b.keySet());
             assertTrue(a.keySet().stream().allMatch(k -> a.get(k).bitEquals(b.get(k))), "max |diff| " + diff);
+            // the socket transport between the two executor JVMs sums the same buffers in the same order
+            try (AdapterModel<Label> socket = SparkAdapterTraining.fit(data, "text", "label", trainer.toBuilder().build(),
+                    SparkTrainingOptions.workers(2).withSocketExchange()).model()) {
+                Map<String, HostTensor> c = socket.trainedTensors();
+                assertTrue(a.keySet().stream().allMatch(k -> a.get(k).bitEquals(c.get(k))), "socket transport differs");
+            }
         }
     }
 }
