@@ -140,7 +140,7 @@ public final class FineTuner {
         NDManager manager = model.manager();
         Map<String, String> fingerprint = RunFingerprint.of(config, model, train, validation);
         if (plan != null) {
-            RunFingerprint.dataParallel(fingerprint, plan, dataDigest(plan, train));
+            RunFingerprint.dataParallel(fingerprint, plan, ReplicaAgreement.dataDigest(plan, train));
         }
         boolean writes = checkpoints.enabled() && (plan == null || plan.playsRankZero());
         CheckpointWriter writer = writes ? new CheckpointWriter(checkpoints) : null;
@@ -269,62 +269,6 @@ public final class FineTuner {
         return new ShardPlan(dataParallel, config.batchSize(), shuffleRng);
     }
 
-    /**
-     * The SHA-256 of every shard's data SHA-256 in rank order, the same on every replica. Replicas exchange their
-     * shard's size and digest, and each checks every size against the layout, so a replica given other data fails
-     * at the start rather than training a different model.
-     */
-    private String dataDigest(ShardPlan plan, List<LabelledText> train) {
-        int[] ranks = plan.ranks();
-        int[] sizes = dataParallel.shardSizes();
-        List<String> digests = new ArrayList<>();
-        if (dataParallel.isSimulated()) {
-            for (int i = 0; i < ranks.length; i++) {
-                digests.add(RunFingerprint.dataSha256(train.subList(plan.offset(i), plan.offset(i) + sizes[ranks[i]])));
-            }
-        } else {
-            String mine = train.size() + ":" + RunFingerprint.dataSha256(train);
-            List<byte[]> all = dataParallel.exchange().allGather(mine.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            for (int r = 0; r < all.size(); r++) {
-                String[] parts = new String(all.get(r), java.nio.charset.StandardCharsets.UTF_8).split(":", 2);
-                if (all.size() != sizes.length || Integer.parseInt(parts[0]) != sizes[r]) {
-                    throw new IllegalArgumentException("replica " + r + " of " + all.size() + " holds " + parts[0]
-                            + " examples but the layout " + dataParallel + " gives it "
-                            + (r < sizes.length ? sizes[r] : "none"));
-                }
-                digests.add(parts[1]);
-            }
-        }
-        return org.tribuopeft.adapters.io.Sha256.of(String.join("\n", digests)
-                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    }
-
-    /**
-     * The checkpoint every replica resumes from: rank 0 picks the newest valid one and sends its folder name, so
-     * replicas that list the shared folder at different moments still agree; a failure on rank 0 reaches all.
-     */
-    private CheckpointReader.Loaded agreedCheckpoint(DataParallel layout) {
-        java.nio.charset.Charset utf8 = java.nio.charset.StandardCharsets.UTF_8;
-        if (layout.rank() == 0) {
-            CheckpointReader.Loaded loaded;
-            try {
-                loaded = CheckpointReader.newestValid(resumeFrom, notices::println);
-            } catch (RuntimeException e) {
-                layout.exchange().allGather(("!" + e.getMessage()).getBytes(utf8));
-                throw e;
-            }
-            layout.exchange().allGather(loaded.folder().getFileName().toString().getBytes(utf8));
-            return loaded;
-        }
-        String chosen = new String(layout.exchange().allGather(new byte[0]).get(0), utf8);
-        if (chosen.startsWith("!")) {
-            throw new org.tribuopeft.adapters.checkpoint.CheckpointException("replica 0 found no checkpoint to "
-                    + "resume from: " + chosen.substring(1));
-        }
-        Path folder = resumeFrom.resolve(chosen);
-        return new CheckpointReader.Loaded(folder, CheckpointReader.read(folder));
-    }
-
     private static boolean sameFolder(Path a, Path b) {
         return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
     }
@@ -342,7 +286,8 @@ public final class FineTuner {
     private void resume(LoopPosition p, TextModel model, AdamW optimizer, TrainingHook hook,
                         Map<String, String> fingerprint) {
         CheckpointReader.Loaded loaded = dataParallel != null && !dataParallel.isSimulated()
-                ? agreedCheckpoint(dataParallel) : CheckpointReader.newestValid(resumeFrom, notices::println);
+                ? ReplicaAgreement.checkpoint(dataParallel, resumeFrom, notices)
+                : CheckpointReader.newestValid(resumeFrom, notices::println);
         TrainingState s = loaded.state();
         RunFingerprint.requireSame(fingerprint, s.fingerprint(), loaded.folder());
         try {
