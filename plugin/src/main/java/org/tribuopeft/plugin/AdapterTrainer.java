@@ -8,6 +8,8 @@ import org.tribuo.Trainer;
 import org.tribuo.provenance.TrainerProvenance;
 import org.tribuopeft.adapters.backbone.Backbone;
 import org.tribuopeft.adapters.method.AdapterMethod;
+import org.tribuopeft.adapters.train.DataParallel;
+import org.tribuopeft.adapters.train.ProgressListener;
 import org.tribuopeft.adapters.quant.BaseQuantization;
 import org.tribuopeft.provenance.RunProvenanceKeys;
 
@@ -336,6 +338,48 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
         }
         return new TrainingRun<T>(current, loadBackbone(), invocation, localRng).train(examples, runProvenance,
                 trainerProvenance);
+    }
+
+    /**
+     * Trains one replica of a data-parallel run (or every replica in turn, for a
+     * {@link DataParallel#simulated} layout: the one-machine replay of a cluster run). {@code data} holds this
+     * replica's shard (all shards in rank order when simulated) and must carry the run's full output domain, so
+     * that every replica builds the same head; {@code batchSize} is the global batch and must be a multiple of the
+     * workers. Every replica returns the same model (same bits), whose training-run provenance records the layout.
+     * Checkpoints and resuming follow this trainer's settings; only rank 0 writes them.
+     *
+     * @param data this replica's examples
+     * @param layout the run's layout and, for a replica, its exchange with the others
+     * @param observer also receives this replica's progress (for example to stop it in a test); may be
+     *     {@link ProgressListener#NONE}
+     * @throws IllegalArgumentException when validationFraction is not 0, the global batch does not split evenly,
+     *     or the data does not fit the layout
+     */
+    public AdapterModel<T> trainDataParallel(Dataset<T> data, DataParallel layout, ProgressListener observer) {
+        SplittableRandom localRng;
+        TrainerProvenance trainerProvenance;
+        TrainerSettings current;
+        int invocation;
+        synchronized (this) {
+            current = settings;
+            localRng = rng.split();
+            trainerProvenance = getProvenance();
+            invocation = trainInvocationCounter;
+            trainInvocationCounter++;
+        }
+        return new TrainingRun<T>(current, loadBackbone(), invocation, localRng).dataParallel(layout, observer)
+                .train(data, Map.of(), trainerProvenance);
+    }
+
+    /**
+     * Fails, naming the setting, when this trainer cannot train data-parallel on {@code workers} replicas: a
+     * validation split (each replica holds only its shard) or a global batch that does not split evenly. Lets a
+     * cluster driver refuse before it starts any task.
+     *
+     * @throws IllegalArgumentException naming the setting and its value
+     */
+    public void checkDataParallel(int workers) {
+        TrainingRun.checkDataParallel(settings, workers);
     }
 
     @Override

@@ -11,6 +11,7 @@ import org.tribuopeft.adapters.backbone.Backbone;
 import org.tribuopeft.adapters.checkpoint.CheckpointSettings;
 import org.tribuopeft.adapters.engine.TorchRuntime;
 import org.tribuopeft.adapters.train.ConsoleProgress;
+import org.tribuopeft.adapters.train.DataParallel;
 import org.tribuopeft.adapters.train.FineTuner;
 import org.tribuopeft.adapters.train.LabelledText;
 import org.tribuopeft.adapters.train.ProgressListener;
@@ -48,6 +49,8 @@ final class TrainingRun<T extends Output<T>> {
     private final Backbone base;
     private final int invocation;
     private final SplittableRandom rng;
+    private DataParallel layout;
+    private ProgressListener observer = ProgressListener.NONE;
 
     /**
      * @param settings the trainer's settings
@@ -62,9 +65,33 @@ final class TrainingRun<T extends Output<T>> {
         this.rng = rng;
     }
 
+    /** This run as one replica of a data-parallel run (see {@link AdapterTrainer#trainDataParallel}). */
+    TrainingRun<T> dataParallel(DataParallel newLayout, ProgressListener newObserver) {
+        checkDataParallel(settings, newLayout.workers());
+        this.layout = newLayout;
+        this.observer = newObserver;
+        return this;
+    }
+
+    /** Fails, naming the setting, when {@code s} cannot train data-parallel on {@code workers} replicas. */
+    static void checkDataParallel(TrainerSettings s, int workers) {
+        if (s.validationFraction() != 0) {
+            throw new IllegalArgumentException("validationFraction " + s.validationFraction() + " is not "
+                    + "supported by data-parallel training (each replica holds only its shard); set it to 0 and "
+                    + "evaluate the trained model on held-out data");
+        }
+        int[] shards = new int[workers];
+        java.util.Arrays.fill(shards, 1);
+        DataParallel.simulated(shards).localBatch(s.batchSize());
+    }
+
     /** Epochs raised so that the run takes at least {@code minSteps} optimizer steps on {@code trainSize} examples. */
     static int resolvedEpochs(int epochs, int minSteps, int batchSize, int trainSize) {
-        int stepsPerEpoch = (trainSize + batchSize - 1) / batchSize;
+        return resolvedEpochs(epochs, minSteps, (trainSize + batchSize - 1) / batchSize);
+    }
+
+    /** Epochs raised so that the run takes at least {@code minSteps} optimizer steps at {@code stepsPerEpoch}. */
+    static int resolvedEpochs(int epochs, int minSteps, int stepsPerEpoch) {
         return Math.max(epochs, (minSteps + stepsPerEpoch - 1) / stepsPerEpoch);
     }
 
@@ -90,7 +117,9 @@ final class TrainingRun<T extends Output<T>> {
         List<List<LabelledText>> split = split(all, splitSeed);
         List<LabelledText> train = split.get(0);
         List<LabelledText> validation = split.get(1);
-        int epochs = resolvedEpochs(settings.epochs(), settings.minSteps(), settings.batchSize(), train.size());
+        int epochs = layout == null
+                ? resolvedEpochs(settings.epochs(), settings.minSteps(), settings.batchSize(), train.size())
+                : resolvedEpochs(settings.epochs(), settings.minSteps(), layout.stepsPerEpoch(settings.batchSize()));
         double learningRate = resolvedLearningRate(settings);
         TrainingConfig config = TrainingConfig.builder(trainingSeed).epochs(epochs).batchSize(settings.batchSize())
                 .learningRate(learningRate).weightDecay(settings.weightDecay()).warmupRatio(settings.warmupRatio())
@@ -121,12 +150,18 @@ final class TrainingRun<T extends Output<T>> {
         Map<String, Provenance> run = new HashMap<>(runProvenance);
         run.put(RunProvenanceKeys.BASE_MODEL, BaseModelProvenance.of(base));
         run.put(RunProvenanceKeys.TOKENIZER, TokenizerProvenance.of(base, settings.maxLength()));
-        run.put(RunProvenanceKeys.TRAINING_RUN, TrainingRunProvenance.builder(report,
+        TrainingRunProvenance.Builder record = TrainingRunProvenance.builder(report,
                         EngineProvenance.current(threadSetting, model.manager().getDevice().toString()))
                 .seeds(modelSeed, trainingSeed).invocationCount(invocation)
                 .parameters(model.trainableParameterCount(), model.totalParameterCount())
-                .rankPattern(model.rankMasks()).examples(train.size(), validation.size())
-                .resolvedSettings(resolved).build());
+                .rankPattern(model.rankMasks())
+                .examples(layout == null ? train.size() : layout.totalExamples(), validation.size())
+                .resolvedSettings(resolved);
+        if (layout != null) {
+            record.dataParallel(layout.workers(), layout.shardSizes(), settings.batchSize(),
+                    layout.localBatch(settings.batchSize()));
+        }
+        run.put(RunProvenanceKeys.TRAINING_RUN, record.build());
         ModelProvenance provenance = new ModelProvenance(AdapterModel.class.getName(), OffsetDateTime.now(),
                 examples.getProvenance(), trainerProvenance, run);
         BackboneReference reference = BackboneReference.of(base,
@@ -161,7 +196,10 @@ final class TrainingRun<T extends Output<T>> {
                 ? new ConsoleProgress(System.err, settings.progressSeconds(),
                         "[" + settings.method().descriptor().name() + "]")
                 : ProgressListener.NONE;
-        FineTuner tuner = new FineTuner(config, listener);
+        FineTuner tuner = new FineTuner(config, observer == ProgressListener.NONE ? listener : both(listener, observer));
+        if (layout != null) {
+            tuner = tuner.withDataParallel(layout);
+        }
         if (!TrainerSettings.blank(settings.checkpointDir())) {
             tuner = tuner.withCheckpoints(CheckpointSettings.in(perInvocation(settings.checkpointDir()),
                     settings.checkpointEverySteps(), settings.checkpointsKept()));
@@ -170,6 +208,29 @@ final class TrainingRun<T extends Output<T>> {
             tuner = tuner.resumingFrom(perInvocation(settings.resumeFrom()));
         }
         return tuner;
+    }
+
+    /** A listener that tells {@code a}, then {@code b}. */
+    private static ProgressListener both(ProgressListener a, ProgressListener b) {
+        return new ProgressListener() {
+            @Override
+            public void onStep(org.tribuopeft.adapters.train.StepProgress progress) {
+                a.onStep(progress);
+                b.onStep(progress);
+            }
+
+            @Override
+            public void onEpoch(org.tribuopeft.adapters.train.EpochResult result) {
+                a.onEpoch(result);
+                b.onEpoch(result);
+            }
+
+            @Override
+            public void onEarlyStop(int epoch, int bestEpoch) {
+                a.onEarlyStop(epoch, bestEpoch);
+                b.onEarlyStop(epoch, bestEpoch);
+            }
+        };
     }
 
     /** The checkpoint folder of one train call: the folder itself first, then invocation-n subfolders. */

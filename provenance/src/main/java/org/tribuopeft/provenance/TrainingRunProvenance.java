@@ -30,6 +30,8 @@ public final class TrainingRunProvenance extends MapBackedProvenance {
 
     /** Field holding the settings the run resolved from the data (see {@link Builder#resolvedSettings}). */
     public static final String RESOLVED_SETTINGS = "resolved-settings";
+    /** Key of the cluster layout of a data-parallel run (absent for a run in one process). */
+    public static final String DATA_PARALLEL = "data-parallel";
 
     /** Unmarshalling constructor. */
     public TrainingRunProvenance(Map<String, Provenance> map) {
@@ -62,6 +64,7 @@ public final class TrainingRunProvenance extends MapBackedProvenance {
         private int trainExamples;
         private int validationExamples;
         private Map<String, String> resolved = Map.of();
+        private Map<String, String> layout = Map.of();
 
         private Builder(TrainingReport report, EngineProvenance engine) {
             this.report = report;
@@ -110,6 +113,20 @@ public final class TrainingRunProvenance extends MapBackedProvenance {
             return this;
         }
 
+        /**
+         * The cluster layout of a data-parallel run: its replicas, the examples of each shard in rank order, the
+         * global batch and each replica's share of it; with the shards' data it is what a one-machine replay needs.
+         */
+        public Builder dataParallel(int workers, int[] shardSizes, int globalBatch, int localBatch) {
+            Map<String, String> l = new java.util.LinkedHashMap<>();
+            l.put("workers", Integer.toString(workers));
+            l.put("shard-sizes", java.util.Arrays.toString(shardSizes));
+            l.put("global-batch", Integer.toString(globalBatch));
+            l.put("local-batch", Integer.toString(localBatch));
+            this.layout = l;
+            return this;
+        }
+
         /** The record. */
         public TrainingRunProvenance build() {
             Map<String, Provenance> m = new HashMap<>();
@@ -140,6 +157,11 @@ public final class TrainingRunProvenance extends MapBackedProvenance {
             resolved.forEach((name, value) -> settings.put(name, new StringProvenance(name, value)));
             m.put(RESOLVED_SETTINGS, new MapProvenance<>(settings));
             m.put("engine", engine);
+            if (!layout.isEmpty()) {
+                Map<String, StringProvenance> l = new HashMap<>();
+                layout.forEach((name, value) -> l.put(name, new StringProvenance(name, value)));
+                m.put(DATA_PARALLEL, new MapProvenance<>(l));
+            }
             return new TrainingRunProvenance(m);
         }
     }
@@ -173,6 +195,19 @@ public final class TrainingRunProvenance extends MapBackedProvenance {
      */
     public Map<String, String> resolvedSettings() {
         Provenance p = fields().get(RESOLVED_SETTINGS);
+        Map<String, String> out = new TreeMap<>();
+        if (p instanceof MapProvenance<?> map) {
+            map.getMap().forEach((k, v) -> out.put(k, ((StringProvenance) v).getValue()));
+        }
+        return out;
+    }
+
+    /**
+     * The cluster layout of a data-parallel run (workers, shard-sizes, global-batch, local-batch); empty for a run
+     * in one process.
+     */
+    public Map<String, String> dataParallel() {
+        Provenance p = fields().get(DATA_PARALLEL);
         Map<String, String> out = new TreeMap<>();
         if (p instanceof MapProvenance<?> map) {
             map.getMap().forEach((k, v) -> out.put(k, ((StringProvenance) v).getValue()));

@@ -44,6 +44,7 @@ public final class FineTuner {
     private final CheckpointSettings checkpoints;
     private final Path resumeFrom;
     private final PrintStream notices;
+    private final DataParallel dataParallel;
 
     /**
      * Creates a loop without checkpoints.
@@ -52,21 +53,22 @@ public final class FineTuner {
      * @param listener receives progress
      */
     public FineTuner(TrainingConfig config, ProgressListener listener) {
-        this(config, listener, CheckpointSettings.OFF, null, System.err);
+        this(config, listener, CheckpointSettings.OFF, null, System.err, null);
     }
 
     private FineTuner(TrainingConfig config, ProgressListener listener, CheckpointSettings checkpoints,
-                      Path resumeFrom, PrintStream notices) {
+                      Path resumeFrom, PrintStream notices, DataParallel dataParallel) {
         this.config = config;
         this.listener = listener;
         this.checkpoints = checkpoints;
         this.resumeFrom = resumeFrom;
         this.notices = notices;
+        this.dataParallel = dataParallel;
     }
 
     /** A copy that saves checkpoints as {@code settings} says (they do not change the trained weights). */
     public FineTuner withCheckpoints(CheckpointSettings settings) {
-        return new FineTuner(config, listener, settings, resumeFrom, notices);
+        return new FineTuner(config, listener, settings, resumeFrom, notices, dataParallel);
     }
 
     /**
@@ -75,12 +77,23 @@ public final class FineTuner {
      * settings.
      */
     public FineTuner resumingFrom(Path checkpointDir) {
-        return new FineTuner(config, listener, checkpoints, checkpointDir, notices);
+        return new FineTuner(config, listener, checkpoints, checkpointDir, notices, dataParallel);
     }
 
     /** A copy that prints checkpoint notices (skipped checkpoints, where it resumed) to {@code out}. */
     public FineTuner withNotices(PrintStream out) {
-        return new FineTuner(config, listener, checkpoints, resumeFrom, out);
+        return new FineTuner(config, listener, checkpoints, resumeFrom, out, dataParallel);
+    }
+
+    /**
+     * A copy that trains one replica of a data-parallel run (or, for a {@link DataParallel#simulated} layout, every
+     * replica in turn): {@link #fit} then takes this replica's shard (all shards in rank order when simulated) and
+     * no validation data, the configured batch size is the global batch, and gradients are summed across replicas
+     * before clipping and the optimizer step. Only rank 0 writes checkpoints; on resume every replica continues from
+     * the checkpoint rank 0 picks.
+     */
+    public FineTuner withDataParallel(DataParallel layout) {
+        return new FineTuner(config, listener, checkpoints, resumeFrom, notices, layout);
     }
 
     /**
@@ -114,7 +127,8 @@ public final class FineTuner {
         System.gc();
         float[][] targets = train.stream().map(LabelledText::target).toArray(float[][]::new);
         int n = train.size();
-        int stepsPerEpoch = (n + config.batchSize() - 1) / config.batchSize();
+        ShardPlan plan = dataParallel == null ? null : plan(train, validation, shuffleRng);
+        int stepsPerEpoch = plan != null ? plan.stepsPerEpoch() : (n + config.batchSize() - 1) / config.batchSize();
         int totalSteps = stepsPerEpoch * config.epochs();
         int warmupSteps = (int) Math.ceil(totalSteps * config.warmupRatio());
         LinearWarmupSchedule planned = new LinearWarmupSchedule(config.learningRate(), warmupSteps, totalSteps);
@@ -125,7 +139,11 @@ public final class FineTuner {
         AdamW optimizer = new AdamW(trainable, config.weightDecay());
         NDManager manager = model.manager();
         Map<String, String> fingerprint = RunFingerprint.of(config, model, train, validation);
-        CheckpointWriter writer = checkpoints.enabled() ? new CheckpointWriter(checkpoints) : null;
+        if (plan != null) {
+            RunFingerprint.dataParallel(fingerprint, plan, ReplicaAgreement.dataDigest(plan, train));
+        }
+        boolean writes = checkpoints.enabled() && (plan == null || plan.playsRankZero());
+        CheckpointWriter writer = writes ? new CheckpointWriter(checkpoints) : null;
 
         List<Double> stepSeconds = new ArrayList<>();
         boolean higherBetter = ValidationMetric.higherIsBetter(model.task());
@@ -139,12 +157,19 @@ public final class FineTuner {
                 resume(p, model, optimizer, hook, fingerprint);
             }
             for (int e = 1; e < p.epoch; e++) {
-                permutation(n, shuffleRng);
+                if (plan == null) {
+                    permutation(n, shuffleRng);
+                } else {
+                    plan.nextEpochOrders();
+                }
             }
             while (!p.stoppedEarly && p.epoch <= config.epochs()) {
                 int epoch = p.epoch;
                 long epochStart = System.nanoTime();
-                int[] order = permutation(n, shuffleRng);
+                int[][] shardOrders = plan == null ? null : plan.nextEpochOrders();
+                // a data-parallel checkpoint records rank 0's shuffle, which only the process playing rank 0 can check
+                int[] order = plan == null ? permutation(n, shuffleRng)
+                        : plan.playsRankZero() ? shardOrders[0] : p.resumedOrder;
                 if (p.nextBatch > 0 && !Arrays.equals(order, p.resumedOrder)) {
                     throw new CheckpointMismatchException("order", "checkpoint " + p.lastCheckpoint + " recorded another "
                             + "example order for epoch " + epoch + " than this run draws; it was written by another "
@@ -152,13 +177,25 @@ public final class FineTuner {
                 }
                 for (int b = p.nextBatch; b < stepsPerEpoch; b++) {
                     long stepStart = System.nanoTime();
-                    int[] idx = Arrays.copyOfRange(order, b * config.batchSize(),
-                            Math.min(n, (b + 1) * config.batchSize()));
                     double lr = schedule.applyAsDouble(p.step);
-                    TokenBatch batch = tokens.select(idx);
-                    float[][] batchTargets = rows(targets, idx);
-                    double loss = EngineLock.call(() -> trainStep(model, manager, batch, batchTargets, optimizer, hook,
-                            lr, p, stepSeed(dropoutSeed, p.step)));
+                    double loss;
+                    if (plan == null) {
+                        int[] idx = Arrays.copyOfRange(order, b * config.batchSize(),
+                                Math.min(n, (b + 1) * config.batchSize()));
+                        TokenBatch batch = tokens.select(idx);
+                        float[][] batchTargets = rows(targets, idx);
+                        loss = EngineLock.call(() -> trainStep(model, manager, batch, batchTargets, optimizer, hook,
+                                lr, p, stepSeed(dropoutSeed, p.step)));
+                    } else {
+                        List<ShardPlan.Part> parts = plan.parts(shardOrders, b);
+                        int stepIndex = p.step;
+                        float[] local = EngineLock.call(() -> ShardGradients.local(model, manager, tokens, targets,
+                                parts, hook, dropoutSeed, stepIndex));
+                        // outside the engine lock: replicas in one JVM wait for each other here
+                        float[] summed = plan.layout().isSimulated() ? local
+                                : plan.layout().exchange().sumInRankOrder(local);
+                        loss = EngineLock.call(() -> applySummed(model, summed, optimizer, hook, lr, p));
+                    }
                     p.step++;
                     p.lossSum += loss;
                     p.nextBatch = b + 1;
@@ -218,6 +255,20 @@ public final class FineTuner {
                 mean, (System.nanoTime() - start) / 1e9);
     }
 
+    /** The data-parallel plan of this run, after checking that the data fits the layout. */
+    private ShardPlan plan(List<LabelledText> train, List<LabelledText> validation, SplittableRandom shuffleRng) {
+        if (!validation.isEmpty()) {
+            throw new IllegalArgumentException("data-parallel training takes no validation data (got "
+                    + validation.size() + " examples); evaluate the trained model instead");
+        }
+        if (train.size() != dataParallel.localExamples()) {
+            throw new IllegalArgumentException((dataParallel.isSimulated() ? "the shards together" : "shard "
+                    + dataParallel.rank()) + " should hold " + dataParallel.localExamples() + " examples by the layout "
+                    + dataParallel + " but " + train.size() + " were given");
+        }
+        return new ShardPlan(dataParallel, config.batchSize(), shuffleRng);
+    }
+
     private static boolean sameFolder(Path a, Path b) {
         return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
     }
@@ -234,7 +285,9 @@ public final class FineTuner {
 
     private void resume(LoopPosition p, TextModel model, AdamW optimizer, TrainingHook hook,
                         Map<String, String> fingerprint) {
-        CheckpointReader.Loaded loaded = CheckpointReader.newestValid(resumeFrom, notices::println);
+        CheckpointReader.Loaded loaded = dataParallel != null && !dataParallel.isSimulated()
+                ? ReplicaAgreement.checkpoint(dataParallel, resumeFrom, notices)
+                : CheckpointReader.newestValid(resumeFrom, notices::println);
         TrainingState s = loaded.state();
         RunFingerprint.requireSame(fingerprint, s.fingerprint(), loaded.folder());
         try {
@@ -269,7 +322,24 @@ public final class FineTuner {
                 }
                 gc.backward(total);
             }
-            double loss = total.getFloat();
+            return finishStep(trainable, total.getFloat(), optimizer, hook, lr, p, stepNumber);
+        }
+    }
+
+    /** Applies a data-parallel step from the replicas' summed gradient buffer. */
+    private double applySummed(TextModel model, float[] summed, AdamW optimizer, TrainingHook hook, double lr,
+                               LoopPosition p) {
+        Map<String, Parameter> trainable = model.trainableParameters();
+        try (NDScope scope = new NDScope()) {
+            double loss = ShardGradients.writeBack(trainable, summed);
+            return finishStep(trainable, loss, optimizer, hook, lr, p, p.step + 1);
+        }
+    }
+
+    /** Checks, clips and applies the gradients now held by the parameters; runs inside the caller's scope. */
+    private double finishStep(Map<String, Parameter> trainable, double loss, AdamW optimizer, TrainingHook hook,
+                              double lr, LoopPosition p, int stepNumber) {
+        {
             if (!Double.isFinite(loss)) {
                 throw diverged(p, stepNumber, null, "the loss is " + loss);
             }

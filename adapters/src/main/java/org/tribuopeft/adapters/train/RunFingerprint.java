@@ -57,6 +57,18 @@ final class RunFingerprint {
     }
 
     /**
+     * Turns a replica's fingerprint into the data-parallel run's: the training data become every shard's
+     * (their count and the digest of their digests) and the layout is added, so every replica and a one-process
+     * replay of the layout share one fingerprint.
+     */
+    static void dataParallel(Map<String, String> f, ShardPlan plan, String shardsDigest) {
+        f.put("trainingExamples", Integer.toString(plan.layout().totalExamples()));
+        f.put("trainingDataSha256", shardsDigest);
+        f.put("dataParallel", "shards=" + java.util.Arrays.toString(plan.layout().shardSizes()) + " localBatch="
+                + plan.localBatch());
+    }
+
+    /**
      * Fails unless a checkpoint's fingerprint is this run's.
      *
      * @throws CheckpointMismatchException naming the first differing entry, both values and the checkpoint
@@ -76,7 +88,7 @@ final class RunFingerprint {
         }
     }
 
-    private static String dataSha256(List<LabelledText> examples) {
+    static String dataSha256(List<LabelledText> examples) {
         MessageDigest md = Sha256.newDigest();
         ByteBuffer buf = ByteBuffer.allocate(4);
         for (LabelledText t : examples) {
