@@ -128,6 +128,15 @@ final class QLoraBenchmark {
      */
     static void imdb(String storage, int train, int test, int epochs, int batchSize, double learningRate, long seed,
                      PrintStream out) throws IOException {
+        imdb(storage, train, test, epochs, batchSize, learningRate, seed, null, out);
+    }
+
+    /**
+     * As {@link #imdb(String, int, int, int, int, double, long, PrintStream)}, saving the trained model to
+     * {@code save} (a Tribuo model file) when it is not null, for {@code float32-base} and {@code peft-export}.
+     */
+    static void imdb(String storage, int train, int test, int epochs, int batchSize, double learningRate, long seed,
+                     java.nio.file.Path save, PrintStream out) throws IOException {
         if (!storages().containsKey(storage)) {
             throw new CliException("--storage must be one of " + storages().keySet() + ", found '" + storage + "'");
         }
@@ -174,6 +183,10 @@ final class QLoraBenchmark {
         out.printf(Locale.ROOT, "| %s | %.4f | %.4f | %.3f | %.0f | %,d | %.4f | %.1e / %.1e | %d |%n", storage,
                 eval.accuracy(), eval.macroAveragedF1(), medianStep, trainSeconds, baseBytes, mergedEval.accuracy(),
                 meanDiff, maxDiff, MethodBenchmark.peakRssMiB());
+        if (save != null) {
+            model.serializeToFile(save);
+            out.println("[qlora-benchmark] saved the trained model to " + save);
+        }
         model.close();
     }
 }
