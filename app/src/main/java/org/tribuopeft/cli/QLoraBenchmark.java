@@ -77,6 +77,39 @@ final class QLoraBenchmark {
     }
 
     /**
+     * Loads one bundled backbone in one storage as training does (quantizing each Linear weight as it is read), builds
+     * its frozen encoder, and prints one Markdown row: the bytes the backbone holds in Java memory, the Java heap in
+     * use after a full GC, and the process's peak resident memory so far (one storage per process).
+     *
+     * @param storage "float32" or a label of {@link #storages()}
+     */
+    static void load(String model, String storage, PrintStream out) throws IOException {
+        if (!storages().containsKey(storage)) {
+            throw new CliException("--storage must be one of " + storages().keySet() + ", found '" + storage + "'");
+        }
+        BundledModel bm = BundledModel.byName(model).orElseThrow(() -> new CliException("--backbone must be one of "
+                + BundledModel.names() + ", found '" + model + "'"));
+        BaseQuantization q = storages().get(storage);
+        long t0 = System.nanoTime();
+        Backbone b = Backbone.bundled(bm, q);
+        long device;
+        try (NDManager manager = TorchRuntime.engine().newBaseManager()) {
+            BertEncoder encoder = b.createEncoder(manager, q);
+            device = encoder.baseResidentBytes().entrySet().stream().filter(e -> !e.getKey().equals("linear-scales"))
+                    .mapToLong(Map.Entry::getValue).sum();
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            System.gc();
+            Runtime rt = Runtime.getRuntime();
+            out.println("| backbone | storage | held by the backbone (bytes) | frozen encoder resident (bytes) | "
+                    + "heap in use after GC (MiB) | load + build (s) | peak RSS (MiB) |");
+            out.println("|---|---|---|---|---|---|---|");
+            out.printf(Locale.ROOT, "| %s | %s | %,d | %,d | %d | %.1f | %d |%n", bm.modelName(), storage,
+                    b.weights().heldBytes(), device, (rt.totalMemory() - rt.freeMemory()) >> 20, seconds,
+                    MethodBenchmark.peakRssMiB());
+        }
+    }
+
+    /**
      * Prints how far each storage moves all-MiniLM-L6-v2's sentence embeddings (mean pooling, 128 tokens) from the
      * float32 model's, over held-out IMDB reviews: cosine similarity (mean and lowest) and the largest difference.
      */
