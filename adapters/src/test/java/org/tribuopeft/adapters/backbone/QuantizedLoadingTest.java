@@ -1,12 +1,21 @@
 package org.tribuopeft.adapters.backbone;
 
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.CodedOutputStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tribuopeft.adapters.io.ModelFileException;
 import org.tribuopeft.adapters.quant.BaseQuantization;
 import org.tribuopeft.adapters.quant.QuantizedTensor;
 import org.tribuopeft.adapters.testing.EngineTestBase;
 import org.tribuopeft.adapters.testing.TinyBert;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -37,6 +46,49 @@ class QuantizedLoadingTest extends EngineTestBase {
         for (Map.Entry<BundledModel, String> e : WHOLE_PARSE_SHA256.entrySet()) {
             assertEquals(e.getValue(), Backbone.bundled(e.getKey()).weights().contentSha256(), e.getKey().toString());
         }
+    }
+
+    @Test
+    void initializersBeforeTheNodesAreReadAsWellAndNodesAfterInitializersAreRefused(@TempDir Path tmp)
+            throws IOException {
+        ModelProto model;
+        try (InputStream in = BundledModel.open(BundledModel.ALL_MINILM_L6_V2.onnxResource())) {
+            CodedInputStream cis = CodedInputStream.newInstance(in);
+            cis.setSizeLimit(Integer.MAX_VALUE);
+            model = ModelProto.parseFrom(cis);
+        }
+        GraphProto g = model.getGraph();
+        byte[] inits = GraphProto.newBuilder().addAllInitializer(g.getInitializerList()).build().toByteArray();
+        byte[] nodes = GraphProto.newBuilder().addAllNode(g.getNodeList()).build().toByteArray();
+        byte[] firstNode = GraphProto.newBuilder().addNode(g.getNode(0)).build().toByteArray();
+        byte[] otherNodes = GraphProto.newBuilder().addAllNode(g.getNodeList().subList(1, g.getNodeCount())).build()
+                .toByteArray();
+        Path tok = tmp.resolve("tokenizer.json");
+        Files.write(tok, Backbone.bundled(BundledModel.ALL_MINILM_L6_V2).tokenizerJson());
+        // protobuf merges repeated fields in the order met: initializers first, then the nodes
+        Path late = tmp.resolve("late-nodes.onnx");
+        Files.write(late, withGraph(model, inits, nodes));
+        assertEquals(WHOLE_PARSE_SHA256.get(BundledModel.ALL_MINILM_L6_V2),
+                Backbone.fromOnnx(late, tok, Pooling.MEAN).weights().contentSha256());
+        Path interleaved = tmp.resolve("interleaved.onnx");
+        Files.write(interleaved, withGraph(model, firstNode, inits, otherNodes));
+        ModelFileException e = assertThrows(ModelFileException.class,
+                () -> Backbone.fromOnnx(interleaved, tok, Pooling.MEAN));
+        assertTrue(e.getMessage().contains("lists graph nodes after its initializers"), e.getMessage());
+    }
+
+    /** The model's bytes with its graph field replaced by the concatenation of {@code parts}. */
+    private static byte[] withGraph(ModelProto model, byte[]... parts) throws IOException {
+        java.io.ByteArrayOutputStream graph = new java.io.ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            graph.write(p);
+        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        model.toBuilder().clearGraph().build().writeTo(out);
+        CodedOutputStream cos = CodedOutputStream.newInstance(out);
+        cos.writeByteArray(ModelProto.GRAPH_FIELD_NUMBER, graph.toByteArray());
+        cos.flush();
+        return out.toByteArray();
     }
 
     @Test
