@@ -77,6 +77,39 @@ final class QLoraBenchmark {
     }
 
     /**
+     * Loads one bundled backbone in one storage as training does (quantizing each Linear weight as it is read), builds
+     * its frozen encoder, and prints one Markdown row: the bytes the backbone holds in Java memory, the Java heap in
+     * use after a full GC, and the process's peak resident memory so far (one storage per process).
+     *
+     * @param storage "float32" or a label of {@link #storages()}
+     */
+    static void load(String model, String storage, PrintStream out) throws IOException {
+        if (!storages().containsKey(storage)) {
+            throw new CliException("--storage must be one of " + storages().keySet() + ", found '" + storage + "'");
+        }
+        BundledModel bm = BundledModel.byName(model).orElseThrow(() -> new CliException("--backbone must be one of "
+                + BundledModel.names() + ", found '" + model + "'"));
+        BaseQuantization q = storages().get(storage);
+        long t0 = System.nanoTime();
+        Backbone b = Backbone.bundled(bm, q);
+        long device;
+        try (NDManager manager = TorchRuntime.engine().newBaseManager()) {
+            BertEncoder encoder = b.createEncoder(manager, q);
+            device = encoder.baseResidentBytes().entrySet().stream().filter(e -> !e.getKey().equals("linear-scales"))
+                    .mapToLong(Map.Entry::getValue).sum();
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            System.gc();
+            Runtime rt = Runtime.getRuntime();
+            out.println("| backbone | storage | held by the backbone (bytes) | frozen encoder resident (bytes) | "
+                    + "heap in use after GC (MiB) | load + build (s) | peak RSS (MiB) |");
+            out.println("|---|---|---|---|---|---|---|");
+            out.printf(Locale.ROOT, "| %s | %s | %,d | %,d | %d | %.1f | %d |%n", bm.modelName(), storage,
+                    b.weights().heldBytes(), device, (rt.totalMemory() - rt.freeMemory()) >> 20, seconds,
+                    MethodBenchmark.peakRssMiB());
+        }
+    }
+
+    /**
      * Prints how far each storage moves all-MiniLM-L6-v2's sentence embeddings (mean pooling, 128 tokens) from the
      * float32 model's, over held-out IMDB reviews: cosine similarity (mean and lowest) and the largest difference.
      */
@@ -128,6 +161,15 @@ final class QLoraBenchmark {
      */
     static void imdb(String storage, int train, int test, int epochs, int batchSize, double learningRate, long seed,
                      PrintStream out) throws IOException {
+        imdb(storage, train, test, epochs, batchSize, learningRate, seed, null, out);
+    }
+
+    /**
+     * As {@link #imdb(String, int, int, int, int, double, long, PrintStream)}, saving the trained model to
+     * {@code save} (a Tribuo model file) when it is not null, for {@code float32-base} and {@code peft-export}.
+     */
+    static void imdb(String storage, int train, int test, int epochs, int batchSize, double learningRate, long seed,
+                     java.nio.file.Path save, PrintStream out) throws IOException {
         if (!storages().containsKey(storage)) {
             throw new CliException("--storage must be one of " + storages().keySet() + ", found '" + storage + "'");
         }
@@ -174,6 +216,10 @@ final class QLoraBenchmark {
         out.printf(Locale.ROOT, "| %s | %.4f | %.4f | %.3f | %.0f | %,d | %.4f | %.1e / %.1e | %d |%n", storage,
                 eval.accuracy(), eval.macroAveragedF1(), medianStep, trainSeconds, baseBytes, mergedEval.accuracy(),
                 meanDiff, maxDiff, MethodBenchmark.peakRssMiB());
+        if (save != null) {
+            model.serializeToFile(save);
+            out.println("[qlora-benchmark] saved the trained model to " + save);
+        }
         model.close();
     }
 }

@@ -95,7 +95,7 @@ public final class TribuoPeftCli {
                         "token-file", "batching", "max-batch-tokens", "max-wait-ms", "max-queue", "max-texts",
                         "max-request-bytes"), Set.of("help")), out);
                 case "qlora-benchmark" -> qloraBenchmark(CliArgs.parse(args, Set.of("part", "storage", "train", "test",
-                        "epochs", "batch-size", "learning-rate", "seed")), out);
+                        "epochs", "batch-size", "learning-rate", "seed", "save", "model", "output", "backbone")), out);
                 case "benchmark-compare" -> benchmarkCompare(args, CliArgs.parse(args, Set.of("methods", "rounds",
                         "steps", "warmup", "batch-size", "max-length", "threads", "seed", "python", "jvm-args", "baseline-jvm-args", "baseline-classpath", "work",
                         "output", "docs", "docs-section"), Set.of("bf16", "render-only")), out);
@@ -177,11 +177,18 @@ public final class TribuoPeftCli {
                             serve many adapters on one base over HTTP (JSON API, GET /openapi); adapters are the
                             entries of the folders (ID.tribuo, ID/model.tribuo, PEFT folders ID/), loaded on first
                             request; see docs/deployment.md
-                  qlora-benchmark [--part memory|fidelity|imdb] [--storage float32|int8|nf4|nf4+dq] [--train N]
-                            [--test N] [--epochs N] [--batch-size N] [--learning-rate X] [--seed N]
+                  qlora-benchmark [--part memory|fidelity|imdb|load|float32-base|peft-export]
+                            [--storage float32|int8|nf4|nf4+dq] [--backbone NAME] [--train N] [--test N] [--epochs N]
+                            [--batch-size N] [--learning-rate X] [--seed N] [--save FILE] [--model FILE]
+                            [--output DIR]
                             memory: resident bytes of the frozen base per tensor kind, both bundled models;
                             fidelity: cosine of each storage's MiniLM sentence embeddings to float32's;
                             imdb: LoRA r=8 on a float32 or quantized base (QLoRA), accuracy, step time, peak RSS
+                            (--save FILE keeps the trained model);
+                            load: one --backbone loaded in one storage: bytes held, heap after GC, peak RSS;
+                            float32-base: a saved QLoRA model's held-out accuracy on its base and on float32;
+                            peft-export: a saved QLoRA model's PEFT folder, NF4 base codes and our outputs on
+                            --test reviews under --output, for peft-python/qlora/qlora_check.py
                   benchmark-compare [--methods lora,full,dora,adalora] [--rounds N] [--steps N] [--warmup N]
                             [--batch-size N] [--max-length N] [--threads N] [--python PYTHON] [--bf16]
                             [--jvm-args "FLAGS"] [--baseline-jvm-args "FLAGS"] [--baseline-classpath CP]
@@ -445,9 +452,23 @@ public final class TribuoPeftCli {
             case "fidelity" -> QLoraBenchmark.fidelity(a.getInt("test", 200), a.getInt("seed", 2024), out);
             case "imdb" -> QLoraBenchmark.imdb(a.get("storage", "nf4+dq"), a.getInt("train", 2000),
                     a.getInt("test", 1000), a.getInt("epochs", 2), a.getInt("batch-size", 16),
-                    a.getDouble("learning-rate", 1e-3), a.getInt("seed", 2024), out);
-            default -> throw new CliException("--part must be memory, fidelity or imdb, found '" + part + "'");
+                    a.getDouble("learning-rate", 1e-3), a.getInt("seed", 2024),
+                    a.options.containsKey("save") ? Paths.get(a.get("save", "")) : null, out);
+            case "load" -> QLoraBenchmark.load(a.get("backbone", "all-minilm-l6-v2"), a.get("storage", "nf4+dq"), out);
+            case "float32-base" -> QLoraTransfer.float32Base(requiredPath(a, "model"), a.getInt("train", 2000),
+                    a.getInt("test", 1000), a.getInt("seed", 2024), out);
+            case "peft-export" -> QLoraTransfer.peftExport(requiredPath(a, "model"), requiredPath(a, "output"),
+                    a.getInt("train", 2000), a.getInt("test", 8), a.getInt("seed", 2024), out);
+            default -> throw new CliException("--part must be memory, fidelity, imdb, load, float32-base or "
+                    + "peft-export, found '" + part + "'");
         }
+    }
+
+    private static Path requiredPath(CliArgs a, String option) {
+        if (!a.options.containsKey(option)) {
+            throw new CliException("--" + option + " is required here");
+        }
+        return Paths.get(a.get(option, ""));
     }
 
     private static void benchmarkCompare(String[] args, CliArgs a, PrintStream out) throws IOException {

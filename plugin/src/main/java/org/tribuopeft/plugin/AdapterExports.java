@@ -84,10 +84,14 @@ public final class AdapterExports {
     /** Writes a PEFT folder plus the sidecar, in one atomic step; see {@link #write(AdapterModel, Path, PeftKeyStyle, boolean)}. */
     public static <T extends Output<T>> void writePeft(AdapterModel<T> model, Path dir, PeftKeyStyle style,
                                                        boolean overwrite) throws IOException {
-        Backbone base = model.backboneReference().load();
+        // the base in the storage the model trained on: a QLoRA model never loads a float32 copy to be written
+        Backbone base = model.backboneReference().load(model.quantization());
         PeftAdapter adapter = new PeftAdapter(model.method(), model.trainedTensors(), model.rankMasks(),
                 model.backboneReference().location(), Map.of(), style, trainedSteps(model));
-        PeftAdapterWriter.write(dir, adapter, style, base.weights().tensors(), Map.of(SIDECAR, sidecar(model, style.name())), overwrite);
+        // only a method that changed the base (refused on a quantized one) needs the pretrained weights
+        Map<String, HostTensor> pretrained = base.weights().isQuantized() ? Map.of() : base.weights().tensors();
+        PeftAdapterWriter.write(dir, adapter, style, pretrained, Map.of(SIDECAR, sidecar(model, style.name())),
+                overwrite);
     }
 
     /** The optimizer steps the model was trained for, from its provenance (0 when not recorded). */

@@ -171,7 +171,7 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
      */
     public synchronized TextModel textModel() {
         if (live == null) {
-            Backbone base = backboneReference.load();
+            Backbone base = backboneReference.load(quantization);
             try (NoGradientScope noGrad = new NoGradientScope()) {
                 live = TextModel.create(base, quantization, method, outputs.task(), outputs.width(outputIDInfo), maxLength,
                         new SplittableRandom(0));

@@ -290,11 +290,15 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
         return backbone;
     }
 
-    /** The pretrained backbone, loaded on first use and kept (files are cached across trainers by content). */
+    /**
+     * The pretrained backbone, loaded on first use and kept (files are cached across trainers by content), with its
+     * Linear weights held as the quantization setting says: a quantized base is quantized as it is read.
+     */
     synchronized Backbone loadBackbone() {
         if (loadedBackbone == null) {
             try {
-                loadedBackbone = BackboneSpec.open(backbone, tokenizer, settings.poolingOrNull());
+                loadedBackbone = BackboneSpec.open(backbone, tokenizer, settings.poolingOrNull(),
+                        settings.quantization());
             } catch (IOException e) {
                 throw new UncheckedIOException("backbone '" + backbone + "': " + e.getMessage(), e);
             }

@@ -4,6 +4,7 @@ import org.tribuopeft.adapters.backbone.Backbone;
 import org.tribuopeft.adapters.backbone.BackboneSource;
 import org.tribuopeft.adapters.backbone.BundledModel;
 import org.tribuopeft.adapters.backbone.Pooling;
+import org.tribuopeft.adapters.quant.BaseQuantization;
 import org.tribuopeft.plugin.protos.BackboneReferenceProto;
 
 import java.io.IOException;
@@ -41,11 +42,19 @@ public record BackboneReference(BackboneSource.Kind kind, String location, Strin
                 s.mavenCoordinates() == null ? "" : s.mavenCoordinates());
     }
 
-    /** Loads the backbone, honouring the override properties. */
+    /** Loads the backbone in float32, honouring the override properties. */
     public Backbone load() {
+        return load((BaseQuantization) null);
+    }
+
+    /**
+     * Loads the backbone with its Linear weights held as {@code quantization} says (null: float32), honouring the
+     * override properties; a quantized base is quantized as it is read and keeps no float32 Linear weights.
+     */
+    public Backbone load(BaseQuantization quantization) {
         String override = System.getProperty(LOCATION_OVERRIDE);
         boolean allow = Boolean.getBoolean(ALLOW_MISMATCH);
-        return load(override == null || override.isBlank() ? null : override, allow);
+        return load(override == null || override.isBlank() ? null : override, allow, quantization);
     }
 
     /**
@@ -56,12 +65,25 @@ public record BackboneReference(BackboneSource.Kind kind, String location, Strin
      * @throws BaseModelMismatchException when the files are missing or their checksums differ
      */
     public Backbone load(String locationOverride, boolean allowMismatch) {
+        return load(locationOverride, allowMismatch, null);
+    }
+
+    /**
+     * Loads the backbone with its Linear weights held as {@code quantization} says (null: float32).
+     *
+     * @param locationOverride another location to load from, or null for the recorded one
+     * @param allowMismatch accept different checksums (a warning is printed)
+     * @param quantization the storage of the Linear weights, or null for float32
+     * @throws BaseModelMismatchException when the files are missing or their checksums differ
+     */
+    public Backbone load(String locationOverride, boolean allowMismatch, BaseQuantization quantization) {
         String where = locationOverride != null ? locationOverride : location;
         String from = locationOverride != null ? "'" + where + "' (given by -D" + LOCATION_OVERRIDE + "; recorded: '"
                 + location + "')" : "'" + where + "'";
         Backbone b;
         try {
-            b = BackboneSpec.open(where, kind == BackboneSource.Kind.ONNX_FILE ? tokenizerLocation : "", pooling);
+            b = BackboneSpec.open(where, kind == BackboneSource.Kind.ONNX_FILE ? tokenizerLocation : "", pooling,
+                    quantization);
         } catch (IOException | RuntimeException e) {
             throw new BaseModelMismatchException("cannot load the base model this model was trained on from " + from
                     + ": " + e.getMessage() + ". Put the base model (SHA-256 " + weightsSha256 + ") back at '"

@@ -4,6 +4,7 @@ import org.tribuopeft.adapters.backbone.Backbone;
 import org.tribuopeft.adapters.backbone.BundledModel;
 import org.tribuopeft.adapters.backbone.Pooling;
 import org.tribuopeft.adapters.io.ModelFileException;
+import org.tribuopeft.adapters.quant.BaseQuantization;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,7 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Turns the trainer's {@code backbone} setting into a loaded model: a bundled model name, a Hugging
  * Face model folder, or an {@code .onnx} file (with {@code tokenizer.json} beside it unless another
- * tokenizer is named). File-based backbones are cached by path, size and modification time.
+ * tokenizer is named). File-based backbones are cached by path, size, modification time and storage.
  */
 public final class BackboneSpec {
     private static final Map<String, Backbone> FILE_CACHE = new ConcurrentHashMap<>();
@@ -32,24 +33,36 @@ public final class BackboneSpec {
      * @throws ModelFileException when the setting names nothing loadable
      */
     public static Backbone open(String backbone, String tokenizer, Pooling pooling) throws IOException {
+        return open(backbone, tokenizer, pooling, null);
+    }
+
+    /**
+     * Loads a backbone with its Linear weights held as {@code quantization} says (null: float32), each quantized as
+     * it is read, so that no float32 copy of them is kept; cached per storage.
+     *
+     * @throws ModelFileException when the setting names nothing loadable
+     * @throws IllegalArgumentException when the block size does not divide the model's Linear widths
+     */
+    public static Backbone open(String backbone, String tokenizer, Pooling pooling, BaseQuantization quantization)
+            throws IOException {
         if (backbone == null || backbone.isBlank()) {
             throw new IllegalArgumentException("backbone is empty; name a bundled model " + BundledModel.names()
                     + ", a Hugging Face folder or an .onnx file");
         }
         var bundled = BundledModel.byName(backbone.trim());
         if (bundled.isPresent()) {
-            Backbone b = Backbone.bundled(bundled.get());
+            Backbone b = Backbone.bundled(bundled.get(), quantization);
             return pooling == null ? b : b.withPooling(pooling);
         }
         Path path = Paths.get(backbone);
         Pooling p = pooling == null ? Pooling.MEAN : pooling;
         if (Files.isDirectory(path)) {
-            return cached(path, "", p, () -> Backbone.fromHfFolder(path, p));
+            return cached(path, "", p, quantization, () -> Backbone.fromHfFolder(path, p, quantization));
         }
         if (path.getFileName() != null && path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx")) {
             Path tok = tokenizer == null || tokenizer.isBlank() ? path.resolveSibling(Backbone.TOKENIZER_JSON)
                     : Paths.get(tokenizer);
-            return cached(path, tok.toString(), p, () -> Backbone.fromOnnx(path, tok, p));
+            return cached(path, tok.toString(), p, quantization, () -> Backbone.fromOnnx(path, tok, p, quantization));
         }
         throw new ModelFileException(backbone, Files.exists(path)
                 ? "is neither a Hugging Face model folder nor an .onnx file"
@@ -69,8 +82,10 @@ public final class BackboneSpec {
         Backbone load() throws IOException;
     }
 
-    private static Backbone cached(Path path, String tokenizer, Pooling pooling, Loader loader) throws IOException {
-        StringBuilder key = new StringBuilder(path.toAbsolutePath() + "|" + tokenizer + "|" + pooling);
+    private static Backbone cached(Path path, String tokenizer, Pooling pooling, BaseQuantization quantization,
+                                   Loader loader) throws IOException {
+        StringBuilder key = new StringBuilder(path.toAbsolutePath() + "|" + tokenizer + "|" + pooling + "|"
+                + (quantization == null ? BaseQuantization.FLOAT32 : quantization.toString()));
         Path[] files = Files.isDirectory(path)
                 ? new Path[] {path.resolve(Backbone.MODEL_SAFETENSORS), path.resolve(Backbone.CONFIG_JSON),
                     path.resolve(Backbone.TOKENIZER_JSON)}

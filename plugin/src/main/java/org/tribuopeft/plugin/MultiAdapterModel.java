@@ -118,7 +118,7 @@ public final class MultiAdapterModel<T extends Output<T>> extends TextPredicting
     private synchronized Live live() {
         if (live == null) {
             AdapterModel<T> first = adapters.values().iterator().next();
-            SharedBase base = SharedBase.of(first.backboneReference().load(), first.quantization());
+            SharedBase base = SharedBase.of(first.backboneReference().load(first.quantization()), first.quantization());
             Map<String, TextModel> m = new LinkedHashMap<>();
             try {
                 for (Map.Entry<String, AdapterModel<T>> e : adapters.entrySet()) {

@@ -104,7 +104,7 @@ public final class PeftImport {
 
     private static <T extends Output<T>> AdapterModel<T> load(Path dir, String backbone, Options options,
                                                               BaseQuantization quantization) throws IOException {
-        Backbone base = BackboneSpec.open(backbone, "", options.pooling());
+        Backbone base = BackboneSpec.open(backbone, "", options.pooling(), quantization);
         PeftAdapter adapter = PeftAdapterReader.read(dir, base.config());
         HostTensor head = adapter.tensors().get("classifier.weight");
         Path weights = dir.resolve(PeftAdapterWriter.WEIGHTS);

@@ -101,27 +101,32 @@ record TrainerSettings(String backbone, String tokenizer, String pooling, Adapte
             throw new PropertyException("", "quantization", "method " + method + " cannot train on a base quantized "
                     + "as " + quantization + ": " + why);
         });
-        BertConfig config = cheapConfig(backbone);
-        if (config != null) {
-            try {
+        try {
+            BertConfig config = cheapConfig(backbone, quantization);
+            if (config != null) {
                 quantization.checkFits(backbone, config.hiddenSize(), config.intermediateSize());
-            } catch (IllegalArgumentException e) {
-                throw new PropertyException("", "quantization", e.getMessage());
             }
+        } catch (IllegalArgumentException e) {
+            throw new PropertyException("", "quantization", e.getMessage());
         }
     }
 
-    /** The architecture when it is at hand: a bundled model's (parsed once per JVM), or a folder's config.json. */
-    private static BertConfig cheapConfig(String backbone) {
+    /**
+     * The architecture when it is at hand: a bundled model's (loaded once per JVM in the storage training will use,
+     * so a quantized base is never parsed into float32), or a folder's config.json.
+     *
+     * @throws IllegalArgumentException when the block size does not divide a bundled model's Linear widths
+     */
+    private static BertConfig cheapConfig(String backbone, BaseQuantization quantization) {
         if (blank(backbone)) {
             return null;
         }
         var bundled = BundledModel.byName(backbone.trim());
         if (bundled.isPresent()) {
-            // parsed once per JVM and cached, and needed by the first training anyway
+            // loaded once per JVM and cached, and needed by the first training anyway
             try {
-                return bundled.get().isAvailable() ? org.tribuopeft.adapters.backbone.Backbone.bundled(bundled.get())
-                        .config() : null;
+                return bundled.get().isAvailable() ? org.tribuopeft.adapters.backbone.Backbone.bundled(bundled.get(),
+                        quantization).config() : null;
             } catch (java.io.IOException e) {
                 return null;
             }

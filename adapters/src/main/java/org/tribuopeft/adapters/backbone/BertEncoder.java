@@ -13,6 +13,7 @@ import org.tribuopeft.adapters.engine.Scalars;
 import org.tribuopeft.adapters.io.ModelFileException;
 import org.tribuopeft.adapters.quant.BaseQuantization;
 import org.tribuopeft.adapters.quant.BaseQuantizer;
+import org.tribuopeft.adapters.quant.QuantizedTensor;
 import org.tribuopeft.adapters.tensor.HostTensor;
 
 import java.util.ArrayList;
@@ -56,13 +57,20 @@ public final class BertEncoder extends NamedBlock {
 
     /**
      * Builds an encoder whose Linear weights are quantized with {@code quantization} (null: float32 copies), one
-     * Linear at a time, so the float32 copies of the Linear weights never all exist on the device. Embeddings,
-     * LayerNorms and biases are float32 copies. The arrays live as long as {@code manager}.
+     * Linear at a time, so the float32 copies of the Linear weights never all exist on the device; weights already
+     * held quantized ({@link BertWeights#isQuantized()}) are uploaded as they are. Embeddings, LayerNorms and biases
+     * are float32 copies. The arrays live as long as {@code manager}.
      *
-     * @throws IllegalArgumentException when the block size does not divide the Linear widths
+     * @throws IllegalArgumentException when the block size does not divide the Linear widths, or the weights are held
+     *     quantized otherwise than {@code quantization} says
      */
     public static BertEncoder create(BertWeights weights, NDManager manager, BaseQuantization quantization) {
         BertConfig c = weights.config();
+        if (weights.isQuantized() && !weights.quantization().orElseThrow().equals(quantization)) {
+            throw new IllegalArgumentException("the weights are held quantized as "
+                    + weights.quantization().orElseThrow() + " and cannot make an encoder stored as "
+                    + (quantization == null ? BaseQuantization.FLOAT32 : quantization.toString()));
+        }
         BaseQuantizer quantizer = null;
         if (quantization != null) {
             quantization.checkFits("encoder with hidden size " + c.hiddenSize() + " and intermediate size "
@@ -81,9 +89,15 @@ public final class BertEncoder extends NamedBlock {
             Map<TargetModule, DenseLinear> dense = new EnumMap<>(TargetModule.class);
             for (TargetModule t : TargetModule.values()) {
                 NDArray bias = array(weights, manager, p + t.path() + ".bias");
-                HostTensor w = weights.get(p + t.path() + ".weight");
-                dense.put(t, quantizer == null ? new DenseLinear(w.toNDArray(manager), bias)
-                        : new DenseLinear(quantizer.quantize(w, manager), bias));
+                String name = p + t.path() + ".weight";
+                QuantizedTensor held = weights.quantizedLinear(name);
+                if (held != null) {
+                    dense.put(t, new DenseLinear(quantizer.upload(held, manager), bias));
+                } else {
+                    HostTensor w = weights.get(name);
+                    dense.put(t, quantizer == null ? new DenseLinear(w.toNDArray(manager), bias)
+                            : new DenseLinear(quantizer.quantize(w, manager), bias));
+                }
             }
             layers.add(new BertLayer(c, dense,
                     array(weights, manager, p + "attention.output.LayerNorm.weight"),

@@ -6,8 +6,11 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.ExtensionRegistryLite;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.WireFormat;
 import org.tribuopeft.adapters.io.ModelFileException;
+import org.tribuopeft.adapters.quant.BaseQuantization;
 import org.tribuopeft.adapters.tensor.FloatBits;
 import org.tribuopeft.adapters.tensor.HostTensor;
 
@@ -17,10 +20,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -30,7 +34,9 @@ import java.util.regex.Pattern;
  * langchain4j embedding jars, or any {@code torch.onnx.export} of a {@code BertModel}). Exporters
  * store the Linear weights as anonymous {@code onnx::MatMul_N} initializers laid out [in, out]; each
  * is named here by following its MatMul to the Add whose other input is a named {@code .bias}, and is
- * transposed to PyTorch's [out, in]. Heads, epsilon and activation are read from the graph.
+ * transposed to PyTorch's [out, in]. Heads, epsilon and activation are read from the graph. The file is
+ * streamed: the graph's nodes (small) are read first, then each initializer is converted and handed on before
+ * the next is read, so the parsed model is never held whole.
  */
 public final class OnnxBertReader {
     private static final Pattern LAYER = Pattern.compile("^encoder\\.layer\\.(\\d+)\\.");
@@ -40,19 +46,141 @@ public final class OnnxBertReader {
     private static final int DOUBLE = TensorProto.DataType.DOUBLE_VALUE;
 
     private final String source;
-    private final GraphProto graph;
-    private final Map<String, TensorProto> initializers = new HashMap<>();
+    private final WeightCollector weights;
+    private final List<NodeProto> nodes = new ArrayList<>();
     private final Map<String, TensorProto> constants = new HashMap<>();
+    private final Map<String, TensorProto> scalarInitializers = new HashMap<>();
+    private final Set<String> initializerNames = new HashSet<>();
     private final Map<String, NodeProto> producers = new HashMap<>();
     private final Map<String, List<NodeProto>> consumers = new HashMap<>();
+    /** Initializer name → the Linear it is the weight of; known once the nodes have been read. */
+    private Map<String, LinearWeight> linearWeights;
+    /** Initializers met before the nodes (not the usual order), handled once the nodes are known. */
+    private final List<TensorProto> early = new ArrayList<>();
 
-    private OnnxBertReader(String source, GraphProto graph) {
+    /** The canonical weight name an initializer is stored under, the bias that names it, and its layout. */
+    private record LinearWeight(String weightName, String biasInitializer, boolean transpose) {}
+
+    private OnnxBertReader(String source, WeightCollector weights) {
         this.source = source;
-        this.graph = graph;
-        for (TensorProto t : graph.getInitializerList()) {
-            initializers.put(t.getName(), t);
+        this.weights = weights;
+    }
+
+    /**
+     * Parses an ONNX model and extracts a BERT encoder's weights, all in float32.
+     *
+     * @param in the ONNX bytes (not closed here)
+     * @param source the file or resource name, used in error messages
+     * @throws ModelFileException when the bytes are not a complete ONNX model or not a BERT encoder
+     */
+    public static BertWeights read(InputStream in, String source) throws IOException {
+        return read(in, source, null, source);
+    }
+
+    /**
+     * Parses an ONNX model and extracts a BERT encoder's weights, reading the initializers one at a time: with a
+     * quantization, each Linear weight is quantized as soon as it is read and its float32 values are dropped, so
+     * neither the whole model nor its float32 Linear weights are ever held at once. The input is read to its end.
+     *
+     * @param in the ONNX bytes (not closed here)
+     * @param source the file or resource name, used in error messages
+     * @param quantization how to hold the Linear weights, or null for float32
+     * @param model the model's display name, for the block-size error
+     * @throws ModelFileException when the bytes are not a complete ONNX model or not a BERT encoder
+     * @throws IllegalArgumentException when the block size does not divide a Linear weight's input width
+     */
+    public static BertWeights read(InputStream in, String source, BaseQuantization quantization, String model)
+            throws IOException {
+        OnnxBertReader reader = new OnnxBertReader(source, new WeightCollector(quantization, model));
+        try {
+            CodedInputStream cis = CodedInputStream.newInstance(in);
+            cis.setSizeLimit(Integer.MAX_VALUE);
+            reader.readModel(cis);
+        } catch (InvalidProtocolBufferException e) {
+            throw new ModelFileException(source, "is not a readable ONNX model (truncated or corrupt): "
+                    + e.getMessage(), e);
         }
-        for (NodeProto n : graph.getNodeList()) {
+        if (reader.nodes.isEmpty()) {
+            throw new ModelFileException(source, "holds no ONNX graph; it is empty, truncated or not an ONNX file");
+        }
+        return reader.extract();
+    }
+
+    /** Walks the ModelProto's fields, descending into the graph and skipping everything else. */
+    private void readModel(CodedInputStream cis) throws IOException {
+        while (true) {
+            int tag = cis.readTag();
+            if (tag == 0) {
+                return;
+            }
+            if (tag == tag(ModelProto.GRAPH_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED)) {
+                int limit = cis.pushLimit(cis.readRawVarint32());
+                readGraph(cis);
+                cis.popLimit(limit);
+            } else if (!cis.skipField(tag)) {
+                return;
+            }
+        }
+    }
+
+    /** Reads the graph's nodes, and its initializers one at a time, handing each to the collector and dropping it. */
+    private void readGraph(CodedInputStream cis) throws IOException {
+        ExtensionRegistryLite none = ExtensionRegistryLite.getEmptyRegistry();
+        int nodeTag = tag(GraphProto.NODE_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+        int initTag = tag(GraphProto.INITIALIZER_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+        while (true) {
+            int tag = cis.readTag();
+            if (tag == 0) {
+                break;
+            }
+            if (tag == nodeTag) {
+                if (linearWeights != null) {
+                    throw new ModelFileException(source, "lists graph nodes after its initializers began to be "
+                            + "named; re-save the model with onnx.save so that nodes come first");
+                }
+                nodes.add(cis.readMessage(NodeProto.parser(), none));
+            } else if (tag == initTag) {
+                TensorProto t = cis.readMessage(TensorProto.parser(), none);
+                if (nodes.isEmpty()) {
+                    early.add(t);
+                } else {
+                    initializer(t);
+                }
+            } else if (!cis.skipField(tag)) {
+                break;
+            }
+        }
+        for (TensorProto t : early) {
+            initializer(t);
+        }
+        early.clear();
+    }
+
+    /** A protobuf field tag: field number and wire type. */
+    private static int tag(int field, int wireType) {
+        return (field << 3) | wireType;
+    }
+
+    private void initializer(TensorProto t) throws ModelFileException {
+        if (linearWeights == null) {
+            indexNodes();
+        }
+        String name = t.getName();
+        initializerNames.add(name);
+        if (isFloat(t) && elementCount(t) == 1) {
+            scalarInitializers.put(name, t);
+        }
+        LinearWeight linear = linearWeights.get(name);
+        if (linear != null) {
+            HostTensor w = toHost(t);
+            weights.put(linear.weightName(), linear.transpose() ? w.transpose2d() : w);
+        } else if (isFloat(t) && !name.startsWith("onnx::")) {
+            weights.put(Backbone.canonicalName(name), toHost(t));
+        }
+    }
+
+    private void indexNodes() throws ModelFileException {
+        for (NodeProto n : nodes) {
             for (String out : n.getOutputList()) {
                 producers.put(out, n);
             }
@@ -67,91 +195,78 @@ public final class OnnxBertReader {
                 }
             }
         }
-    }
-
-    /**
-     * Parses an ONNX model and extracts a BERT encoder's weights.
-     *
-     * @param in the ONNX bytes (not closed here)
-     * @param source the file or resource name, used in error messages
-     * @throws ModelFileException when the bytes are not a complete ONNX model or not a BERT encoder
-     */
-    public static BertWeights read(InputStream in, String source) throws IOException {
-        ModelProto model;
-        try {
-            CodedInputStream cis = CodedInputStream.newInstance(in);
-            cis.setSizeLimit(Integer.MAX_VALUE);
-            model = ModelProto.parseFrom(cis);
-        } catch (InvalidProtocolBufferException e) {
-            throw new ModelFileException(source, "is not a readable ONNX model (truncated or corrupt): "
-                    + e.getMessage(), e);
-        }
-        if (!model.hasGraph() || model.getGraph().getNodeCount() == 0) {
-            throw new ModelFileException(source, "holds no ONNX graph; it is empty, truncated or not an ONNX file");
-        }
-        return new OnnxBertReader(source, model.getGraph()).extract();
+        linearWeights = nameLinearWeights();
     }
 
     private BertWeights extract() throws ModelFileException {
-        Map<String, HostTensor> tensors = new LinkedHashMap<>();
-        for (TensorProto t : graph.getInitializerList()) {
-            String name = Backbone.canonicalName(t.getName());
-            if (isFloat(t) && !t.getName().startsWith("onnx::")) {
-                tensors.put(name, toHost(t));
+        if (linearWeights == null) {
+            indexNodes();
+        }
+        for (LinearWeight w : linearWeights.values()) {
+            if (weights.names().contains(w.weightName()) && !initializerNames.contains(w.biasInitializer())) {
+                throw new ModelFileException(source, "adds '" + w.biasInitializer() + "' to the Linear '"
+                        + w.weightName() + "' but holds no initializer of that name");
             }
         }
-        nameLinearWeights(tensors);
-        BertConfig config = inferConfig(tensors);
-        return new BertWeights(config, tensors, source);
+        BertConfig config = inferConfig();
+        return weights.build(config, source);
     }
 
-    /** Finds each MatMul with a constant right-hand side and names it after the bias added to its output. */
-    private void nameLinearWeights(Map<String, HostTensor> tensors) throws ModelFileException {
-        for (NodeProto n : graph.getNodeList()) {
-            if (n.getOpType().equals("MatMul") && n.getInputCount() == 2 && initializers.containsKey(n.getInput(1))) {
-                TensorProto w = initializers.get(n.getInput(1));
+    /**
+     * Finds each MatMul with a constant right-hand side and names it after the bias added to its output (and each
+     * Gemm after its bias). A constant is an input no node produces; only the initializers among them are used.
+     */
+    private Map<String, LinearWeight> nameLinearWeights() {
+        Map<String, LinearWeight> out = new HashMap<>();
+        for (NodeProto n : nodes) {
+            if (n.getOpType().equals("MatMul") && n.getInputCount() == 2 && constant(n.getInput(1))) {
                 Optional<String> bias = biasAddedTo(n.getOutput(0));
                 if (bias.isEmpty()) {
                     continue;
                 }
-                String weightName = bias.get().substring(0, bias.get().length() - ".bias".length()) + ".weight";
-                tensors.remove(Backbone.canonicalName(w.getName()));
-                tensors.put(weightName, toHost(w).transpose2d());
-            } else if (n.getOpType().equals("Gemm") && n.getInputCount() == 3 && initializers.containsKey(n.getInput(1))
-                    && initializers.containsKey(n.getInput(2))) {
+                String biasName = Backbone.canonicalName(bias.get());
+                String weightName = biasName.substring(0, biasName.length() - ".bias".length()) + ".weight";
+                out.put(n.getInput(1), new LinearWeight(weightName, bias.get(), true));
+            } else if (n.getOpType().equals("Gemm") && n.getInputCount() == 3 && constant(n.getInput(1))
+                    && constant(n.getInput(2))) {
                 String biasName = Backbone.canonicalName(n.getInput(2));
                 if (!biasName.endsWith(".bias")) {
                     continue;
                 }
                 boolean transB = intAttribute(n, "transB", 0) == 1;
-                HostTensor w = toHost(initializers.get(n.getInput(1)));
-                tensors.remove(Backbone.canonicalName(n.getInput(1)));
-                tensors.put(biasName.substring(0, biasName.length() - 5) + ".weight", transB ? w : w.transpose2d());
+                out.put(n.getInput(1), new LinearWeight(biasName.substring(0, biasName.length() - 5) + ".weight",
+                        n.getInput(2), !transB));
             }
         }
+        return out;
     }
 
+    private boolean constant(String name) {
+        return !name.isEmpty() && !producers.containsKey(name);
+    }
+
+    /** The initializer name of the bias added to {@code output}. */
     private Optional<String> biasAddedTo(String output) {
         for (NodeProto c : consumers.getOrDefault(output, List.of())) {
             if (!c.getOpType().equals("Add")) {
                 continue;
             }
             for (String in : c.getInputList()) {
-                if (!in.equals(output) && initializers.containsKey(in) && Backbone.canonicalName(in).endsWith(".bias")) {
-                    return Optional.of(Backbone.canonicalName(in));
+                if (!in.equals(output) && constant(in) && Backbone.canonicalName(in).endsWith(".bias")) {
+                    return Optional.of(in);
                 }
             }
         }
         return Optional.empty();
     }
 
-    private BertConfig inferConfig(Map<String, HostTensor> tensors) throws ModelFileException {
-        HostTensor words = require(tensors, "embeddings.word_embeddings.weight");
-        HostTensor positions = require(tensors, "embeddings.position_embeddings.weight");
-        HostTensor types = require(tensors, "embeddings.token_type_embeddings.weight");
-        HostTensor inter = require(tensors, "encoder.layer.0.intermediate.dense.bias");
+    private BertConfig inferConfig() throws ModelFileException {
+        HostTensor words = require("embeddings.word_embeddings.weight");
+        HostTensor positions = require("embeddings.position_embeddings.weight");
+        HostTensor types = require("embeddings.token_type_embeddings.weight");
+        HostTensor inter = require("encoder.layer.0.intermediate.dense.bias");
         TreeSet<Integer> layers = new TreeSet<>();
-        for (String name : tensors.keySet()) {
+        for (String name : weights.names()) {
             Matcher m = LAYER.matcher(name);
             if (m.find()) {
                 layers.add(Integer.parseInt(m.group(1)));
@@ -171,8 +286,8 @@ public final class OnnxBertReader {
         }
     }
 
-    private HostTensor require(Map<String, HostTensor> tensors, String name) throws ModelFileException {
-        HostTensor t = tensors.get(name);
+    private HostTensor require(String name) throws ModelFileException {
+        HostTensor t = weights.floatTensor(name);
         if (t == null) {
             throw new ModelFileException(source, "has no initializer '" + name + "'; it is not a BERT encoder export "
                     + "(or it is truncated)");
@@ -182,7 +297,7 @@ public final class OnnxBertReader {
 
     /** Follows the first Softmax back to the scalar that divides (or multiplies) the attention scores. */
     private int attentionHeadSize() throws ModelFileException {
-        for (NodeProto n : graph.getNodeList()) {
+        for (NodeProto n : nodes) {
             if (!n.getOpType().equals("Softmax")) {
                 continue;
             }
@@ -205,7 +320,7 @@ public final class OnnxBertReader {
 
     /** The epsilon of the first LayerNorm: a LayerNormalization attribute or the constant added under Sqrt. */
     private double layerNormEpsilon() throws ModelFileException {
-        for (NodeProto n : graph.getNodeList()) {
+        for (NodeProto n : nodes) {
             if (n.getOpType().equals("LayerNormalization")) {
                 for (AttributeProto a : n.getAttributeList()) {
                     if (a.getName().equals("epsilon")) {
@@ -231,7 +346,7 @@ public final class OnnxBertReader {
     private HiddenActivation activation() throws ModelFileException {
         boolean tanh = false;
         boolean relu = false;
-        for (NodeProto n : graph.getNodeList()) {
+        for (NodeProto n : nodes) {
             switch (n.getOpType()) {
                 case "Erf", "Gelu" -> {
                     return HiddenActivation.GELU;
@@ -252,7 +367,7 @@ public final class OnnxBertReader {
 
     private Optional<Double> scalarInput(NodeProto node) {
         for (String in : node.getInputList()) {
-            TensorProto t = constants.containsKey(in) ? constants.get(in) : initializers.get(in);
+            TensorProto t = constants.containsKey(in) ? constants.get(in) : scalarInitializers.get(in);
             if (t != null && isFloat(t) && elementCount(t) == 1) {
                 try {
                     return Optional.of((double) toHost(t).data()[0]);

@@ -62,6 +62,34 @@ public final class SafetensorsReader {
      * @throws ModelFileException when the file is missing, truncated or its header is inconsistent
      */
     public static Content read(Path file) throws IOException {
+        Map<String, HostTensor> floats = new LinkedHashMap<>();
+        Content c = read(file, floats::put);
+        return new Content(c.file(), c.metadata(), c.entries(), Collections.unmodifiableMap(floats));
+    }
+
+    /** Receives a file's floating-point tensors one at a time, converted to float32. */
+    @FunctionalInterface
+    public interface FloatSink {
+        /**
+         * Takes one tensor.
+         *
+         * @param name the tensor's key in the file
+         * @param tensor its values in float32
+         */
+        void accept(String name, HostTensor tensor) throws IOException;
+    }
+
+    /**
+     * Reads a file's floating-point tensors one at a time into {@code sink}, keeping none of them, so a loader can
+     * convert each (quantize it) before the next is read. The returned content has no floats.
+     *
+     * @throws ModelFileException when the file is missing, truncated or its header is inconsistent
+     */
+    public static Content readEach(Path file, FloatSink sink) throws IOException {
+        return read(file, sink);
+    }
+
+    private static Content read(Path file, FloatSink sink) throws IOException {
         if (Files.isDirectory(file)) {
             throw new ModelFileException(file, "is a folder, not a safetensors file");
         }
@@ -90,14 +118,13 @@ public final class SafetensorsReader {
             long dataLen = size - dataStart;
             Map<String, String> metadata = new LinkedHashMap<>();
             Map<String, TensorEntry> entries = parseHeader(file, headerText, dataLen, metadata);
-            Map<String, HostTensor> floats = new LinkedHashMap<>();
             for (TensorEntry e : entries.values()) {
                 if (e.dtype().isFloatingPoint()) {
-                    floats.put(e.name(), readTensor(ch, file, e, dataStart));
+                    sink.accept(e.name(), readTensor(ch, file, e, dataStart));
                 }
             }
             return new Content(file, Collections.unmodifiableMap(metadata), Collections.unmodifiableMap(entries),
-                    Collections.unmodifiableMap(floats));
+                    Map.of());
         } catch (NoSuchFileException e) {
             throw new ModelFileException(file, "does not exist", e);
         } catch (ModelFileException e) {

@@ -37,14 +37,29 @@ public final class BaseQuantizer {
      * @param weight [out, in]
      */
     public QuantizedWeight quantize(HostTensor weight, NDManager manager) {
+        return upload(format.quantize(weight, settings.blockSize(), settings.doubleQuant()), manager);
+    }
+
+    /**
+     * Stores a weight quantized earlier (by a quantizer with the same settings) on {@code manager}'s device.
+     *
+     * @throws IllegalArgumentException when it was quantized in another format or block size
+     */
+    public QuantizedWeight upload(QuantizedTensor weight, NDManager manager) {
+        boolean rows = !format.blockwise();
+        if (!weight.format().equals(format.name()) || weight.doubleQuantized() != settings.doubleQuant()
+                || (!rows && weight.blockSize() != settings.blockSize())) {
+            throw new IllegalArgumentException("a weight quantized as " + weight.format() + " (block "
+                    + weight.blockSize() + ", double quantization " + weight.doubleQuantized() + ") cannot be stored "
+                    + "as " + settings);
+        }
         if (format instanceof FourBitFormat) {
             pairTable(manager);
             if (settings.doubleQuant()) {
                 dynamicTable(manager);
             }
         }
-        return QuantizedWeight.upload(this, format.quantize(weight, settings.blockSize(), settings.doubleQuant()),
-                manager);
+        return QuantizedWeight.upload(this, weight, manager);
     }
 
     /** The host-side quantized form of a weight (for checks and measurements). */

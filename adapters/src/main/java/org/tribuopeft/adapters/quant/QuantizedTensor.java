@@ -95,18 +95,18 @@ public final class QuantizedTensor {
         return out;
     }
 
-    /** The 8-bit scale codes of a double-quantized tensor (null otherwise). */
-    byte[] scaleCodes() {
-        return scaleCodes;
+    /** The 8-bit scale codes of a double-quantized tensor, indices into the 256-value dynamic map (null otherwise). */
+    public byte[] scaleCodes() {
+        return scaleCodes == null ? null : scaleCodes.clone();
     }
 
     /** The float32 absmax of every group of 256 scales (null unless double-quantized). */
-    float[] scaleAbsmax() {
-        return scaleAbsmax;
+    public float[] scaleAbsmax() {
+        return scaleAbsmax == null ? null : scaleAbsmax.clone();
     }
 
     /** The mean removed from the scales before their quantization (0 unless double-quantized). */
-    float scaleOffset() {
+    public float scaleOffset() {
         return scaleOffset;
     }
 

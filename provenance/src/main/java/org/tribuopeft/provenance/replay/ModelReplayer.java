@@ -259,7 +259,7 @@ public final class ModelReplayer {
             if (b.kind().equals("BUNDLED")) {
                 BundledModel m = BundledModel.byName(b.location()).orElseThrow(() -> new ReplayRefusedException(
                         "the recorded bundled model '" + b.location() + "' is unknown to this build"));
-                now = Backbone.bundled(m).source().weightsFileSha256();
+                now = Backbone.bundledWeightsSha256(m);
             } else {
                 Path file = Paths.get(b.weightsFile());
                 if (!Files.exists(file)) {
