@@ -95,7 +95,7 @@ final class ImdbDemo {
                 ConsoleProgress.formatDuration(trainSeconds), ConsoleProgress.formatDuration(total));
         if (s.output() != null) {
             RunOutputs.write(s.output(), model, loraEval, trainSeconds);
-            out.println("wrote " + s.output().toAbsolutePath() + " (model.tribuo, adapter/, provenance.json, metrics.json)");
+            out.println("wrote " + s.output().toAbsolutePath() + " (model.tribuo, adapter/, provenance.json, metrics.json, report.html)");
         }
         model.close();
         return new Outcome(baseline, loraEval, total);

@@ -98,8 +98,8 @@ final class QualityResults {
         }
         StringBuilder l = new StringBuilder(LOSSES_HEADER).append('\n');
         for (Loss x : losses) {
-            l.append(String.format(Locale.ROOT, "%s,%s,%d,%d,%.6g%n", x.dataset(), x.method(), x.seed(), x.step(),
-                    x.loss()));
+            l.append(String.format(Locale.ROOT, "%s,%s,%d,%d,%s%n", x.dataset(), x.method(), x.seed(), x.step(),
+                    Double.toString(x.loss())));
         }
         StringBuilder k = new StringBuilder(RANKS_HEADER).append('\n');
         for (Rank x : ranks) {

@@ -136,7 +136,8 @@ public final class TribuoPeftCli {
                   train     --config FILE [--output DIR [--overwrite]] [--pipeline NAME] [--resume CHECKPOINT_DIR]
                             [--@component.property VALUE ...]
                             train the pipeline's trainer and evaluate on its test data; with --output, write
-                            model.tribuo, adapter/, provenance.json and metrics.json into DIR; with --resume,
+                            model.tribuo, adapter/, provenance.json, metrics.json and report.html (curves,
+                            evaluation, provenance; open it in a browser) into DIR; with --resume,
                             continue an interrupted run from the newest valid checkpoint in CHECKPOINT_DIR
                   evaluate  --model FILE --config FILE [--pipeline NAME]
                             evaluate a saved model on a pipeline's test data
