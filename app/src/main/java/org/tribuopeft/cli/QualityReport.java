@@ -102,6 +102,20 @@ final class QualityReport {
                         Double.isNaN(step) ? "n/a" : String.format(Locale.ROOT, "%.2f", step), train, rss));
             }
         }
+        List<String> missing = new ArrayList<>();
+        for (String dataset : s.datasets()) {
+            for (String method : methods) {
+                long done = results.runs.stream()
+                        .filter(r -> r.dataset().equals(dataset) && r.method().equals(method)).count();
+                if (done < s.seeds()) {
+                    missing.add(dataset + "/" + method + " (" + done + " of " + s.seeds() + " seeds)");
+                }
+            }
+        }
+        if (!missing.isEmpty()) {
+            sb.append("\nIncomplete: the work folder has fewer runs than asked for ").append(String.join(", ", missing))
+                    .append(".\n");
+        }
         return sb.toString();
     }
 

@@ -63,6 +63,12 @@ class QualityReportTest {
                 md);
         assertTrue(md.contains("| imdb | frozen-embedding | 2 | 0 | 0.7000 ± 0.0000 |"), md);
         assertTrue(md.endsWith(QualityReport.DOCS_END + "\ntail\n") && !md.contains("old"), md);
+        assertTrue(!md.contains("Incomplete"), md);
+        String partial = QualityReport.table(new QualityBenchmark.Settings(List.of("imdb"),
+                List.of(MethodRegistry.byName("adalora"), MethodRegistry.byName("lora")), 3, 1, 10, 5, 1, 4, 16, tmp,
+                null, null, "quality", true), back, List.of(QualityBenchmark.BASELINE, "adalora", "lora"));
+        assertTrue(partial.contains("Incomplete: the work folder has fewer runs than asked for imdb/frozen-embedding "
+                + "(2 of 3 seeds), imdb/adalora (2 of 3 seeds), imdb/lora (0 of 3 seeds)."), partial);
         for (String png : List.of("quality-loss-imdb.png", "quality-step-time.png", "quality-peak-memory.png",
                 "quality-ranks-adalora.png")) {
             byte[] bytes = Files.readAllBytes(tmp.resolve("charts").resolve(png));
