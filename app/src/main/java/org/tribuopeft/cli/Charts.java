@@ -40,9 +40,10 @@ final class Charts {
      * @param title the chart title
      * @param series losses by series name; entry i is the loss of step i + 1
      * @param smoothing points of the trailing moving average drawn (1 draws the raw losses)
+     * @param legend whether to show the series names
      */
-    static byte[] lossCurves(String title, Map<String, List<Double>> series, int smoothing, int width, int height)
-            throws IOException {
+    static byte[] lossCurves(String title, Map<String, List<Double>> series, int smoothing, boolean legend, int width,
+                             int height) throws IOException {
         System.setProperty("java.awt.headless", "true");
         XYSeriesCollection data = new XYSeriesCollection();
         for (Map.Entry<String, List<Double>> e : series.entrySet()) {
@@ -60,7 +61,7 @@ final class Charts {
         }
         String yLabel = smoothing > 1 ? "training loss (moving average of " + smoothing + " steps)" : "training loss";
         JFreeChart chart = ChartFactory.createXYLineChart(title, "optimizer step", yLabel, data,
-                PlotOrientation.VERTICAL, series.size() > 1, false, false);
+                PlotOrientation.VERTICAL, legend, false, false);
         XYPlot plot = chart.getXYPlot();
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, false);
         for (int i = 0; i < data.getSeriesCount(); i++) {

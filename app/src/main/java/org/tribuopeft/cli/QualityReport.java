@@ -146,7 +146,7 @@ final class QualityReport {
             }
             if (!curves.isEmpty()) {
                 written.add(write(s.charts().resolve("quality-loss-" + dataset + ".png"), Charts.lossCurves(
-                        "Training loss, " + dataset + " (mean over seeds)", curves, 5, 900, 520)));
+                        "Training loss, " + dataset + " (mean over seeds)", curves, 5, true, 900, 520)));
             }
         }
         Map<String, Map<String, Double>> step = new LinkedHashMap<>();

@@ -109,7 +109,7 @@ final class RunReport {
         List<Double> losses = r.stepLosses();
         if (!losses.isEmpty()) {
             int smoothing = Math.max(1, losses.size() / 40);
-            byte[] png = Charts.lossCurves("Training loss", Map.of("loss", losses), smoothing, 900, 420);
+            byte[] png = Charts.lossCurves("Training loss", Map.of("loss", losses), smoothing, false, 900, 420);
             h.append("<img alt=\"training loss per step\" src=\"data:image/png;base64,")
                     .append(Base64.getEncoder().encodeToString(png)).append("\">\n");
         }
