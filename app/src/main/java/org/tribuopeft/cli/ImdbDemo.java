@@ -95,7 +95,7 @@ final class ImdbDemo {
                 ConsoleProgress.formatDuration(trainSeconds), ConsoleProgress.formatDuration(total));
         if (s.output() != null) {
             RunOutputs.write(s.output(), model, loraEval, trainSeconds);
-            out.println("wrote " + s.output().toAbsolutePath() + " (model.tribuo, adapter/, provenance.json, metrics.json)");
+            out.println("wrote " + s.output().toAbsolutePath() + " (model.tribuo, adapter/, provenance.json, metrics.json, report.html)");
         }
         model.close();
         return new Outcome(baseline, loraEval, total);
@@ -103,8 +103,19 @@ final class ImdbDemo {
 
     private static LabelEvaluation baseline(MutableDataset<Label> train, MutableDataset<Label> test, Settings s,
                                             PrintStream out) throws IOException {
+        return frozenEmbeddingBaseline(train, test, s.maxLength());
+    }
+
+    /**
+     * The frozen-embedding baseline: Tribuo logistic regression on the frozen all-MiniLM-L6-v2's mean-pooled
+     * embeddings of the training texts, evaluated on the test texts' embeddings.
+     *
+     * @param maxLength tokens per text
+     */
+    static LabelEvaluation frozenEmbeddingBaseline(MutableDataset<Label> train, MutableDataset<Label> test,
+                                                   int maxLength) throws IOException {
         try (SentenceEmbedder embedder = new SentenceEmbedder(Backbone.bundled(BundledModel.ALL_MINILM_L6_V2),
-                s.maxLength())) {
+                maxLength)) {
             MutableDataset<Label> trainVecs = vectors(train, embedder, "imdb-train-embeddings");
             MutableDataset<Label> testVecs = vectors(test, embedder, "imdb-test-embeddings");
             Model<Label> lr = new LogisticRegressionTrainer().train(trainVecs);

@@ -23,7 +23,8 @@ import java.util.Map;
 
 /**
  * Writes what {@code train} produces into one folder, atomically (a failed run leaves an earlier folder
- * intact): {@code model.tribuo}, {@code adapter/}, {@code provenance.json} and {@code metrics.json}. The
+ * intact): {@code model.tribuo}, {@code adapter/}, {@code provenance.json}, {@code metrics.json} and
+ * {@code report.html} (the run as a page a person can read: {@link RunReport}). The
  * folder is marked as ours, so files a user keeps in it are never deleted (see
  * {@link AtomicFiles#writeFolder(Path, AtomicFiles.FolderWriter, boolean)}).
  */
@@ -36,8 +37,10 @@ public final class RunOutputs {
     public static final String PROVENANCE = "provenance.json";
     /** The evaluation file. */
     public static final String METRICS = "metrics.json";
+    /** The self-contained HTML report of the run. */
+    public static final String REPORT = "report.html";
     /** Every top-level entry of the folder. */
-    public static final List<String> ENTRIES = List.of(MODEL, ADAPTER, PROVENANCE, METRICS);
+    public static final List<String> ENTRIES = List.of(MODEL, ADAPTER, PROVENANCE, METRICS, REPORT);
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -79,6 +82,7 @@ public final class RunOutputs {
         metrics.put("test_examples", evaluation.getPredictions().size());
         metrics.put("train_seconds", trainSeconds);
         String metricsJson = JSON.writerWithDefaultPrettyPrinter().writeValueAsString(metrics);
+        String report = RunReport.html(model, evaluation, trainSeconds);
         AtomicFiles.writeFolder(dir, tmp -> {
             try (var out = Files.newOutputStream(tmp.resolve(MODEL))) {
                 model.serialize().writeTo(out);
@@ -88,6 +92,7 @@ public final class RunOutputs {
             }
             Files.writeString(tmp.resolve(PROVENANCE), provenance);
             Files.writeString(tmp.resolve(METRICS), metricsJson);
+            Files.writeString(tmp.resolve(REPORT), report);
         }, overwrite);
     }
 

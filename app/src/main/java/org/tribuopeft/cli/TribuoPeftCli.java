@@ -91,6 +91,9 @@ public final class TribuoPeftCli {
                 case "provenance" -> provenance(CliArgs.parse(args, Set.of("model", "file")), out);
                 case "benchmark" -> benchmark(CliArgs.parse(args, Set.of("methods", "train", "test", "epochs",
                         "batch-size", "seed")), out);
+                case "quality" -> quality(args, CliArgs.parse(args, Set.of("datasets", "methods", "seeds", "seed",
+                        "train", "test", "epochs", "batch-size", "max-length", "work", "charts", "docs"),
+                        Set.of("render-only")), out);
                 case "serve" -> serve(CliArgs.parse(args, Set.of("base", "adapters", "host", "port", "cache-bytes", "pin",
                         "token-file", "batching", "max-batch-tokens", "max-wait-ms", "max-queue", "max-texts",
                         "max-request-bytes"), Set.of("help")), out);
@@ -140,7 +143,8 @@ public final class TribuoPeftCli {
                   train     --config FILE [--output DIR [--overwrite]] [--pipeline NAME] [--resume CHECKPOINT_DIR]
                             [--@component.property VALUE ...]
                             train the pipeline's trainer and evaluate on its test data; with --output, write
-                            model.tribuo, adapter/, provenance.json and metrics.json into DIR; with --resume,
+                            model.tribuo, adapter/, provenance.json, metrics.json and report.html (curves,
+                            evaluation, provenance; open it in a browser) into DIR; with --resume,
                             continue an interrupted run from the newest valid checkpoint in CHECKPOINT_DIR
                   evaluate  --model FILE --config FILE [--pipeline NAME]
                             evaluate a saved model on a pipeline's test data
@@ -170,6 +174,13 @@ public final class TribuoPeftCli {
                   benchmark [--methods %1$s] [--train N] [--test N] [--epochs N]
                             [--batch-size N] [--seed N]
                             every method on the same IMDB slice: accuracy, step time, throughput, memory
+                  quality   [--datasets imdb,spamassassin] [--methods M,...] [--seeds K] [--seed FIRST] [--train N]
+                            [--test N] [--epochs N] [--batch-size N] [--max-length N] [--work DIR]
+                            [--charts DIR] [--docs FILE.md] [--render-only]
+                            held-out accuracy and macro-F1 over K seeds with 95 %% confidence intervals, for the
+                            frozen-embedding baseline and each method (default: every registered one); results in
+                            DIR's CSV files (a rerun continues there), PNG charts in --charts, the table in the
+                            quality section of --docs; --render-only rebuilds table and charts from DIR
                   serve     --adapters DIR[,DIR...] [--base NAME|FOLDER|FILE.onnx] [--host ADDR] [--port N]
                             [--cache-bytes N] [--pin ID,...] [--token-file FILE] [--batching mixed|per-adapter|merged]
                             [--max-batch-tokens N] [--max-wait-ms N] [--max-queue N] [--max-texts N]
@@ -443,6 +454,20 @@ public final class TribuoPeftCli {
         List<String> methods = List.of(a.get("methods", String.join(",", MethodRegistry.names())).split(","));
         MethodBenchmark.run(methods, a.getInt("train", 1000), a.getInt("test", 500), a.getInt("epochs", 2),
                 a.getInt("batch-size", 16), a.getInt("seed", 2024), out);
+    }
+
+    private static void quality(String[] args, CliArgs a, PrintStream out) throws IOException {
+        List<MethodDescriptor> methods = List.of(a.get("methods", String.join(",", MethodRegistry.names())).split(","))
+                .stream().map(MethodBenchmark::method).toList();
+        String charts = a.get("charts", null);
+        String docs = a.get("docs", null);
+        String command = "java -jar app/target/tribuo-peft.jar " + String.join(" ", Arrays.stream(args)
+                .filter(x -> !x.equals("--render-only")).toList());
+        QualityBenchmark.run(new QualityBenchmark.Settings(List.of(a.get("datasets", "imdb,spamassassin").split(",")),
+                methods, a.getInt("seeds", 3), a.getInt("seed", 2024), a.getInt("train", 256), a.getInt("test", 200),
+                a.getInt("epochs", 2), a.getInt("batch-size", 16), a.getInt("max-length", 64),
+                Paths.get(a.get("work", "target/quality")), charts == null ? null : Paths.get(charts),
+                docs == null ? null : Paths.get(docs), command, a.has("render-only")), out);
     }
 
     private static void qloraBenchmark(CliArgs a, PrintStream out) throws IOException {

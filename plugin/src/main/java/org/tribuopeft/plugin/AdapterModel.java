@@ -77,6 +77,7 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
     private final int predictBatchSize;
     private final transient TextModel.Snapshot trained;
     private transient TextModel live;
+    private transient org.tribuopeft.adapters.train.TrainingReport trainingReport;
 
     /**
      * What a model needs besides Tribuo's own parts and its tensors to rebuild and run its network.
@@ -102,6 +103,19 @@ public final class AdapterModel<T extends Output<T>> extends TextPredictingModel
         this.predictBatchSize = parts.predictBatchSize();
         this.trained = trained;
         this.live = live;
+    }
+
+    /**
+     * What the training run did, step by step (per-step losses included), on a model trained in this JVM; empty on a
+     * loaded model, whose provenance keeps only the per-epoch figures.
+     */
+    public java.util.Optional<org.tribuopeft.adapters.train.TrainingReport> trainingReport() {
+        return java.util.Optional.ofNullable(trainingReport);
+    }
+
+    /** Attaches the report of the run that just trained this model. */
+    void attachTrainingReport(org.tribuopeft.adapters.train.TrainingReport report) {
+        this.trainingReport = report;
     }
 
     /** The base model reference (location and checksums). */

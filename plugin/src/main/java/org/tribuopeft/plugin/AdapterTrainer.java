@@ -85,8 +85,8 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
             + "provenance as resolved-settings.epochs); 0 trains exactly epochs passes.")
     private int minSteps = DEFAULT_MIN_STEPS;
 
-    @Config(description = "Peak learning rate of AdamW; 0 uses the method's own (2e-3 for LoRA, DoRA and AdaLoRA, "
-            + "5e-5 for full fine-tuning; recorded as resolved-settings.learning-rate).")
+    @Config(description = "Peak learning rate of AdamW; 0 uses the method's own (2e-3 for LoRA and DoRA, 1e-2 for "
+            + "AdaLoRA, 5e-5 for full fine-tuning; recorded as resolved-settings.learning-rate).")
     private double learningRate = 0.0;
 
     @Config(description = "AdamW decoupled weight decay (not applied to biases and LayerNorm).")

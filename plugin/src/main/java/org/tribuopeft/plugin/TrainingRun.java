@@ -166,9 +166,11 @@ final class TrainingRun<T extends Output<T>> {
                 examples.getProvenance(), trainerProvenance, run);
         BackboneReference reference = BackboneReference.of(base,
                 BackboneSpec.tokenizerLocation(settings.backbone(), settings.tokenizer()));
-        return new AdapterModel<>("tribuo-peft-" + settings.method().descriptor().name(), provenance,
+        AdapterModel<T> trained = new AdapterModel<>("tribuo-peft-" + settings.method().descriptor().name(), provenance,
                 examples.getFeatureIDMap(), outputInfo, new AdapterModel.Parts(reference, settings.method(),
                 settings.quantization(), settings.maxLength(), settings.textField(), settings.evalBatchSize()), model.snapshot(), model);
+        trained.attachTrainingReport(report);
+        return trained;
     }
 
     /** The training and validation lists: a seeded shuffle holds out {@code validationFraction} of the data. */

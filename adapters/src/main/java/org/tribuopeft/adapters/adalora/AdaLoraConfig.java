@@ -195,6 +195,17 @@ public class AdaLoraConfig extends LowRankConfig {
         return totalStep;
     }
 
+    /**
+     * {@code 1e-2}, five times LoRA's default: Λ starts at zero and P, Q at N(0, 0.02) (PEFT's initialisation, kept
+     * for compatibility), so early on only Λ's {@code initR} values per matrix carry the task gradient, and AdamW moves
+     * each by at most about the learning rate per step; at LoRA's rate the update after a short run is some thirty
+     * times smaller than LoRA's (docs/benchmarks.md, "Quality over seeds").
+     */
+    @Override
+    public double defaultLearningRate() {
+        return 1e-2;
+    }
+
     @Override
     protected AdapterLayer createLayer(DenseLinear base, String moduleName, SplittableRandom rng) {
         if (initR > Math.min(base.inFeatures(), base.outFeatures())) {

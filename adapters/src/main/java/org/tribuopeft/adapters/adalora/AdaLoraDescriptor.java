@@ -41,6 +41,12 @@ public final class AdaLoraDescriptor extends LowRankDescriptor {
                 10);
     }
 
+    /** {@code 5e-3}, five times LoRA's: see {@link AdaLoraConfig#defaultLearningRate()}. */
+    @Override
+    public double benchmarkLearningRate() {
+        return 5e-3;
+    }
+
     private static void adaLora(Map<String, HostTensor> out, String module, HostTensor a, HostTensor e, HostTensor b,
                                 boolean[] keep, double pathScale) {
         int r = (int) a.dim(0);

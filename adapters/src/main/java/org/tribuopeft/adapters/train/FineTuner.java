@@ -146,6 +146,7 @@ public final class FineTuner {
         CheckpointWriter writer = writes ? new CheckpointWriter(checkpoints) : null;
 
         List<Double> stepSeconds = new ArrayList<>();
+        List<Double> stepLosses = new ArrayList<>();
         boolean higherBetter = ValidationMetric.higherIsBetter(model.task());
         LoopPosition p = new LoopPosition();
         double recentRate = Double.NaN;
@@ -201,6 +202,7 @@ public final class FineTuner {
                     p.nextBatch = b + 1;
                     double secs = (System.nanoTime() - stepStart) / 1e9;
                     stepSeconds.add(secs);
+                    stepLosses.add(loss);
                     recentRate = Double.isNaN(recentRate) ? 1 / secs : 0.8 * recentRate + 0.2 / secs;
                     listener.onStep(new StepProgress(epoch, config.epochs(), p.step, totalSteps, loss,
                             p.lossSum / (b + 1), lr, recentRate, (totalSteps - p.step) / recentRate));
@@ -252,7 +254,7 @@ public final class FineTuner {
         double median = sorted.length == 0 ? Double.NaN : sorted[sorted.length / 2];
         double mean = Arrays.stream(sorted).average().orElse(Double.NaN);
         return new TrainingReport(p.epochs, config.epochs(), totalSteps, p.step, p.bestEpoch, p.stoppedEarly, median,
-                mean, (System.nanoTime() - start) / 1e9);
+                mean, (System.nanoTime() - start) / 1e9, stepLosses);
     }
 
     /** The data-parallel plan of this run, after checking that the data fits the layout. */

@@ -14,14 +14,24 @@ import java.util.List;
  * @param medianStepSeconds median wall time of one optimizer step
  * @param meanStepSeconds mean wall time of one optimizer step
  * @param totalSeconds wall time of the whole run
+ * @param stepLosses the loss of each step this process ran, in order (a resumed run's list starts at the step it
+ *     resumed from, so its first entry is step {@code stepsRun - stepLosses.size() + 1}); for loss curves
  */
 public record TrainingReport(List<EpochResult> epochs, int plannedEpochs, int plannedSteps, int stepsRun, int bestEpoch,
                              boolean stoppedEarly, double medianStepSeconds, double meanStepSeconds,
-                             double totalSeconds) {
+                             double totalSeconds, List<Double> stepLosses) {
 
-    /** Copies the list. */
+    /** Copies the lists. */
     public TrainingReport {
         epochs = List.copyOf(epochs);
+        stepLosses = List.copyOf(stepLosses);
+    }
+
+    /** A report without per-step losses (for reports rebuilt from provenance, which keeps only epochs). */
+    public TrainingReport(List<EpochResult> epochs, int plannedEpochs, int plannedSteps, int stepsRun, int bestEpoch,
+                          boolean stoppedEarly, double medianStepSeconds, double meanStepSeconds, double totalSeconds) {
+        this(epochs, plannedEpochs, plannedSteps, stepsRun, bestEpoch, stoppedEarly, medianStepSeconds,
+                meanStepSeconds, totalSeconds, List.of());
     }
 
     /** The result of the epoch whose weights were kept. */

@@ -136,6 +136,21 @@ class TrainingLoopTest {
     }
 
     @Test
+    void reportHoldsEveryStepsLossAndEachEpochsMeanIsTheMeanOfItsSteps() throws Exception {
+        try (TextModel m = model(new LoraConfig(4, 8, 0, List.of("query", "value")), 6)) {
+            TrainingReport r = new FineTuner(new TrainingConfig(6, 8, 1e-2, 0.0, 0.1, 1.0, 0, 32, 2),
+                    ProgressListener.NONE).fit(m, TRAIN, VALID);
+            assertEquals(r.stepsRun(), r.stepLosses().size());
+            int perEpoch = r.stepsRun() / r.epochs().size();
+            for (EpochResult e : r.epochs()) {
+                double mean = r.stepLosses().subList((e.epoch() - 1) * perEpoch, e.epoch() * perEpoch).stream()
+                        .mapToDouble(Double::doubleValue).average().orElseThrow();
+                assertEquals(e.trainLoss(), mean, 1e-9, "epoch " + e.epoch());
+            }
+        }
+    }
+
+    @Test
     void earlyStoppingRestoresTheBestEpoch() throws Exception {
         // validation labels inverted: the better the model learns, the worse it scores, so epoch 1 is best
         List<LabelledText> inverted = VALID.stream()
