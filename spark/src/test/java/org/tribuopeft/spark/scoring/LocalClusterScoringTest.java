@@ -23,8 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Scoring on two separate executor JVMs ({@code local-cluster[2,1,1024]}, started from the test classpath, no Spark
  * distribution): rows equal local predict, each executor loads the base once, and a row's error reaches the driver.
- * Starting two executor JVMs that each load PyTorch and the base takes minutes on a 2-core machine, so this class
- * runs only in the {@code spark-cluster} Maven profile ({@code mvn -pl spark -am test -Pspark-cluster}).
+ * It runs in the default build (about 30 s on an idle 2-core machine, where two executor JVMs start and load PyTorch
+ * and the base); {@code -Dspark.test.excludedGroups=spark-cluster} skips it.
  */
 @Tag("spark-cluster")
 @Timeout(value = 300, unit = TimeUnit.SECONDS)

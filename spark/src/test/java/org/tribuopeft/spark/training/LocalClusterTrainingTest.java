@@ -26,9 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Data-parallel training on two separate executor JVMs ({@code local-cluster[2,1,1536]}, started from the test
  * classpath): the replicas run in different processes, exchange gradients over Spark's RPC, and the model equals
  * the one-machine replay in this JVM bit for bit (one PyTorch thread everywhere), over Spark's barrier all-gather and
- * over the direct socket exchange. Starting two executors that
- * each load PyTorch and MiniLM takes minutes on a 2-core machine, so this class runs only in the
- * {@code spark-cluster} Maven profile ({@code mvn -pl spark -am test -Pspark-cluster}).
+ * over the direct socket exchange. It runs in the default build (about a minute on an idle 2-core machine, where
+ * both executors start and load PyTorch and MiniLM); {@code -Dspark.test.excludedGroups=spark-cluster} skips it.
  */
 @Tag("spark-cluster")
 @Timeout(value = 600, unit = TimeUnit.SECONDS)
