@@ -12,12 +12,8 @@ import java.util.List;
  * {@link BarrierTaskContext#allGather(String)}, which the driver collects and sends back to every task ordered by
  * partition (= rank). Counts what the gradient exchanges cost, for the benchmark.
  */
-final class BarrierExchange implements ReplicaExchange, ExchangeStats {
+final class BarrierExchange extends ExchangeStats implements ReplicaExchange {
     private final BarrierTaskContext context;
-    private int gradientExchanges;
-    private long bytesSent;
-    private long bytesReceived;
-    private long exchangeNanos;
 
     BarrierExchange(BarrierTaskContext context) {
         this.context = context;
@@ -45,30 +41,8 @@ final class BarrierExchange implements ReplicaExchange, ExchangeStats {
             received += s.length();
         }
         float[] sum = ReplicaExchange.sum(decoded, local.length);
-        exchangeNanos += System.nanoTime() - start;
-        gradientExchanges++;
-        bytesSent = mine.length();
-        bytesReceived = received;
+        recordExchange(start, mine.length(), received);
         return sum;
     }
 
-    @Override
-    public int gradientExchanges() {
-        return gradientExchanges;
-    }
-
-    @Override
-    public long bytesSentPerExchange() {
-        return bytesSent;
-    }
-
-    @Override
-    public long bytesReceivedPerExchange() {
-        return bytesReceived;
-    }
-
-    @Override
-    public double exchangeSeconds() {
-        return exchangeNanos / 1e9;
-    }
 }

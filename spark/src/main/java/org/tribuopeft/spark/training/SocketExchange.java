@@ -22,7 +22,7 @@ import java.util.List;
  * waits. Rank 0's address travels once through the barrier all-gather. A lost peer breaks the connection, the task
  * fails and the barrier stage fails as with the barrier transport.
  */
-final class SocketExchange implements ReplicaExchange, ExchangeStats, AutoCloseable {
+final class SocketExchange extends ExchangeStats implements ReplicaExchange, AutoCloseable {
     private static final int TIMEOUT_MILLIS = 30 * 60 * 1000;
 
     private final int rank;
@@ -31,10 +31,6 @@ final class SocketExchange implements ReplicaExchange, ExchangeStats, AutoClosea
     private final List<Socket> peers = new ArrayList<>();
     private final List<DataInputStream> ins = new ArrayList<>();
     private final List<DataOutputStream> outs = new ArrayList<>();
-    private int gradientExchanges;
-    private long bytesSent;
-    private long bytesReceived;
-    private long exchangeNanos;
 
     private SocketExchange(int rank, int workers, ServerSocket server) {
         this.rank = rank;
@@ -132,33 +128,10 @@ final class SocketExchange implements ReplicaExchange, ExchangeStats, AutoClosea
         byte[] mine = ReplicaExchange.floatsToBytes(local);
         List<byte[]> all = allGather(mine);
         float[] sum = ReplicaExchange.sum(all, local.length);
-        exchangeNanos += System.nanoTime() - start;
-        gradientExchanges++;
         long total = all.stream().mapToLong(m -> m.length).sum();
         // rank 0 receives every other message and sends every message to every other replica
-        bytesSent = rank == 0 ? total * (workers - 1) : mine.length;
-        bytesReceived = rank == 0 ? total - mine.length : total;
+        recordExchange(start, rank == 0 ? total * (workers - 1) : mine.length, rank == 0 ? total - mine.length : total);
         return sum;
-    }
-
-    @Override
-    public int gradientExchanges() {
-        return gradientExchanges;
-    }
-
-    @Override
-    public long bytesSentPerExchange() {
-        return bytesSent;
-    }
-
-    @Override
-    public long bytesReceivedPerExchange() {
-        return bytesReceived;
-    }
-
-    @Override
-    public double exchangeSeconds() {
-        return exchangeNanos / 1e9;
     }
 
     private static void write(DataOutputStream out, byte[] m) throws IOException {
