@@ -5,6 +5,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.tribuopeft.spark.LocalClusters;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -34,16 +35,7 @@ class LocalClusterScoringTest {
     @BeforeAll
     static void start() {
         ScoringFixtures.folder();
-        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        spark = SparkSession.builder().master("local-cluster[2,1,1024]").appName("LocalClusterScoringTest")
-                .config("spark.ui.enabled", "false")
-                // executors are launched as `java` with the test classpath; without it they die and are relaunched
-                .config("spark.executor.extraClassPath", classpath)
-                .config("spark.executorEnv.SPARK_SCALA_VERSION", "2.13")
-                .config("spark.executorEnv.SPARK_SQL_TESTING", "1")
-                .config("spark.task.maxFailures", "1")
-                .config("spark.sql.shuffle.partitions", "4")
-                .getOrCreate();
+        spark = LocalClusters.twoExecutors("LocalClusterScoringTest", 1024, 4);
     }
 
     @AfterAll

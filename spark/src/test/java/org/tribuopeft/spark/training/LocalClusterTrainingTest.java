@@ -3,6 +3,7 @@ package org.tribuopeft.spark.training;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.tribuopeft.spark.LocalClusters;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -39,16 +40,7 @@ class LocalClusterTrainingTest {
 
     @BeforeAll
     static void start() {
-        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        spark = SparkSession.builder().master("local-cluster[2,1,1536]").appName("LocalClusterTrainingTest")
-                .config("spark.ui.enabled", "false")
-                // executors are launched as `java` with the test classpath; without it they die and are relaunched
-                .config("spark.executor.extraClassPath", classpath)
-                .config("spark.executorEnv.SPARK_SCALA_VERSION", "2.13")
-                .config("spark.executorEnv.SPARK_SQL_TESTING", "1")
-                .config("spark.task.maxFailures", "1")
-                .config("spark.sql.shuffle.partitions", "2")
-                .getOrCreate();
+        spark = LocalClusters.twoExecutors("LocalClusterTrainingTest", 1536, 2);
     }
 
     @AfterAll
