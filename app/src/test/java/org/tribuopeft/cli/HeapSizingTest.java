@@ -46,7 +46,8 @@ class HeapSizingTest {
 
     @Test
     void childCommandKeepsFlagsAndArgumentsAndAddsTheHeap() {
-        assertEquals(List.of("/jdk/bin/java", "-Dx=1", "-Xmx2g", "-jar", "t.jar", "demo", "--train", "10"),
+        assertEquals(List.of("/jdk/bin/java", "-Dx=1", "-Xmx2g", "-XX:MaxHeapFreeRatio=30", "-XX:MinHeapFreeRatio=10",
+                        "-jar", "t.jar", "demo", "--train", "10"),
                 HeapSizing.childCommand("/jdk/bin/java", List.of("-Dx=1"), "t.jar", new String[] {"demo", "--train", "10"}));
     }
 }
