@@ -87,8 +87,7 @@ final class QualityReport {
                 + "train time (s) | peak RSS (MiB) |\n|---|---|---|---|---|---|---|---|---|\n");
         for (String dataset : s.datasets()) {
             for (String method : methods) {
-                List<QualityResults.Run> rows = results.runs.stream()
-                        .filter(r -> r.dataset().equals(dataset) && r.method().equals(method)).toList();
+                List<QualityResults.Run> rows = results.runsOf(dataset, method);
                 if (rows.isEmpty()) {
                     continue;
                 }
@@ -105,8 +104,7 @@ final class QualityReport {
         List<String> missing = new ArrayList<>();
         for (String dataset : s.datasets()) {
             for (String method : methods) {
-                long done = results.runs.stream()
-                        .filter(r -> r.dataset().equals(dataset) && r.method().equals(method)).count();
+                long done = results.runsOf(dataset, method).size();
                 if (done < s.seeds()) {
                     missing.add(dataset + "/" + method + " (" + done + " of " + s.seeds() + " seeds)");
                 }
@@ -153,8 +151,7 @@ final class QualityReport {
         Map<String, Map<String, Double>> rss = new LinkedHashMap<>();
         for (String dataset : s.datasets()) {
             for (String method : methods) {
-                List<QualityResults.Run> rows = results.runs.stream()
-                        .filter(r -> r.dataset().equals(dataset) && r.method().equals(method)).toList();
+                List<QualityResults.Run> rows = results.runsOf(dataset, method);
                 if (rows.isEmpty()) {
                     continue;
                 }

@@ -45,9 +45,14 @@ final class QualityResults {
     final List<Loss> losses = new ArrayList<>();
     final List<Rank> ranks = new ArrayList<>();
 
+    /** The runs of one dataset and method, in the order they were recorded. */
+    List<Run> runsOf(String dataset, String method) {
+        return runs.stream().filter(r -> r.dataset().equals(dataset) && r.method().equals(method)).toList();
+    }
+
     /** Whether this dataset, method and seed already ran. */
     boolean has(String dataset, String method, long seed) {
-        return runs.stream().anyMatch(r -> r.dataset().equals(dataset) && r.method().equals(method) && r.seed() == seed);
+        return runsOf(dataset, method).stream().anyMatch(r -> r.seed() == seed);
     }
 
     /** Reads the results in {@code dir}; an empty set where there are none yet. */

@@ -326,22 +326,30 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
                 throw new IllegalArgumentException("run provenance key '" + key + "' is reserved by tribuo-peft");
             }
         }
-        SplittableRandom localRng;
-        TrainerProvenance trainerProvenance;
-        TrainerSettings current;
-        int invocation;
-        synchronized (this) {
-            current = settings;
-            if (invocationCount != INCREMENT_INVOCATION_COUNT) {
-                setInvocationCount(invocationCount);
-            }
-            localRng = rng.split();
-            trainerProvenance = getProvenance();
-            invocation = trainInvocationCounter;
-            trainInvocationCounter++;
+        RunStart start = startRun(invocationCount);
+        return start.<T>run(loadBackbone()).train(examples, runProvenance, start.trainerProvenance());
+    }
+
+    /** What one training call takes from the trainer under its lock: settings, RNG split, provenance, invocation. */
+    private record RunStart(TrainerSettings settings, SplittableRandom rng, TrainerProvenance trainerProvenance,
+                            int invocation) {
+        <T extends Output<T>> TrainingRun<T> run(Backbone backbone) {
+            return new TrainingRun<T>(settings, backbone, invocation, rng);
         }
-        return new TrainingRun<T>(current, loadBackbone(), invocation, localRng).train(examples, runProvenance,
-                trainerProvenance);
+    }
+
+    /**
+     * Claims the next invocation as Tribuo's trainers do: inside {@code synchronized (this)}, applies
+     * {@code invocationCount} unless it is {@link #INCREMENT_INVOCATION_COUNT}, splits the RNG, takes the provenance
+     * and increments the counter.
+     */
+    private synchronized RunStart startRun(int invocationCount) {
+        if (invocationCount != INCREMENT_INVOCATION_COUNT) {
+            setInvocationCount(invocationCount);
+        }
+        RunStart start = new RunStart(settings, rng.split(), getProvenance(), trainInvocationCounter);
+        trainInvocationCounter++;
+        return start;
     }
 
     /**
@@ -360,19 +368,9 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
      *     or the data does not fit the layout
      */
     public AdapterModel<T> trainDataParallel(Dataset<T> data, DataParallel layout, ProgressListener observer) {
-        SplittableRandom localRng;
-        TrainerProvenance trainerProvenance;
-        TrainerSettings current;
-        int invocation;
-        synchronized (this) {
-            current = settings;
-            localRng = rng.split();
-            trainerProvenance = getProvenance();
-            invocation = trainInvocationCounter;
-            trainInvocationCounter++;
-        }
-        return new TrainingRun<T>(current, loadBackbone(), invocation, localRng).dataParallel(layout, observer)
-                .train(data, Map.of(), trainerProvenance);
+        RunStart start = startRun(INCREMENT_INVOCATION_COUNT);
+        return start.<T>run(loadBackbone()).dataParallel(layout, observer)
+                .train(data, Map.of(), start.trainerProvenance());
     }
 
     /**

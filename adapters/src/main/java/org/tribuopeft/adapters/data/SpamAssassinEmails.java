@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.regex.Pattern;
 
 /**
@@ -64,15 +63,7 @@ public final class SpamAssassinEmails {
 
     /** All emails in a seeded random order (a fresh list each call). */
     public static List<Email> shuffled(NpmCache cache, long seed) throws IOException {
-        List<Email> all = all(cache);
-        SplittableRandom rng = new SplittableRandom(seed);
-        for (int i = all.size() - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            Email t = all.get(i);
-            all.set(i, all.get(j));
-            all.set(j, t);
-        }
-        return all;
+        return SeededShuffle.inPlace(all(cache), seed);
     }
 
     /**
