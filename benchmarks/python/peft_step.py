@@ -50,6 +50,9 @@ def main():
     ap.add_argument("--json", required=True)
     ap.add_argument("--lockstep", action="store_true",
                     help="say @@ready when loaded, wait for a line on stdin before each step, say @@done after it")
+    ap.add_argument("--profile", help="write PyTorch's operator profile (Chrome trace) of a window of steps here")
+    ap.add_argument("--profile-from", type=int, default=4, help="profile the steps after this many")
+    ap.add_argument("--profile-steps", type=int, default=4, help="how many steps to profile")
     args = ap.parse_args()
 
     import torch
@@ -114,7 +117,15 @@ def main():
     state_bytes = 0
     if args.lockstep:
         print("@@ready", flush=True)
+    profiler = None
     for s in range(steps):
+        if args.profile and s == args.profile_from:
+            profiler = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU], record_shapes=True)
+            profiler.__enter__()
+        if args.profile and s == args.profile_from + args.profile_steps and profiler is not None:
+            profiler.__exit__(None, None, None)
+            profiler.export_chrome_trace(args.profile)
+            profiler = None
         if args.lockstep and not sys.stdin.readline():
             raise SystemExit("benchmark-compare closed the turn-taking pipe")
         batch = ids[s * args.batch_size:(s + 1) * args.batch_size]

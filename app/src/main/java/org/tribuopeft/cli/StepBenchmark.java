@@ -73,12 +73,17 @@ final class StepBenchmark {
                 lockstep.ready();
                 lockstep.awaitTurn();
             }
+            OpProfile profile = a.has("profile") ? new OpProfile(Path.of(a.require("profile")),
+                    a.getInt("profile-from", 4), a.getInt("profile-steps", 4)) : null;
             long[] last = {System.nanoTime()};
             ProgressListener timer = new ProgressListener() {
                 @Override
                 public void onStep(StepProgress p) {
                     stepSeconds.add((System.nanoTime() - last[0]) / 1e9);
                     losses.add(p.loss());
+                    if (profile != null) {
+                        profile.afterStep(p.step());
+                    }
                     if (lockstep != null) {
                         lockstep.done();
                         if (p.step() < p.totalSteps()) {

@@ -109,7 +109,8 @@ public final class TribuoPeftCli {
                             p.getInt("rounds", 5), p.getInt("batch-size", 32), p.getInt("seed", 2024), out);
                 }
                 case "step-benchmark" -> StepBenchmark.run(CliArgs.parse(args, Set.of("method", "data", "json",
-                        "batch-size", "threads", "seed"), Set.of("lockstep")));
+                        "batch-size", "threads", "seed", "profile", "profile-from", "profile-steps"),
+                        Set.of("lockstep")));
                 case "demo" -> demo(CliArgs.parse(args, Set.of("train", "test", "epochs", "batch-size",
                         "learning-rate", "max-length", "seed", "output")), out);
                 default -> throw new CliException("unknown command '" + args[0] + "'");

@@ -1,0 +1,67 @@
+package org.tribuopeft.adapters.engine;
+
+import java.util.Locale;
+
+/**
+ * The number format the heavy arithmetic of a training or prediction step runs in. Parameters, gradients and
+ * optimizer state stay float32 either way ("master weights"); {@link #BFLOAT16} only changes the format the
+ * matrix products and attention are computed in, the way PyTorch's {@code torch.autocast} does. The setting is
+ * scoped to the calling thread ({@link #use}), so the encoder's layers read it without every call carrying it.
+ */
+public enum ComputePrecision {
+    /** Everything in float32: the default, and the only format before this setting existed. */
+    FLOAT32("float32"),
+    /** Matrix products and attention in bfloat16 with float32 accumulation of parameters and gradients. */
+    BFLOAT16("bfloat16");
+
+    private static final ThreadLocal<ComputePrecision> CURRENT = ThreadLocal.withInitial(() -> FLOAT32);
+
+    private final String configName;
+
+    ComputePrecision(String configName) {
+        this.configName = configName;
+    }
+
+    /** The name used in configuration files, provenance and on the command line. */
+    public String configName() {
+        return configName;
+    }
+
+    /** The precision in force on this thread ({@link #FLOAT32} unless a {@link #use} scope is open). */
+    public static ComputePrecision current() {
+        return CURRENT.get();
+    }
+
+    /**
+     * Makes {@code precision} current on this thread until the returned scope closes, then restores the previous
+     * one (scopes nest).
+     */
+    public static Scope use(ComputePrecision precision) {
+        ComputePrecision previous = CURRENT.get();
+        CURRENT.set(precision);
+        return () -> CURRENT.set(previous);
+    }
+
+    /**
+     * Reads a configuration value ({@code float32} or {@code bfloat16}, any case).
+     *
+     * @throws IllegalArgumentException naming the value and the accepted ones
+     */
+    public static ComputePrecision parse(String value) {
+        if (value != null) {
+            for (ComputePrecision p : values()) {
+                if (p.configName.equals(value.trim().toLowerCase(Locale.ROOT))) {
+                    return p;
+                }
+            }
+        }
+        throw new IllegalArgumentException("unknown compute precision '" + value + "'; use float32 or bfloat16");
+    }
+
+    /** Restores the previous precision when closed. */
+    @FunctionalInterface
+    public interface Scope extends AutoCloseable {
+        @Override
+        void close();
+    }
+}

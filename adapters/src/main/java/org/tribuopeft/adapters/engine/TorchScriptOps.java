@@ -1,0 +1,255 @@
+package org.tribuopeft.adapters.engine;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
+import ai.djl.pytorch.jni.JniUtils;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * PyTorch operators that DJL 0.35.1's Java API does not reach (a fused Linear with its bias, scaled
+ * dot-product attention, casts to bfloat16, the fused AdamW kernel), run through one small TorchScript
+ * module that libtorch compiles from the source text in {@link #SOURCE} when this class first loads it.
+ * No Python and no file is involved: the module's archive is assembled in memory and read by the engine.
+ * Calls are recorded by autograd like any other operator when gradients are being collected, so these
+ * operators can sit inside a training graph.
+ *
+ * <p>Methods are added to {@link #SOURCE} in TorchScript's serialized dialect: operators are named
+ * {@code torch.NAME} after their ATen schema, dtypes are ATen's integer codes ({@code 6} float32,
+ * {@code 15} bfloat16).
+ */
+public final class TorchScriptOps {
+    /** ATen's code for float32 in the TorchScript source. */
+    public static final int FLOAT32 = 6;
+    /** ATen's code for bfloat16 in the TorchScript source. */
+    public static final int BFLOAT16 = 15;
+
+    /**
+     * The module's code. Every method takes tensors and plain numbers and returns a tensor or a list of
+     * tensors.
+     */
+    static final String SOURCE = """
+            class Ops(Module):
+              __parameters__ = []
+              __buffers__ = []
+              training : bool
+              def forward(self: __torch__.Ops,
+                x: Tensor) -> Tensor:
+                return x
+              def linear(self: __torch__.Ops,
+                x: Tensor,
+                weight: Tensor,
+                bias: Tensor) -> Tensor:
+                return torch.linear(x, weight, bias)
+              def linear_nobias(self: __torch__.Ops,
+                x: Tensor,
+                weight: Tensor) -> Tensor:
+                return torch.linear(x, weight)
+              def to_dtype(self: __torch__.Ops,
+                x: Tensor,
+                dtype: int) -> Tensor:
+                return torch.to(x, dtype)
+            """;
+
+    private static final String ARCHIVE = "ops/";
+    /**
+     * The pickled module object: protocol 2, {@code __torch__.Ops} built with an empty tuple and its state set
+     * to {@code {"training": True}} ({@code \x80\x02 c__torch__\nOps\n q\0 ) \x81 } ( X<len>training q\1 \x88 u b
+     * q\2 .}).
+     */
+    private static final byte[] DATA_PKL = pickleModule();
+    /** An empty tuple, protocol 2: the module has no constants. */
+    private static final byte[] CONSTANTS_PKL = {(byte) 0x80, 2, ')', '.'};
+
+    private static volatile TorchScriptOps instance;
+
+    private final PtSymbolBlock module;
+    private final Method runMethod;
+    private final Object library;
+    private final Constructor<IValue> ivalue;
+
+    private TorchScriptOps(PtSymbolBlock module) {
+        this.module = module;
+        try {
+            Class<?> lib = Class.forName("ai.djl.pytorch.jni.PyTorchLibrary");
+            var field = lib.getDeclaredField("LIB");
+            field.setAccessible(true);
+            library = field.get(null);
+            // DJL's public IValueUtils.runMethod always runs without gradients; this entry point takes the flag
+            runMethod = lib.getDeclaredMethod("moduleRunMethod", long.class, String.class, long[].class,
+                    boolean.class, boolean.class);
+            runMethod.setAccessible(true);
+            ivalue = IValue.class.getDeclaredConstructor(long.class);
+            ivalue.setAccessible(true);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            throw new IllegalStateException("DJL " + TorchRuntime.djlVersion() + " does not offer the TorchScript "
+                    + "entry points this library calls (PyTorchLibrary.moduleRunMethod); it is built for DJL 0.35.1", e);
+        }
+    }
+
+    /** The module, loaded into the engine once per JVM. */
+    public static TorchScriptOps get() {
+        TorchScriptOps ops = instance;
+        if (ops == null) {
+            synchronized (TorchScriptOps.class) {
+                ops = instance;
+                if (ops == null) {
+                    PtNDManager system = (PtNDManager) TorchRuntime.engine().newBaseManager();
+                    try {
+                        PtSymbolBlock block = JniUtils.loadModule(system, new ByteArrayInputStream(archive()), false,
+                                false);
+                        ops = new TorchScriptOps(block);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("libtorch could not read the TorchScript operator module", e);
+                    }
+                    instance = ops;
+                }
+            }
+        }
+        return ops;
+    }
+
+    /** {@code x·Wᵀ + b} as one ATen {@code linear} (a single addmm for contiguous input). */
+    public NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+        return bias == null ? call(x, "linear_nobias", x, weight) : call(x, "linear", x, weight, bias);
+    }
+
+    /** {@code x} converted to an ATen dtype code ({@link #FLOAT32}, {@link #BFLOAT16}); autograd casts gradients back. */
+    public NDArray toDtype(NDArray x, int dtype) {
+        return call(x, "to_dtype", x, (long) dtype);
+    }
+
+    /**
+     * Runs one method of the module and returns its single tensor result, owned by {@code owner}'s manager.
+     * Arguments may be arrays, booleans, integers (as {@code Long} or {@code Integer}), doubles or floats, and
+     * lists of arrays.
+     */
+    public NDArray call(NDArray owner, String method, Object... args) {
+        IValue result = invoke(method, args);
+        try {
+            return result.toTensor((PtNDManager) owner.getManager());
+        } finally {
+            result.close();
+        }
+    }
+
+    /** Runs one method that returns a list of tensors; the arrays belong to {@code owner}'s manager. */
+    public NDArray[] callList(NDArray owner, String method, Object... args) {
+        IValue result = invoke(method, args);
+        try {
+            return result.toTensorArray((PtNDManager) owner.getManager());
+        } finally {
+            result.close();
+        }
+    }
+
+    /** Runs one method for its side effects (in-place updates); its result is discarded. */
+    public void run(String method, Object... args) {
+        invoke(method, args).close();
+    }
+
+    private IValue invoke(String method, Object... args) {
+        List<IValue> inputs = new ArrayList<>(args.length);
+        try {
+            long[] handles = new long[args.length];
+            for (int i = 0; i < args.length; i++) {
+                IValue v = toIValue(method, i, args[i]);
+                inputs.add(v);
+                handles[i] = v.getHandle();
+            }
+            long out = (long) runMethod.invoke(library, module.getHandle(), method, handles, true, false);
+            return ivalue.newInstance(out);
+        } catch (InvocationTargetException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException("TorchScript method " + method + " failed", cause);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("could not call TorchScript method " + method, e);
+        } finally {
+            inputs.forEach(IValue::close);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static IValue toIValue(String method, int index, Object arg) {
+        if (arg instanceof NDArray a) {
+            return IValue.from((PtNDArray) a);
+        } else if (arg instanceof Boolean b) {
+            return IValue.from(b);
+        } else if (arg instanceof Long l) {
+            return IValue.from(l);
+        } else if (arg instanceof Integer n) {
+            return IValue.from(n.longValue());
+        } else if (arg instanceof Double d) {
+            return IValue.from(d);
+        } else if (arg instanceof Float f) {
+            return IValue.from(f.doubleValue());
+        } else if (arg instanceof List<?> list) {
+            return IValue.listFrom(((List<NDArray>) list).stream().map(PtNDArray.class::cast)
+                    .toArray(PtNDArray[]::new));
+        }
+        throw new IllegalArgumentException("argument " + index + " of TorchScript method " + method + " is a "
+                + (arg == null ? "null" : arg.getClass().getName()) + "; arrays, booleans, numbers and lists of "
+                + "arrays are supported");
+    }
+
+    /** The TorchScript archive: a zip of the pickled module, its code and the format version, stored uncompressed. */
+    static byte[] archive() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
+            store(zip, "data.pkl", DATA_PKL);
+            store(zip, "code/__torch__.py", SOURCE.getBytes(StandardCharsets.UTF_8));
+            store(zip, "constants.pkl", CONSTANTS_PKL);
+            store(zip, "version", "3\n".getBytes(StandardCharsets.US_ASCII));
+            store(zip, "byteorder", "little".getBytes(StandardCharsets.US_ASCII));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    private static void store(ZipOutputStream zip, String name, byte[] data) throws IOException {
+        ZipEntry e = new ZipEntry(ARCHIVE + name);
+        e.setMethod(ZipEntry.STORED);
+        e.setSize(data.length);
+        e.setCompressedSize(data.length);
+        CRC32 crc = new CRC32();
+        crc.update(data);
+        e.setCrc(crc.getValue());
+        e.setTime(315532800000L); // 1980-01-01, so the archive's bytes never depend on the clock
+        zip.putNextEntry(e);
+        zip.write(data);
+        zip.closeEntry();
+    }
+
+    private static byte[] pickleModule() {
+        ByteArrayOutputStream p = new ByteArrayOutputStream();
+        p.write(0x80);
+        p.write(2); // protocol 2
+        p.writeBytes("c__torch__\nOps\n".getBytes(StandardCharsets.US_ASCII)); // GLOBAL __torch__.Ops
+        p.writeBytes(new byte[] {'q', 0, ')', (byte) 0x81, '}', '('}); // BINPUT 0, EMPTY_TUPLE, NEWOBJ, EMPTY_DICT, MARK
+        byte[] key = "training".getBytes(StandardCharsets.US_ASCII);
+        p.write('X'); // BINUNICODE with a 4-byte little-endian length
+        p.writeBytes(new byte[] {(byte) key.length, 0, 0, 0});
+        p.writeBytes(key);
+        p.writeBytes(new byte[] {'q', 1, (byte) 0x88, 'u', 'b', 'q', 2, '.'}); // BINPUT 1, True, SETITEMS, BUILD, BINPUT 2, STOP
+        return p.toByteArray();
+    }
+}
