@@ -8,7 +8,7 @@ import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import org.tribuopeft.adapters.engine.Scalars;
+import org.tribuopeft.adapters.engine.ComputePrecision;
 
 import java.util.EnumMap;
 import java.util.Map;
@@ -81,50 +81,33 @@ public final class BertLayer extends NamedBlock {
      * @return [batch, tokens, hidden]
      */
     public NDArray apply(ParameterStore ps, NDArray x, NDArray maskBias, NDArray prefix, boolean training) {
-        Shape s = x.getShape();
-        long batch = s.get(0);
-        long tokens = s.get(1);
-        int heads = config.numHeads();
-        int headSize = config.headSize();
+        long batch = x.getShape().get(0);
         var device = x.getDevice();
 
         // Each intermediate is closed as soon as the forward pass no longer needs it. Closing frees only our
         // handle: a tensor that autograd saved for the backward pass stays alive in the graph and is released
         // by backward itself, as in Python. Without this, every intermediate of all layers stayed allocated
         // until the end of the step (hundreds of MB at batch 16 × 128).
-        NDArray qOut = linears.get(TargetModule.QUERY).apply(ps, x, training);
-        NDArray q = qOut.reshape(batch, tokens, heads, headSize).transpose(0, 2, 1, 3);
-        release(qOut, x);
+        NDArray q = linears.get(TargetModule.QUERY).apply(ps, x, training);
         NDArray keys = linears.get(TargetModule.KEY).apply(ps, x, training);
         NDArray values = linears.get(TargetModule.VALUE).apply(ps, x, training);
-        long keyCount = tokens;
         if (prefix != null) {
             long p = prefix.getShape().get(1);
             Shape prefixShape = new Shape(batch, p, config.hiddenSize());
-            keys = prefix.get(0).expandDims(0).broadcast(prefixShape).concat(keys, 1);
-            values = prefix.get(1).expandDims(0).broadcast(prefixShape).concat(values, 1);
-            keyCount += p;
+            NDArray withKeys = prefix.get(0).expandDims(0).broadcast(prefixShape).concat(keys, 1);
+            release(keys, x);
+            keys = withKeys;
+            NDArray withValues = prefix.get(1).expandDims(0).broadcast(prefixShape).concat(values, 1);
+            release(values, x);
+            values = withValues;
         }
-        NDArray k = keys.reshape(batch, keyCount, heads, headSize).transpose(0, 2, 3, 1);
-        NDArray v = values.reshape(batch, keyCount, heads, headSize).transpose(0, 2, 1, 3);
+        // one scaled_dot_product_attention: heads split and merged inside, scores scaled through q as PyTorch does,
+        // and libtorch's fused kernel whenever there is no dropout (prediction)
+        NDArray context = ComputePrecision.current().attention(q, keys, values, config.numHeads(), maskBias,
+                config.attentionDropout(), training);
+        release(q, x);
         release(keys, x);
         release(values, x);
-        NDArray raw = q.matMul(k);
-        release(q, x);
-        release(k, x);
-        NDArray scaled = Scalars.div(raw, (float) Math.sqrt(headSize));
-        raw.close();
-        NDArray scores = scaled.add(maskBias);
-        scaled.close();
-        NDArray softmax = scores.softmax(-1);
-        scores.close();
-        NDArray probs = Dropout.dropout(softmax, (float) config.attentionDropout(), training).singletonOrThrow();
-        release(softmax, probs);
-        NDArray heads4 = probs.matMul(v);
-        probs.close();
-        release(v, x);
-        NDArray context = heads4.transpose(0, 2, 1, 3).reshape(batch, tokens, config.hiddenSize());
-        release(heads4, context);
 
         NDArray attnDense = linears.get(TargetModule.ATTENTION_OUTPUT).apply(ps, context, training);
         release(context, attnDense);

@@ -7,9 +7,9 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import org.tribuopeft.adapters.engine.ComputePrecision;
 import org.tribuopeft.adapters.quant.QuantizedWeight;
 import org.tribuopeft.adapters.tensor.HostTensor;
 
@@ -177,10 +177,13 @@ public final class DenseLinear extends NamedBlock implements LinearLayer {
     @Override
     public NDArray apply(ParameterStore ps, NDArray x, boolean training) {
         NDArray w = weightValue(ps, x.getDevice(), training);
-        if (bias == null) {
-            return Linear.linear(x, w).singletonOrThrow();
+        // one fused addmm (DJL's Linear.linear is a matmul plus a separate bias add), in the thread's precision
+        NDArray out = ComputePrecision.current().linear(x, w,
+                bias == null ? null : ps.getValue(bias, x.getDevice(), training));
+        if (quantized != null) {
+            w.close(); // the dequantized copy; autograd keeps it if backward needs it
         }
-        return Linear.linear(x, w, ps.getValue(bias, x.getDevice(), training)).singletonOrThrow();
+        return out;
     }
 
     @Override

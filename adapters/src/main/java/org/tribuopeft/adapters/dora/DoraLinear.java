@@ -3,9 +3,9 @@ package org.tribuopeft.adapters.dora;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import org.tribuopeft.adapters.backbone.DenseLinear;
+import org.tribuopeft.adapters.engine.ComputePrecision;
 import org.tribuopeft.adapters.engine.Scalars;
 import org.tribuopeft.adapters.lora.LoraLinear;
 import org.tribuopeft.adapters.tensor.HostTensor;
@@ -71,7 +71,7 @@ public final class DoraLinear extends LoraLinear {
         NDArray xd = dropped(x, training);
         NDArray baseResult = xd == x
                 ? (base.bias() == null ? result : result.sub(ps.getValue(base.bias(), device, training)))
-                : Linear.linear(xd, w).singletonOrThrow();
+                : ComputePrecision.current().linear(xd, w, null);
         // intermediates are closed as soon as they are used; autograd keeps whatever backward needs
         NDArray path = loraPath(ps, xd, training);
         NDArray lora = Scalars.mul(path, (float) scaling());

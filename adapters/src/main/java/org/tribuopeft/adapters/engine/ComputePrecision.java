@@ -1,5 +1,7 @@
 package org.tribuopeft.adapters.engine;
 
+import ai.djl.ndarray.NDArray;
+
 import java.util.Locale;
 
 /**
@@ -10,9 +12,31 @@ import java.util.Locale;
  */
 public enum ComputePrecision {
     /** Everything in float32: the default, and the only format before this setting existed. */
-    FLOAT32("float32"),
+    FLOAT32("float32") {
+        @Override
+        public NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+            return TorchScriptOps.get().linear(x, weight, bias);
+        }
+
+        @Override
+        public NDArray attention(NDArray q, NDArray k, NDArray v, int heads, NDArray maskBias, double dropoutP,
+                                 boolean training) {
+            return TorchScriptOps.get().attention(q, k, v, maskBias, heads, training ? dropoutP : 0);
+        }
+    },
     /** Matrix products and attention in bfloat16 with float32 accumulation of parameters and gradients. */
-    BFLOAT16("bfloat16");
+    BFLOAT16("bfloat16") {
+        @Override
+        public NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+            return TorchScriptOps.get().linearBfloat16(x, weight, bias);
+        }
+
+        @Override
+        public NDArray attention(NDArray q, NDArray k, NDArray v, int heads, NDArray maskBias, double dropoutP,
+                                 boolean training) {
+            return TorchScriptOps.get().attentionBfloat16(q, k, v, maskBias, heads, training ? dropoutP : 0);
+        }
+    };
 
     private static final ThreadLocal<ComputePrecision> CURRENT = ThreadLocal.withInitial(() -> FLOAT32);
 
@@ -26,6 +50,33 @@ public enum ComputePrecision {
     public String configName() {
         return configName;
     }
+
+    /**
+     * {@code x·Wᵀ + b} in this precision, as one fused operator; the result is float32 either way.
+     *
+     * @param x [..., in] float32
+     * @param weight [out, in] float32
+     * @param bias [out] float32, or null for none
+     * @return [..., out] float32
+     */
+    public abstract NDArray linear(NDArray x, NDArray weight, NDArray bias);
+
+    /**
+     * Multi-head scaled dot-product attention in this precision, as one fused operator; the result is float32
+     * either way. Dropout applies to the attention probabilities only while {@code training}, drawing from the
+     * engine's random generator (so a seeded run repeats exactly).
+     *
+     * @param q [batch, tokens, heads·headSize] queries
+     * @param k [batch, keys, heads·headSize] keys (prefix keys already placed first)
+     * @param v [batch, keys, heads·headSize] values
+     * @param heads the number of heads
+     * @param maskBias [batch, 1, 1, keys] float32 added to the scores: 0 to attend, very negative to skip
+     * @param dropoutP attention-probability dropout rate
+     * @param training true while training
+     * @return [batch, tokens, heads·headSize] float32 context
+     */
+    public abstract NDArray attention(NDArray q, NDArray k, NDArray v, int heads, NDArray maskBias, double dropoutP,
+                                      boolean training);
 
     /** The precision in force on this thread ({@link #FLOAT32} unless a {@link #use} scope is open). */
     public static ComputePrecision current() {

@@ -60,6 +60,46 @@ public final class TorchScriptOps {
                 x: Tensor,
                 weight: Tensor) -> Tensor:
                 return torch.linear(x, weight)
+              def linear_bf16(self: __torch__.Ops,
+                x: Tensor,
+                weight: Tensor,
+                bias: Tensor) -> Tensor:
+                y = torch.linear(torch.to(x, 15), torch.to(weight, 15), torch.to(bias, 15))
+                return torch.to(y, 6)
+              def linear_nobias_bf16(self: __torch__.Ops,
+                x: Tensor,
+                weight: Tensor) -> Tensor:
+                return torch.to(torch.linear(torch.to(x, 15), torch.to(weight, 15)), 6)
+              def attention(self: __torch__.Ops,
+                q: Tensor,
+                k: Tensor,
+                v: Tensor,
+                mask: Tensor,
+                heads: int,
+                dropout_p: float) -> Tensor:
+                b = torch.size(q, 0)
+                t = torch.size(q, 1)
+                n = torch.size(k, 1)
+                qh = torch.transpose(torch.reshape(q, [b, t, heads, -1]), 1, 2)
+                kh = torch.transpose(torch.reshape(k, [b, n, heads, -1]), 1, 2)
+                vh = torch.transpose(torch.reshape(v, [b, n, heads, -1]), 1, 2)
+                ctx = torch.scaled_dot_product_attention(qh, kh, vh, mask, dropout_p)
+                return torch.reshape(torch.transpose(ctx, 1, 2), [b, t, -1])
+              def attention_bf16(self: __torch__.Ops,
+                q: Tensor,
+                k: Tensor,
+                v: Tensor,
+                mask: Tensor,
+                heads: int,
+                dropout_p: float) -> Tensor:
+                b = torch.size(q, 0)
+                t = torch.size(q, 1)
+                n = torch.size(k, 1)
+                qh = torch.transpose(torch.reshape(torch.to(q, 15), [b, t, heads, -1]), 1, 2)
+                kh = torch.transpose(torch.reshape(torch.to(k, 15), [b, n, heads, -1]), 1, 2)
+                vh = torch.transpose(torch.reshape(torch.to(v, 15), [b, n, heads, -1]), 1, 2)
+                ctx = torch.scaled_dot_product_attention(qh, kh, vh, torch.to(mask, 15), dropout_p)
+                return torch.to(torch.reshape(torch.transpose(ctx, 1, 2), [b, t, -1]), 6)
               def to_dtype(self: __torch__.Ops,
                 x: Tensor,
                 dtype: int) -> Tensor:
@@ -127,6 +167,40 @@ public final class TorchScriptOps {
     /** {@code x·Wᵀ + b} as one ATen {@code linear} (a single addmm for contiguous input). */
     public NDArray linear(NDArray x, NDArray weight, NDArray bias) {
         return bias == null ? call(x, "linear_nobias", x, weight) : call(x, "linear", x, weight, bias);
+    }
+
+    /**
+     * {@code x·Wᵀ + b} computed in bfloat16: x, W and b are rounded to bfloat16 inside the module, the product is
+     * one bfloat16 addmm, and the result comes back as float32 (so DJL never holds a bfloat16 array). Gradients
+     * flow back through the casts to the float32 inputs.
+     */
+    public NDArray linearBfloat16(NDArray x, NDArray weight, NDArray bias) {
+        return bias == null ? call(x, "linear_nobias_bf16", x, weight) : call(x, "linear_bf16", x, weight, bias);
+    }
+
+    /**
+     * Multi-head scaled dot-product attention, {@code softmax(q·kᵀ/√d + mask)·v} per head, as one ATen
+     * {@code scaled_dot_product_attention}: libtorch picks its fused kernel when it can (no dropout) and its
+     * composite form otherwise. Dropout on the attention probabilities draws from the engine's random generator.
+     *
+     * @param q [batch, tokens, heads·headSize]
+     * @param k [batch, keys, heads·headSize]
+     * @param v [batch, keys, heads·headSize]
+     * @param maskBias [batch, 1, 1, keys] float32, added to the scores (0 to attend, very negative to skip)
+     * @param heads the number of heads the hidden width is split into
+     * @param dropoutP probability of zeroing an attention weight, 0 for none
+     * @return [batch, tokens, heads·headSize] float32
+     */
+    public NDArray attention(NDArray q, NDArray k, NDArray v, NDArray maskBias, int heads, double dropoutP) {
+        return call(q, "attention", q, k, v, maskBias, (long) heads, dropoutP);
+    }
+
+    /**
+     * {@link #attention} with q, k, v and the mask rounded to bfloat16 inside the module; the result is returned as
+     * float32.
+     */
+    public NDArray attentionBfloat16(NDArray q, NDArray k, NDArray v, NDArray maskBias, int heads, double dropoutP) {
+        return call(q, "attention_bf16", q, k, v, maskBias, (long) heads, dropoutP);
     }
 
     /** {@code x} converted to an ATen dtype code ({@link #FLOAT32}, {@link #BFLOAT16}); autograd casts gradients back. */

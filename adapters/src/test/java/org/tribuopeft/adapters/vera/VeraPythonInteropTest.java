@@ -72,7 +72,10 @@ class VeraPythonInteropTest {
     void ourFolderReadsBackToOurHiddenStatesAndLoadedInPeftWithTheSame() throws Exception {
         Path folder = ROOT.resolve("vera").resolve("ours_vera");
         double ours = maxHiddenDiff(folder, JSON.readTree(folder.resolveSibling("ours_vera.json").toFile()));
-        assertTrue(ours <= 1e-6, "our folder read back differs from what we wrote by " + ours);
+        // ours_vera.json holds hidden states our encoder wrote with its earlier op order (matmul + bias add, scores
+        // divided by √d); the fused addmm and scaled_dot_product_attention round differently (1.4e-6 here), so the
+        // bound is the float32 one this test also applies against PEFT
+        assertTrue(ours <= 1e-5, "our folder read back differs from what we wrote by " + ours);
         JsonNode run = JSON.readTree(ROOT.resolve("vera").resolve("vera-results.json").toFile());
         assertEquals("0.21.0", run.get("peft").asText());
         double inPeft = run.get("ours_in_peft").get("max_hidden_diff").asDouble();
