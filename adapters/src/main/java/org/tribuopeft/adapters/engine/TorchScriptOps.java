@@ -64,6 +64,36 @@ public final class TorchScriptOps {
                 x: Tensor,
                 dtype: int) -> Tensor:
                 return torch.to(x, dtype)
+              def adamw_group_(self: __torch__.Ops,
+                params: List[Tensor],
+                grads: List[Tensor],
+                exp_avgs: List[Tensor],
+                exp_avg_sqs: List[Tensor],
+                state_steps: List[Tensor],
+                lr: float,
+                beta1: float,
+                beta2: float,
+                weight_decay: float,
+                eps: float,
+                grad_scale: float) -> Tensor:
+                grad_enabled = torch.is_grad_enabled()
+                torch.set_grad_enabled(False)
+                if grad_scale != 1.:
+                  torch._foreach_mul_(grads, grad_scale)
+                else:
+                  pass
+                torch._fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, annotate(List[Tensor], []), state_steps, lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps, amsgrad=False, maximize=False)
+                torch._foreach_zero_(grads)
+                torch.set_grad_enabled(grad_enabled)
+                return state_steps[0]
+              def global_norm(self: __torch__.Ops,
+                tensors: List[Tensor]) -> Tensor:
+                grad_enabled = torch.is_grad_enabled()
+                torch.set_grad_enabled(False)
+                norms = torch._foreach_norm(tensors, 2)
+                norm = torch.linalg_vector_norm(torch.stack(norms), 2)
+                torch.set_grad_enabled(grad_enabled)
+                return norm
             """;
 
     private static final String ARCHIVE = "ops/";
@@ -132,6 +162,29 @@ public final class TorchScriptOps {
     /** {@code x} converted to an ATen dtype code ({@link #FLOAT32}, {@link #BFLOAT16}); autograd casts gradients back. */
     public NDArray toDtype(NDArray x, int dtype) {
         return call(x, "to_dtype", x, (long) dtype);
+    }
+
+    /**
+     * One AdamW step over a group of parameters sharing one weight decay, with PyTorch's fused CPU kernel
+     * ({@code torch._fused_adamw_}, the arithmetic of {@code torch.optim.AdamW(fused=True)}): every gradient is
+     * first multiplied by {@code gradScale} (unless it is 1), the parameters and both moments are updated in
+     * place, and the gradients are zeroed. Runs without recording gradients.
+     *
+     * @param stateSteps per parameter a float32 scalar holding the step number (from 1), for the bias corrections
+     */
+    public void adamwGroup(List<NDArray> params, List<NDArray> grads, List<NDArray> expAvgs, List<NDArray> expAvgSqs,
+                           List<NDArray> stateSteps, double lr, double beta1, double beta2, double weightDecay,
+                           double eps, double gradScale) {
+        run("adamw_group_", params, grads, expAvgs, expAvgSqs, stateSteps, lr, beta1, beta2, weightDecay, eps,
+                gradScale);
+    }
+
+    /**
+     * The Euclidean norm of all the given tensors taken together, as {@code torch.nn.utils.clip_grad_norm_} computes
+     * it (per-tensor norms, then the norm of those), as a float32 scalar owned by {@code owner}'s manager.
+     */
+    public NDArray globalNorm(NDArray owner, List<NDArray> tensors) {
+        return call(owner, "global_norm", tensors);
     }
 
     /**

@@ -15,6 +15,7 @@ import org.tribuopeft.adapters.checkpoint.CheckpointWriter;
 import org.tribuopeft.adapters.checkpoint.TrainingState;
 import org.tribuopeft.adapters.engine.Scalars;
 import org.tribuopeft.adapters.engine.TorchRuntime;
+import org.tribuopeft.adapters.engine.TorchScriptOps;
 import org.tribuopeft.adapters.method.TrainingHook;
 
 import java.io.PrintStream;
@@ -345,12 +346,13 @@ public final class FineTuner {
             if (!Double.isFinite(loss)) {
                 throw diverged(p, stepNumber, null, "the loss is " + loss);
             }
-            NDArray sq = null;
+            // one engine call (per-tensor norms, then their norm, as clip_grad_norm_) instead of three operators
+            // per parameter
+            List<NDArray> grads = new ArrayList<>(trainable.size());
             for (Parameter param : trainable.values()) {
-                NDArray s = param.getArray().getGradient().square().sum();
-                sq = sq == null ? s : sq.add(s);
+                grads.add(param.getArray().getGradient());
             }
-            double norm = Math.sqrt(sq.getFloat());
+            double norm = grads.isEmpty() ? 0 : TorchScriptOps.get().globalNorm(grads.get(0), grads).getFloat();
             if (!Double.isFinite(norm)) {
                 String bad = firstNonFinite(trainable);
                 if (bad != null) {
@@ -361,14 +363,14 @@ public final class FineTuner {
             if (config.maxGradNorm() > 0 && norm > config.maxGradNorm()) {
                 scale = config.maxGradNorm() / (norm + 1e-6);
             }
-            Map<String, NDArray> grads = new LinkedHashMap<>();
+            Map<String, NDArray> scaled = new LinkedHashMap<>();
             if (hook.needsGradients()) {
                 for (Map.Entry<String, Parameter> e : trainable.entrySet()) {
-                    grads.put(e.getKey(), Scalars.mul(e.getValue().getArray().getGradient(), (float) scale));
+                    scaled.put(e.getKey(), Scalars.mul(e.getValue().getArray().getGradient(), (float) scale));
                 }
             }
             optimizer.step(lr, scale);
-            hook.afterStep(stepNumber, grads, optimizer);
+            hook.afterStep(stepNumber, scaled, optimizer);
             return loss;
         }
     }

@@ -75,6 +75,19 @@ class TorchScriptOpsTest {
     }
 
     @Test
+    void globalNormIsTheNormOfAllTensorsTogether() {
+        try (NDManager m = TorchRuntime.engine().newBaseManager()) {
+            NDArray a = m.create(new float[] {3f, 4f});
+            NDArray b = m.create(new float[] {12f}, new Shape(1, 1));
+            NDArray c = m.create(new float[] {0f, 84f, 0f});
+            // sqrt(9 + 16 + 144 + 7056) = 85
+            assertEquals(85f, TorchScriptOps.get().globalNorm(a, java.util.List.of(a, b, c)).getFloat(), 1e-5f);
+            NDArray bad = m.create(new float[] {1f, Float.NaN});
+            assertTrue(Float.isNaN(TorchScriptOps.get().globalNorm(a, java.util.List.of(a, bad)).getFloat()));
+        }
+    }
+
+    @Test
     void unsupportedArgumentIsRefusedNamingMethodAndPosition() {
         try (NDManager m = TorchRuntime.engine().newBaseManager()) {
             NDArray x = m.ones(new Shape(2));
