@@ -104,6 +104,6 @@ class CompareBenchmarkTest {
 
     private static CompareBenchmark.Settings settings() {
         return new CompareBenchmark.Settings(List.of("lora"), 2, 3, 1, 16, 128, 2, 2024, null, false, List.of(), null, null,
-                Path.of("target"), null, null, "", "tribuo-peft benchmark-compare --methods lora", false);
+                Path.of("target"), null, null, "", "tribuo-peft benchmark-compare --methods lora", false, 0);
     }
 }
