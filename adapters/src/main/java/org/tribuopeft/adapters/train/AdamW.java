@@ -83,6 +83,27 @@ public final class AdamW implements OptimizerMoments {
      * @param gradientScale factor applied to every gradient first (gradient-norm clipping)
      */
     public void step(double learningRate, double gradientScale) {
+        step(learningRate, gradientScale, null);
+    }
+
+    /**
+     * Applies one update to every parameter from the given gradients (fresh arrays, e.g. from
+     * {@link TorchScriptOps#gradients}), which it scales in place; the parameters' own gradient buffers are not
+     * read or zeroed.
+     *
+     * @param learningRate this step's learning rate
+     * @param gradientScale factor applied to every gradient first (gradient-norm clipping)
+     * @param gradients one array per trained parameter, by name
+     * @throws IllegalArgumentException naming a trained parameter without a gradient
+     */
+    public void step(double learningRate, double gradientScale, Map<String, NDArray> gradients) {
+        if (gradients != null) {
+            for (String name : parameters.keySet()) {
+                if (!gradients.containsKey(name)) {
+                    throw new IllegalArgumentException("no gradient given for the trained parameter '" + name + "'");
+                }
+            }
+        }
         steps++;
         if (parameters.isEmpty()) {
             return;
@@ -96,12 +117,13 @@ public final class AdamW implements OptimizerMoments {
             NDArray first = parameters.values().iterator().next().getArray();
             // the kernel reads the step number from a float32 tensor per parameter; one tensor serves them all
             NDArray step = first.getManager().create((float) steps);
-            update(decayed, step, learningRate, weightDecay, gradientScale);
-            update(undecayed, step, learningRate, 0.0, gradientScale);
+            update(decayed, gradients, step, learningRate, weightDecay, gradientScale);
+            update(undecayed, gradients, step, learningRate, 0.0, gradientScale);
         }
     }
 
-    private void update(List<String> names, NDArray step, double lr, double decay, double gradientScale) {
+    private void update(List<String> names, Map<String, NDArray> gradients, NDArray step, double lr, double decay,
+                        double gradientScale) {
         if (names.isEmpty()) {
             return;
         }
@@ -113,13 +135,13 @@ public final class AdamW implements OptimizerMoments {
         for (String name : names) {
             NDArray weight = parameters.get(name).getArray();
             weights.add(weight);
-            grads.add(weight.getGradient());
+            grads.add(gradients == null ? weight.getGradient() : gradients.get(name));
             firsts.add(state(means, name, weight));
             seconds.add(state(variances, name, weight));
             stepList.add(step);
         }
         TorchScriptOps.get().adamwGroup(weights, grads, firsts, seconds, stepList, lr, beta1, beta2, decay, epsilon,
-                gradientScale);
+                gradientScale, gradients == null);
     }
 
     private static NDArray state(Map<String, NDArray> states, String name, NDArray weight) {

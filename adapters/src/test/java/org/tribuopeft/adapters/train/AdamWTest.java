@@ -186,4 +186,37 @@ class AdamWTest extends EngineTestBase {
         a.close();
         b.close();
     }
+
+    @Test
+    void givenGradientsUpdateExactlyAsTheParametersOwnAndLeaveTheirBuffersAlone() {
+        Map<String, Parameter> viaBuffers = parameters(4);
+        Map<String, Parameter> viaArrays = parameters(4);
+        AdamW a = new AdamW(viaBuffers, WEIGHT_DECAY);
+        AdamW b = new AdamW(viaArrays, WEIGHT_DECAY);
+        SplittableRandom rng = new SplittableRandom(2);
+        for (int t = 0; t < 3; t++) {
+            Map<String, float[]> g = gradients(rng);
+            setGradients(viaBuffers, g);
+            a.step(1e-2, t == 2 ? 0.3 : 1.0);
+            Map<String, NDArray> arrays = new LinkedHashMap<>();
+            for (int i = 0; i < NAMES.length; i++) {
+                arrays.put(NAMES[i], manager.create(g.get(NAMES[i]), SHAPES[i]));
+            }
+            b.step(1e-2, t == 2 ? 0.3 : 1.0, arrays);
+        }
+        for (String name : NAMES) {
+            assertArrayEquals(viaBuffers.get(name).getArray().toFloatArray(), viaArrays.get(name).getArray().toFloatArray(),
+                    name);
+            float[] untouched = viaArrays.get(name).getArray().getGradient().toFloatArray();
+            assertArrayEquals(new float[untouched.length], untouched, "no backward ran into " + name + "'s buffer");
+        }
+        Map<String, NDArray> missing = new LinkedHashMap<>();
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> b.step(1e-2, 1.0, missing));
+        assertTrue(e.getMessage().contains("no gradient given for the trained parameter '" + NAMES[0] + "'"),
+                e.getMessage());
+        assertEquals(3, b.steps(), "a refused step is not counted");
+        a.close();
+        b.close();
+    }
 }
