@@ -161,7 +161,8 @@ final class CompareBenchmark {
                 publish(s, render(s, runs, backbone.config(), pythonProblem), null);
             }
         }
-        String table = render(s, runs, backbone.config(), pythonProblem);
+        // with no timed rounds (the operator profile alone) only the command line heads the profile tables
+        String table = s.rounds() == 0 ? "`" + s.commandLine() + "`\n" : render(s, runs, backbone.config(), pythonProblem);
         if (s.profileTop() > 0) {
             StringBuilder profiles = new StringBuilder();
             for (String method : s.methods()) {

@@ -213,7 +213,8 @@ public final class TribuoPeftCli {
                             --docs rewrites the marked section of a Markdown file; --render-only rebuilds
                             the table from the results already in --work, running nothing; --profile runs
                             each side once more with PyTorch's operator profiler on steps after the warm-up
-                            and adds a table of self time per operator, ours against Python's (top N, 20)
+                            and adds a table of self time per operator, ours against Python's (top N, 20);
+                            --rounds 0 --profile runs the profile alone
                   predict-benchmark [--method M] [--base-method M] [--texts N] [--rounds N] [--batch-size N]
                             [--seed N]
                             prediction speed of the base encoder, M unmerged and M merged, in turn in rounds
@@ -517,8 +518,9 @@ public final class TribuoPeftCli {
                     + "end before the last step");
         }
         int rounds = a.getInt("rounds", 3);
-        if (rounds <= 0) {
-            throw new CliException("--rounds must be positive, got " + rounds);
+        if (rounds < 0 || rounds == 0 && profileTop == 0) {
+            throw new CliException("--rounds must be positive (0 only with --profile, for the operator profile "
+                    + "alone), got " + rounds);
         }
         String output = a.get("output", null);
         String docs = a.get("docs", null);
