@@ -56,7 +56,17 @@ final class CompareBenchmark {
     record Settings(List<String> methods, int rounds, int steps, int warmup, int batch, int maxLength, int threads,
                     long seed, String python, boolean bf16, List<String> jvmArgs, List<String> baselineJvmArgs,
                     String baselineClasspath, Path work, Path output, Path docs, String docsSection,
-                    String commandLine, boolean renderOnly) {}
+                    String commandLine, boolean renderOnly, int profileTop) {
+        /** The profiled window starts after the warm-up steps. */
+        int profileFrom() {
+            return warmup;
+        }
+
+        /** How many steps are profiled: up to 4, ending before the last step (Python exports at the next step's start). */
+        int profileSteps() {
+            return Math.min(4, steps - warmup - 1);
+        }
+    }
 
     /** One process's result, as read from its JSON file. */
     record Run(String side, String method, String precision, int round, int batch, int tokens, double[] stepSeconds,
@@ -151,9 +161,76 @@ final class CompareBenchmark {
                 publish(s, render(s, runs, backbone.config(), pythonProblem), null);
             }
         }
-        String table = render(s, runs, backbone.config(), pythonProblem);
+        // with no timed rounds (the operator profile alone) only the command line heads the profile tables
+        String table = s.rounds() == 0 ? "`" + s.commandLine() + "`\n" : render(s, runs, backbone.config(), pythonProblem);
+        if (s.profileTop() > 0) {
+            StringBuilder profiles = new StringBuilder();
+            for (String method : s.methods()) {
+                profiles.append(profile(s, method, script, modelDir, data, pythonProblem, out));
+            }
+            table = table + profiles;
+        }
         out.print(table);
         publish(s, table, out);
+    }
+
+    /**
+     * One more run of each side for one method with the operator profiler on over a window of steps after the
+     * warm-up, taken in turn like the timed runs, and the Markdown table of self time per operator (ours against
+     * Python's). Profiled step times are not reported: the profiler slows both sides.
+     */
+    private static String profile(Settings s, String method, Path script, Path modelDir, Path data,
+                                  String pythonProblem, PrintStream out) throws IOException, InterruptedException {
+        int from = s.profileFrom();
+        int steps = s.profileSteps();
+        List<String> window = List.of("--profile-from", Integer.toString(from), "--profile-steps",
+                Integer.toString(steps));
+        Path oursTrace = s.work().resolve("profile-ours-" + method + ".trace.json");
+        Path pyTrace = s.work().resolve("profile-python-" + method + ".trace.json");
+        List<Child> group = new ArrayList<>();
+        List<String> ours = new ArrayList<>(javaCommand(s.jvmArgs(), null, s, method, data,
+                s.work().resolve("profile-ours-" + method + ".json")));
+        ours.addAll(List.of("--profile", oursTrace.toString()));
+        ours.addAll(window);
+        group.add(new Child(OURS, OURS + " profile " + method, ours, s.work().resolve("profile-ours-" + method + ".json"),
+                s.work().resolve("profile-ours-" + method + ".log")));
+        boolean withPython = pythonProblem == null && PYTHON_METHODS.contains(method);
+        if (withPython) {
+            List<String> py = new ArrayList<>(pythonCommand(s, script, modelDir, method, data,
+                    s.work().resolve("profile-python-" + method + ".json"), false));
+            py.addAll(List.of("--profile", pyTrace.toString()));
+            py.addAll(window);
+            group.add(new Child("python-peft", "python-peft profile " + method, py,
+                    s.work().resolve("profile-python-" + method + ".json"),
+                    s.work().resolve("profile-python-" + method + ".log")));
+        }
+        if (!s.renderOnly()) {
+            Files.deleteIfExists(oursTrace);
+            Files.deleteIfExists(pyTrace);
+            out.printf(Locale.ROOT, "[compare] operator profile of %s, steps %d–%d: %s ...%n", method, from + 1,
+                    from + steps, String.join(" / ", group.stream().map(Child::name).toList()));
+            String failure = runInTurn(group, s.steps());
+            if (failure != null) {
+                out.println("[compare] " + failure);
+                return "\n**Operator profile, " + method + ":** not available (" + failure.lines().findFirst()
+                        .orElse("failed") + ").\n";
+            }
+        }
+        if (!Files.isRegularFile(oursTrace)) {
+            return "\n**Operator profile, " + method + ":** not available (" + oursTrace + " was not written).\n";
+        }
+        OpTrace oursOps = OpTrace.read(oursTrace);
+        OpTrace pyOps = withPython && Files.isRegularFile(pyTrace) ? OpTrace.read(pyTrace) : null;
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%n**Operator profile, %s** (steps %d–%d of one more run of each side "
+                        + "with PyTorch's operator profiler on: libtorch's for ours, torch.profiler for Python; self "
+                        + "time is the time inside an operator minus the operators it called, per thread; the %d "
+                        + "operators that differ most, then the rest). Operator time per step: ours %.1f ms%s.%n%n",
+                method, from + 1, from + steps, s.profileTop(), oursOps.topLevelMicros() / steps / 1e3,
+                pyOps == null ? (withPython ? ", Python's trace missing" : ", no Python side")
+                        : String.format(Locale.ROOT, ", Python %.1f ms", pyOps.topLevelMicros() / steps / 1e3)));
+        sb.append(OpProfileTable.render(oursOps, pyOps, steps, s.profileTop()));
+        return sb.toString();
     }
 
     private static void publish(Settings s, String table, PrintStream out) throws IOException {

@@ -101,7 +101,7 @@ public final class TribuoPeftCli {
                         "epochs", "batch-size", "learning-rate", "seed", "save", "model", "output", "backbone")), out);
                 case "benchmark-compare" -> benchmarkCompare(args, CliArgs.parse(args, Set.of("methods", "rounds",
                         "steps", "warmup", "batch-size", "max-length", "threads", "seed", "python", "jvm-args", "baseline-jvm-args", "baseline-classpath", "work",
-                        "output", "docs", "docs-section"), Set.of("bf16", "render-only")), out);
+                        "output", "docs", "docs-section", "profile-top"), Set.of("bf16", "render-only", "profile")), out);
                 case "predict-benchmark" -> {
                     CliArgs p = CliArgs.parse(args, Set.of("method", "base-method", "texts", "rounds", "batch-size",
                             "seed"));
@@ -205,12 +205,16 @@ public final class TribuoPeftCli {
                             [--batch-size N] [--max-length N] [--threads N] [--python PYTHON] [--bf16]
                             [--jvm-args "FLAGS"] [--baseline-jvm-args "FLAGS"] [--baseline-classpath CP]
                             [--work DIR] [--output FILE.md] [--docs FILE.md [--docs-section NAME]] [--render-only]
+                            [--profile [--profile-top N]]
                             training steps of ours and Python PEFT's, each method in its own process, in
                             interleaved rounds: step time, tokens/s, FLOP/s, gradient + optimizer bytes, peak
                             memory and the speed ratio; --baseline-classpath / --baseline-jvm-args add our side
                             again from another build or under other JVM flags (before/after in one run);
                             --docs rewrites the marked section of a Markdown file; --render-only rebuilds
-                            the table from the results already in --work, running nothing
+                            the table from the results already in --work, running nothing; --profile runs
+                            each side once more with PyTorch's operator profiler on steps after the warm-up
+                            and adds a table of self time per operator, ours against Python's (top N, 20);
+                            --rounds 0 --profile runs the profile alone
                   predict-benchmark [--method M] [--base-method M] [--texts N] [--rounds N] [--batch-size N]
                             [--seed N]
                             prediction speed of the base encoder, M unmerged and M merged, in turn in rounds
@@ -507,9 +511,16 @@ public final class TribuoPeftCli {
         if (steps <= warmup || warmup < 0) {
             throw new CliException("--steps (" + steps + ") must be more than --warmup (" + warmup + ")");
         }
+        int profileTop = a.has("profile") ? a.getInt("profile-top", 20) : 0;
+        if (a.has("profile") && (profileTop < 1 || steps < warmup + 2)) {
+            throw new CliException("--profile needs --profile-top >= 1 (got " + profileTop + ") and --steps at least "
+                    + "--warmup + 2 (got " + steps + " and " + warmup + "): the profiled steps follow the warm-up and "
+                    + "end before the last step");
+        }
         int rounds = a.getInt("rounds", 3);
-        if (rounds <= 0) {
-            throw new CliException("--rounds must be positive, got " + rounds);
+        if (rounds < 0 || rounds == 0 && profileTop == 0) {
+            throw new CliException("--rounds must be positive (0 only with --profile, for the operator profile "
+                    + "alone), got " + rounds);
         }
         String output = a.get("output", null);
         String docs = a.get("docs", null);
@@ -521,7 +532,7 @@ public final class TribuoPeftCli {
                 Paths.get(a.get("work", "target/benchmark-compare")), output == null ? null : Paths.get(output),
                 docs == null ? null : Paths.get(docs), a.get("docs-section", ""), "java -jar app/target/tribuo-peft.jar " + String.join(" ",
                 Arrays.stream(args).filter(x -> !x.equals("--render-only"))
-                        .map(x -> x.contains(" ") ? "\"" + x + "\"" : x).toList()), a.has("render-only"));
+                        .map(x -> x.contains(" ") ? "\"" + x + "\"" : x).toList()), a.has("render-only"), profileTop);
         try {
             CompareBenchmark.run(s, out);
         } catch (InterruptedException e) {

@@ -97,6 +97,25 @@ class CompareBenchmarkTest {
         assertTrue(e.getMessage().contains("b.md has no " + CompareBenchmark.DOCS_START), e.getMessage());
     }
 
+    @Test
+    void profileSettingsAreCheckedBeforeAnythingRuns() {
+        assertTrue(cliError("--rounds", "0").contains("--rounds must be positive (0 only with --profile"));
+        assertTrue(cliError("--profile", "--steps", "5", "--warmup", "4")
+                .contains("--steps at least --warmup + 2 (got 5 and 4)"));
+        assertTrue(cliError("--profile", "--profile-top", "0").contains("--profile-top >= 1 (got 0)"));
+    }
+
+    private static String cliError(String... options) {
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        String[] args = new String[options.length + 1];
+        args[0] = "benchmark-compare";
+        System.arraycopy(options, 0, args, 1, options.length);
+        int code = TribuoPeftCli.run(args, new java.io.PrintStream(new java.io.ByteArrayOutputStream()),
+                new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals(2, code);
+        return err.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     private static CompareBenchmark.Run run(String side, String precision, int round, double[] secs) {
         return new CompareBenchmark.Run(side, "lora", precision, round, 16, 128, secs, new double[] {0.69}, 74_498, 893_976,
                 1_862L << 20, 100e9);
@@ -104,6 +123,6 @@ class CompareBenchmarkTest {
 
     private static CompareBenchmark.Settings settings() {
         return new CompareBenchmark.Settings(List.of("lora"), 2, 3, 1, 16, 128, 2, 2024, null, false, List.of(), null, null,
-                Path.of("target"), null, null, "", "tribuo-peft benchmark-compare --methods lora", false);
+                Path.of("target"), null, null, "", "tribuo-peft benchmark-compare --methods lora", false, 0);
     }
 }

@@ -104,6 +104,52 @@ public final class TorchScriptOps {
                 x: Tensor,
                 dtype: int) -> Tensor:
                 return torch.to(x, dtype)
+              def adamw_group_(self: __torch__.Ops,
+                params: List[Tensor],
+                grads: List[Tensor],
+                exp_avgs: List[Tensor],
+                exp_avg_sqs: List[Tensor],
+                state_steps: List[Tensor],
+                lr: float,
+                beta1: float,
+                beta2: float,
+                weight_decay: float,
+                eps: float,
+                grad_scale: float,
+                zero_grads: bool) -> Tensor:
+                grad_enabled = torch.is_grad_enabled()
+                torch.set_grad_enabled(False)
+                if grad_scale != 1.:
+                  torch._foreach_mul_(grads, grad_scale)
+                else:
+                  pass
+                torch._fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, annotate(List[Tensor], []), state_steps, lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps, amsgrad=False, maximize=False)
+                if zero_grads:
+                  torch._foreach_zero_(grads)
+                else:
+                  pass
+                torch.set_grad_enabled(grad_enabled)
+                return state_steps[0]
+              def gradients(self: __torch__.Ops,
+                loss: Tensor,
+                inputs: List[Tensor]) -> List[Tensor]:
+                grads = torch.autograd.grad([loss], inputs, None, None, False, True)
+                out = annotate(List[Tensor], [])
+                for i in range(len(inputs)):
+                  g = grads[i]
+                  if g is None:
+                    out.append(torch.zeros_like(inputs[i]))
+                  else:
+                    out.append(g)
+                return out
+              def global_norm(self: __torch__.Ops,
+                tensors: List[Tensor]) -> Tensor:
+                grad_enabled = torch.is_grad_enabled()
+                torch.set_grad_enabled(False)
+                norms = torch._foreach_norm(tensors, 2)
+                norm = torch.linalg_vector_norm(torch.stack(norms), 2)
+                torch.set_grad_enabled(grad_enabled)
+                return norm
             """;
 
     private static final String ARCHIVE = "ops/";
@@ -206,6 +252,40 @@ public final class TorchScriptOps {
     /** {@code x} converted to an ATen dtype code ({@link #FLOAT32}, {@link #BFLOAT16}); autograd casts gradients back. */
     public NDArray toDtype(NDArray x, int dtype) {
         return call(x, "to_dtype", x, (long) dtype);
+    }
+
+    /**
+     * One AdamW step over a group of parameters sharing one weight decay, with PyTorch's fused CPU kernel
+     * ({@code torch._fused_adamw_}, the arithmetic of {@code torch.optim.AdamW(fused=True)}): every gradient is
+     * first multiplied by {@code gradScale} (unless it is 1), the parameters and both moments are updated in
+     * place, and the gradients are zeroed when {@code zeroGrads} (they are the parameters' own accumulating buffers).
+     * Runs without recording gradients.
+     *
+     * @param stateSteps per parameter a float32 scalar holding the step number (from 1), for the bias corrections
+     */
+    public void adamwGroup(List<NDArray> params, List<NDArray> grads, List<NDArray> expAvgs, List<NDArray> expAvgSqs,
+                           List<NDArray> stateSteps, double lr, double beta1, double beta2, double weightDecay,
+                           double eps, double gradScale, boolean zeroGrads) {
+        run("adamw_group_", params, grads, expAvgs, expAvgSqs, stateSteps, lr, beta1, beta2, weightDecay, eps,
+                gradScale, zeroGrads);
+    }
+
+    /**
+     * The gradients of a scalar with respect to the given leaf arrays, back-propagated by autograd without
+     * accumulating into (or needing) the arrays' own gradient buffers, as {@code torch.autograd.grad}; an input the
+     * loss does not depend on gets zeros. The result arrays are fresh and owned by {@code loss}'s manager, in the
+     * order of {@code inputs}.
+     */
+    public NDArray[] gradients(NDArray loss, List<NDArray> inputs) {
+        return callList(loss, "gradients", loss, inputs);
+    }
+
+    /**
+     * The Euclidean norm of all the given tensors taken together, as {@code torch.nn.utils.clip_grad_norm_} computes
+     * it (per-tensor norms, then the norm of those), as a float32 scalar owned by {@code owner}'s manager.
+     */
+    public NDArray globalNorm(NDArray owner, List<NDArray> tensors) {
+        return call(owner, "global_norm", tensors);
     }
 
     /**

@@ -15,6 +15,7 @@ import org.tribuopeft.adapters.checkpoint.CheckpointWriter;
 import org.tribuopeft.adapters.checkpoint.TrainingState;
 import org.tribuopeft.adapters.engine.Scalars;
 import org.tribuopeft.adapters.engine.TorchRuntime;
+import org.tribuopeft.adapters.engine.TorchScriptOps;
 import org.tribuopeft.adapters.method.TrainingHook;
 
 import java.io.PrintStream;
@@ -315,6 +316,7 @@ public final class FineTuner {
             NDArray targets = manager.create(targetRows);
             ParameterStore ps = new ParameterStore(manager, false);
             NDArray total;
+            NDArray[] g;
             try (GradientCollector gc = TorchRuntime.engine().newGradientCollector()) {
                 NDArray logits = model.logits(ps, inputs, true);
                 total = model.task().loss(logits, targets);
@@ -322,9 +324,22 @@ public final class FineTuner {
                 if (reg != null) {
                     total = total.add(reg);
                 }
-                gc.backward(total);
+                // fresh gradients, as PyTorch's zero_grad(set_to_none=True) gives: backward writes each one once
+                // instead of adding it into a buffer that the optimizer then has to zero again
+                g = TorchScriptOps.get().gradients(total, trainable.values().stream().map(Parameter::getArray).toList());
             }
-            return finishStep(trainable, total.getFloat(), optimizer, hook, lr, p, stepNumber);
+            Map<String, NDArray> grads = new LinkedHashMap<>();
+            int i = 0;
+            for (String name : trainable.keySet()) {
+                grads.put(name, g[i++]);
+            }
+            try {
+                return finishStep(grads, total.getFloat(), optimizer, hook, lr, p, stepNumber, true);
+            } finally {
+                for (NDArray a : g) {
+                    a.close();
+                }
+            }
         }
     }
 
@@ -334,50 +349,61 @@ public final class FineTuner {
         Map<String, Parameter> trainable = model.trainableParameters();
         try (NDScope scope = new NDScope()) {
             double loss = ShardGradients.writeBack(trainable, summed);
-            return finishStep(trainable, loss, optimizer, hook, lr, p, p.step + 1);
+            Map<String, NDArray> grads = new LinkedHashMap<>();
+            trainable.forEach((name, param) -> grads.put(name, param.getArray().getGradient()));
+            return finishStep(grads, loss, optimizer, hook, lr, p, p.step + 1, false);
         }
     }
 
-    /** Checks, clips and applies the gradients now held by the parameters; runs inside the caller's scope. */
-    private double finishStep(Map<String, Parameter> trainable, double loss, AdamW optimizer, TrainingHook hook,
-                              double lr, LoopPosition p, int stepNumber) {
-        {
-            if (!Double.isFinite(loss)) {
-                throw diverged(p, stepNumber, null, "the loss is " + loss);
-            }
-            NDArray sq = null;
-            for (Parameter param : trainable.values()) {
-                NDArray s = param.getArray().getGradient().square().sum();
-                sq = sq == null ? s : sq.add(s);
-            }
-            double norm = Math.sqrt(sq.getFloat());
-            if (!Double.isFinite(norm)) {
-                String bad = firstNonFinite(trainable);
-                if (bad != null) {
-                    throw diverged(p, stepNumber, bad, "the gradient of '" + bad + "' holds NaN or infinite values");
-                }
-            }
-            double scale = 1.0;
-            if (config.maxGradNorm() > 0 && norm > config.maxGradNorm()) {
-                scale = config.maxGradNorm() / (norm + 1e-6);
-            }
-            Map<String, NDArray> grads = new LinkedHashMap<>();
-            if (hook.needsGradients()) {
-                for (Map.Entry<String, Parameter> e : trainable.entrySet()) {
-                    grads.put(e.getKey(), Scalars.mul(e.getValue().getArray().getGradient(), (float) scale));
-                }
-            }
-            optimizer.step(lr, scale);
-            hook.afterStep(stepNumber, grads, optimizer);
-            return loss;
+    /**
+     * Checks, clips and applies one step's gradients, by parameter name; runs inside the caller's scope.
+     *
+     * @param fresh whether the gradients are fresh arrays (else the parameters' own buffers, zeroed after use)
+     */
+    private double finishStep(Map<String, NDArray> grads, double loss, AdamW optimizer, TrainingHook hook,
+                              double lr, LoopPosition p, int stepNumber, boolean fresh) {
+        if (!Double.isFinite(loss)) {
+            throw diverged(p, stepNumber, null, "the loss is " + loss);
         }
+        // one engine call (per-tensor norms, then their norm, as clip_grad_norm_) instead of three operators
+        // per parameter
+        List<NDArray> all = new ArrayList<>(grads.values());
+        double norm = all.isEmpty() ? 0 : TorchScriptOps.get().globalNorm(all.get(0), all).getFloat();
+        if (!Double.isFinite(norm)) {
+            String bad = firstNonFiniteGradient(grads);
+            if (bad != null) {
+                throw diverged(p, stepNumber, bad, "the gradient of '" + bad + "' holds NaN or infinite values");
+            }
+        }
+        double scale = 1.0;
+        if (config.maxGradNorm() > 0 && norm > config.maxGradNorm()) {
+            scale = config.maxGradNorm() / (norm + 1e-6);
+        }
+        Map<String, NDArray> scaled = new LinkedHashMap<>();
+        if (hook.needsGradients()) {
+            for (Map.Entry<String, NDArray> e : grads.entrySet()) {
+                scaled.put(e.getKey(), Scalars.mul(e.getValue(), (float) scale));
+            }
+        }
+        optimizer.step(lr, scale, fresh ? grads : null);
+        hook.afterStep(stepNumber, scaled, optimizer);
+        return loss;
     }
 
     /** The first parameter (in training order) whose gradient holds a NaN or an infinity, or null. */
     static String firstNonFinite(Map<String, Parameter> parameters) {
-        for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
+        Map<String, NDArray> grads = new LinkedHashMap<>();
+        try (NDScope scope = new NDScope()) {
+            parameters.forEach((name, param) -> grads.put(name, param.getArray().getGradient()));
+            return firstNonFiniteGradient(grads);
+        }
+    }
+
+    /** The first name (in map order) whose gradient holds a NaN or an infinity, or null. */
+    static String firstNonFiniteGradient(Map<String, NDArray> grads) {
+        for (Map.Entry<String, NDArray> e : grads.entrySet()) {
             try (NDScope scope = new NDScope()) {
-                NDArray g = e.getValue().getArray().getGradient();
+                NDArray g = e.getValue();
                 if (g.isNaN().any().getBoolean() || g.isInfinite().any().getBoolean()) {
                     return e.getKey();
                 }

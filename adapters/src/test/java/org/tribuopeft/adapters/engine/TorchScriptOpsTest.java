@@ -75,6 +75,38 @@ class TorchScriptOpsTest {
     }
 
     @Test
+    void gradientsComeBackFreshWithoutTouchingTheGradientBuffers() {
+        try (NDManager m = TorchRuntime.engine().newBaseManager()) {
+            NDArray a = m.create(new float[] {1f, 2f});
+            NDArray b = m.create(new float[] {3f});
+            a.setRequiresGradient(true);
+            b.setRequiresGradient(true);
+            NDArray[] g;
+            try (GradientCollector gc = m.getEngine().newGradientCollector()) {
+                // d/da sum(a² · b) = 2ab, d/db = sum(a²)
+                NDArray loss = a.mul(a).mul(b).sum();
+                g = TorchScriptOps.get().gradients(loss, java.util.List.of(a, b));
+            }
+            assertArrayEquals(new float[] {6f, 12f}, g[0].toFloatArray());
+            assertArrayEquals(new float[] {5f}, g[1].toFloatArray());
+            assertArrayEquals(new float[] {0f, 0f}, a.getGradient().toFloatArray());
+        }
+    }
+
+    @Test
+    void globalNormIsTheNormOfAllTensorsTogether() {
+        try (NDManager m = TorchRuntime.engine().newBaseManager()) {
+            NDArray a = m.create(new float[] {3f, 4f});
+            NDArray b = m.create(new float[] {12f}, new Shape(1, 1));
+            NDArray c = m.create(new float[] {0f, 84f, 0f});
+            // sqrt(9 + 16 + 144 + 7056) = 85
+            assertEquals(85f, TorchScriptOps.get().globalNorm(a, java.util.List.of(a, b, c)).getFloat(), 1e-5f);
+            NDArray bad = m.create(new float[] {1f, Float.NaN});
+            assertTrue(Float.isNaN(TorchScriptOps.get().globalNorm(a, java.util.List.of(a, bad)).getFloat()));
+        }
+    }
+
+    @Test
     void unsupportedArgumentIsRefusedNamingMethodAndPosition() {
         try (NDManager m = TorchRuntime.engine().newBaseManager()) {
             NDArray x = m.ones(new Shape(2));
