@@ -121,6 +121,12 @@ public final class FineTuner {
         int outputs = model.head().outputs();
         checkTargets(train, outputs, "training");
         checkTargets(validation, outputs, "validation");
+        model.adapted().encoder().quantization().filter(q -> config.computePrecision() != ComputePrecision.FLOAT32)
+                .ifPresent(q -> {
+                    throw new IllegalArgumentException("computePrecision " + config.computePrecision().configName()
+                            + " cannot apply to a base quantized as " + q + ": its Linear layers compute in the "
+                            + "quantization's computeType (float32); train in float32 or on a float32 base");
+                });
         long start = System.nanoTime();
         TorchRuntime.gradientsOffOnThisThread();
         SplittableRandom rng = new SplittableRandom(config.seed());

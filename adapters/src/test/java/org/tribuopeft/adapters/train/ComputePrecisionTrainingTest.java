@@ -6,12 +6,15 @@ import org.junit.jupiter.api.Test;
 import org.tribuopeft.adapters.engine.ComputePrecision;
 import org.tribuopeft.adapters.lora.LoraConfig;
 import org.tribuopeft.adapters.method.AdapterMethod;
+import org.tribuopeft.adapters.quant.BaseQuantization;
 import org.tribuopeft.adapters.tensor.HostTensor;
+import org.tribuopeft.adapters.testing.TinyBert;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -133,6 +136,20 @@ class ComputePrecisionTrainingTest {
                 bf16Logits = m.predictLogits(texts, 16);
             }
             assertNotEquals(loss(m, bf16Logits, targets), r.last().validationLoss());
+        }
+    }
+
+    @Test
+    void bfloat16IsRefusedOnAQuantizedBaseBeforeAnyStep() throws Exception {
+        try (TextModel m = TextModel.create(TinyBert.wideBackbone(31), BaseQuantization.qlora(), LORA,
+                TaskKind.SINGLE_LABEL, 2, 24, new SplittableRandom(3))) {
+            Map<String, HostTensor> before = m.snapshot().values();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new FineTuner(
+                    config(ComputePrecision.BFLOAT16), ProgressListener.NONE).fit(m, TrainingLoopTest.TRAIN, List.of()));
+            assertEquals("computePrecision bfloat16 cannot apply to a base quantized as " + BaseQuantization.qlora()
+                    + ": its Linear layers compute in the quantization's computeType (float32); train in float32 or "
+                    + "on a float32 base", e.getMessage());
+            m.snapshot().values().forEach((k, v) -> assertTrue(v.bitEquals(before.get(k)), k));
         }
     }
 
