@@ -265,6 +265,7 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
     @Override
     public synchronized void postConfig() {
         settings = settings();
+        computePrecision = settings.computePrecision();
         // a stream restarted at the seed would repeat the first call's randomness while provenance records the
         // current count, so split to that count instead
         setInvocationCount(trainInvocationCounter);

@@ -87,6 +87,8 @@ record TrainerSettings(String backbone, String tokenizer, String pooling, Adapte
                     + "tokenizer.json of the .onnx backbone");
         }
         poolingOf(pooling);
+        // one spelling in provenance whatever the case the configuration used
+        computePrecision = precisionOf(computePrecision).configName();
         if (precisionOf(computePrecision) != ComputePrecision.FLOAT32 && quantization != null) {
             throw new PropertyException("", "computePrecision", "computePrecision " + computePrecision + " cannot "
                     + "apply to a base quantized as " + quantization + ": its Linear layers compute in the "

@@ -53,6 +53,7 @@ class ComputePrecisionTrainerTest {
         assertEquals("bfloat16", recorded(bf16));
         assertEquals("bfloat16", recorded(fromConfig("bfloat16")));
         assertEquals(ComputePrecision.BFLOAT16, fromConfig("BFloat16").computePrecision());
+        assertEquals("bfloat16", recorded(fromConfig("BFloat16")), "one spelling in provenance");
         // a derived trainer keeps it
         assertEquals(ComputePrecision.BFLOAT16, bf16.withProgressSeconds(5).computePrecision());
     }
