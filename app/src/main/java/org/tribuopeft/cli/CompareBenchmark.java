@@ -114,6 +114,9 @@ final class CompareBenchmark {
             for (String method : s.methods()) {
                 List<String[]> jobs = new ArrayList<>();
                 jobs.add(new String[] {OURS, "fp32"});
+                if (s.bf16()) {
+                    jobs.add(new String[] {OURS, "bf16"});
+                }
                 if (s.baselineJvmArgs() != null || s.baselineClasspath() != null) {
                     jobs.add(new String[] {OURS_BASELINE, "fp32"});
                 }
@@ -128,9 +131,10 @@ final class CompareBenchmark {
                     Path json = s.work().resolve(String.format(Locale.ROOT, "r%d-%s-%s-%s.json", round,
                             job[0].replaceAll("\\W+", "-"), job[1], method));
                     Path log = s.work().resolve(json.getFileName().toString().replace(".json", ".log"));
-                    List<String> cmd = job[0].equals(OURS) ? javaCommand(s.jvmArgs(), null, s, method, data, json)
+                    List<String> cmd = job[0].equals(OURS) ? javaCommand(s.jvmArgs(), null, s, method, data, json,
+                            job[1].equals("bf16"))
                             : job[0].equals(OURS_BASELINE) ? javaCommand(s.baselineJvmArgs() == null ? s.jvmArgs()
-                            : s.baselineJvmArgs(), s.baselineClasspath(), s, method, data, json)
+                            : s.baselineJvmArgs(), s.baselineClasspath(), s, method, data, json, false)
                             : pythonCommand(s, script, modelDir, method, data, json, job[1].equals("bf16"));
                     group.add(new Child(job[0], job[0] + " " + job[1] + " " + method, cmd, json, log));
                 }
@@ -307,7 +311,7 @@ final class CompareBenchmark {
     }
 
     private static List<String> javaCommand(List<String> jvmArgs, String classpath, Settings s, String method, Path data,
-                                            Path json) {
+                                            Path json, boolean bf16) {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.addAll(jvmArgs);
@@ -317,6 +321,10 @@ final class CompareBenchmark {
         cmd.addAll(List.of("step-benchmark", "--method", method, "--data", data.toString(), "--json", json.toString(),
                 "--batch-size", Integer.toString(s.batch()), "--threads", Integer.toString(s.threads()),
                 "--seed", Long.toString(s.seed())));
+        if (bf16) {
+            // only when asked: a baseline build from before --precision existed refuses the option
+            cmd.addAll(List.of("--precision", "bfloat16"));
+        }
         return cmd;
     }
 
@@ -450,7 +458,8 @@ final class CompareBenchmark {
         sb.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
         Map<String, List<Run>> groups = new LinkedHashMap<>();
         for (String m : s.methods()) {
-            for (String key : List.of(OURS + "/fp32", OURS_BASELINE + "/fp32", "python-peft/fp32", "python-peft/bf16")) {
+            for (String key : List.of(OURS + "/fp32", OURS_BASELINE + "/fp32", "python-peft/fp32", OURS + "/bf16",
+                    "python-peft/bf16")) {
                 for (Run r : runs) {
                     if (r.method().equals(m) && (r.side() + "/" + shortPrecision(r.precision())).equals(key)) {
                         groups.computeIfAbsent(m + "|" + key, k -> new ArrayList<>()).add(r);
@@ -470,21 +479,8 @@ final class CompareBenchmark {
             long rss = rs.stream().mapToLong(Run::peakRssBytes).max().orElse(-1);
             String ratio = "";
             if (!first.side().equals(OURS)) {
-                List<Double> perStep = new ArrayList<>();
-                for (Run py : rs) {
-                    runs.stream().filter(o -> o.side().equals(OURS) && o.method().equals(py.method())
-                            && o.round() == py.round()).findFirst().ifPresent(o -> {
-                                int n = Math.min(o.stepSeconds().length, py.stepSeconds().length);
-                                for (int i = s.warmup(); i < n; i++) {
-                                    perStep.add(py.stepSeconds()[i] / o.stepSeconds()[i]);
-                                }
-                            });
-                }
-                double[] q = perStep.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-                if (q.length > 0) {
-                    ratio = String.format(Locale.ROOT, "%.2f (%.2f–%.2f)", median(q), q[(int) Math.floor(0.1 * (q.length - 1))],
-                            q[(int) Math.ceil(0.9 * (q.length - 1))]);
-                }
+                // against our row of the same precision: Python's bf16 autocast step against our bfloat16 step
+                ratio = perStepRatio(rs, runs, shortPrecision(first.precision()), s.warmup());
             }
             sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %.3f | %.3f–%.3f | %.0f | %.1f | %.0f %% | %.2f | %d | %s |%n",
                     first.method(), first.side(), first.precision(), med, lo, hi, first.batch() * first.tokens() / med,
@@ -493,7 +489,8 @@ final class CompareBenchmark {
         List<String> same = new ArrayList<>();
         for (Run r : runs) {
             if (r.side().equals(OURS_BASELINE)) {
-                runs.stream().filter(o -> o.side().equals(OURS) && o.method().equals(r.method()) && o.round() == r.round())
+                runs.stream().filter(o -> o.side().equals(OURS) && o.method().equals(r.method()) && o.round() == r.round()
+                                && shortPrecision(o.precision()).equals("fp32"))
                         .findFirst().ifPresent(o -> same.add(r.method() + " (round " + r.round() + "): "
                                 + (Arrays.equals(o.losses(), r.losses()) ? "identical" : "DIFFERENT")));
             }
@@ -502,14 +499,53 @@ final class CompareBenchmark {
             sb.append("\nTraining loss of every step, ours against the baseline row: ").append(String.join("; ", same))
                     .append(".\n");
         }
+        List<String> bf16Gain = new ArrayList<>();
+        for (String m : s.methods()) {
+            List<Run> oursBf16 = runs.stream().filter(r -> r.side().equals(OURS) && r.method().equals(m)
+                    && shortPrecision(r.precision()).equals("bf16")).toList();
+            String gain = oursBf16.isEmpty() ? "" : perStepRatio(oursBf16, runs, "fp32", s.warmup());
+            if (!gain.isEmpty()) {
+                bf16Gain.add(m + " " + gain);
+            }
+        }
+        if (!bf16Gain.isEmpty()) {
+            sb.append("\nOur bfloat16 step time ÷ our float32 step time, steps taken in turn (median, 10th–90th "
+                    + "percentile; below 1 bfloat16 is faster): ").append(String.join("; ", bf16Gain)).append(".\n");
+        }
         sb.append(String.format(Locale.ROOT, "%nFLOPs per step from the dense and attention matmuls (%.1f GFLOP with "
                         + "frozen dense weights, %.1f GFLOP when they train); the matmul rate is each process's best "
-                        + "[2048, 1536] × [1536, 384] float32 product. A ratio is this row's step time over ours for the steps taken in turn (step i of each after the warm-up); above 1 our step is faster. Our "
+                        + "[2048, 1536] × [1536, 384] float32 product. A ratio is this row's step time over our row of the same "
+                        + "precision (float32 or bfloat16) for the steps taken in turn (step i of each after the warm-up); "
+                        + "above 1 our step is faster; our bfloat16 rows run `step-benchmark --precision bfloat16`. Our "
                         + "grad + optimizer bytes are 3 × 4 bytes per trained value; Python's are measured from its "
                         + "tensors at the last step.%n",
                 StepFlops.trainingStep(config, s.batch(), s.maxLength(), false) / 1e9,
                 StepFlops.trainingStep(config, s.batch(), s.maxLength(), true) / 1e9));
         return sb.toString();
+    }
+
+    /**
+     * The median and 10th–90th percentile of {@code rows}' step time over our step time in precision
+     * {@code oursPrecision}, step by step within each round after the warm-up; empty when no such row of ours exists.
+     */
+    static String perStepRatio(List<Run> rows, List<Run> runs, String oursPrecision, int warmup) {
+        List<Double> perStep = new ArrayList<>();
+        for (Run row : rows) {
+            runs.stream().filter(o -> o.side().equals(OURS) && o.method().equals(row.method())
+                    && o.round() == row.round() && shortPrecision(o.precision()).equals(oursPrecision))
+                    .findFirst().ifPresent(o -> {
+                        int n = Math.min(o.stepSeconds().length, row.stepSeconds().length);
+                        for (int i = warmup; i < n; i++) {
+                            perStep.add(row.stepSeconds()[i] / o.stepSeconds()[i]);
+                        }
+                    });
+        }
+        double[] q = perStep.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        if (q.length == 0) {
+            return "";
+        }
+        return String.format(Locale.ROOT, "%.2f (%.2f–%.2f)", median(q), q[(int) Math.floor(0.1 * (q.length - 1))],
+                q[(int) Math.ceil(0.9 * (q.length - 1))]);
     }
 
     private static String baselineDescription(Settings s) {

@@ -5,6 +5,7 @@ import org.tribuo.classification.Label;
 import org.tribuo.classification.evaluation.LabelEvaluation;
 import org.tribuo.classification.evaluation.LabelEvaluator;
 import org.tribuopeft.adapters.backbone.BundledModel;
+import org.tribuopeft.adapters.engine.ComputePrecision;
 import org.tribuopeft.adapters.method.MethodDescriptor;
 import org.tribuopeft.adapters.method.MethodRegistry;
 import org.tribuopeft.adapters.method.UnknownMethodException;
@@ -23,8 +24,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Trains each method on the same real IMDB slice with all-MiniLM-L6-v2 and prints a Markdown table:
- * held-out accuracy and macro-F1, trainable parameters, median step time, inference throughput
+ * Trains each method (in each requested compute precision) on the same real IMDB slice with all-MiniLM-L6-v2 and
+ * prints a Markdown table: held-out accuracy and macro-F1, trainable parameters, median step time, inference throughput
  * unmerged and merged, the merged-vs-unmerged logit difference, and the process's peak resident memory.
  */
 final class MethodBenchmark {
@@ -39,8 +40,12 @@ final class MethodBenchmark {
         }
     }
 
-    static void run(List<String> methods, int train, int test, int epochs, int batchSize, long seed, PrintStream out)
-            throws IOException {
+    /**
+     * Trains every method in every compute precision (in that order, same seed and data for all) and prints the
+     * table after each row.
+     */
+    static void run(List<String> methods, List<ComputePrecision> precisions, int train, int test, int epochs,
+                    int batchSize, long seed, PrintStream out) throws IOException {
         MutableDataset<Label> trainData = new MutableDataset<>(new ImdbDataSource(seed, 0, train));
         MutableDataset<Label> testData = new MutableDataset<>(new ImdbDataSource(seed, train, test));
         List<String> testTexts = TextExamples.texts(testData, "text");
@@ -48,50 +53,59 @@ final class MethodBenchmark {
         StringBuilder table = new StringBuilder();
         table.append(String.format(Locale.ROOT, "IMDB, all-MiniLM-L6-v2, %d train / %d held-out reviews, 128 tokens, "
                 + "%d epochs, batch %d, seed %d%n%n", train, test, epochs, batchSize, seed));
-        table.append("| method | lr | trainable params | held-out accuracy | macro-F1 | median step (s) | "
+        table.append("| method | precision | lr | trainable params | held-out accuracy | macro-F1 | median step (s) | "
                 + "train time (s) | predict (reviews/s) | merged predict (reviews/s) | max \\|merged − unmerged\\| logit "
-                + "| peak RSS (MiB) |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + "| peak RSS (MiB) |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         List<MethodDescriptor> chosen = methods.stream().map(MethodBenchmark::method).toList();
         for (MethodDescriptor d : chosen) {
-            String name = d.name();
-            double lr = d.benchmarkLearningRate();
-            AdapterTrainer<Label> trainer = AdapterTrainer.builder(d.benchmarkSettings(steps))
-                    .backbone(BundledModel.ALL_MINILM_L6_V2).batchSize(batchSize).epochs(epochs).minSteps(0)
-                    .learningRate(lr).seed(seed).build();
-            out.println("[benchmark] training " + name + " ...");
-            long t0 = System.nanoTime();
-            AdapterModel<Label> model = trainer.train(trainData);
-            double trainSeconds = (System.nanoTime() - t0) / 1e9;
-            TrainingRunProvenance run = (TrainingRunProvenance) model.getProvenance().getInstanceProvenance().getMap()
-                    .get(AdapterTrainer.TRAINING_RUN_KEY);
-            LabelEvaluation eval = new LabelEvaluator().evaluate(model, testData);
-            TextModel tm = model.textModel();
-            long p0 = System.nanoTime();
-            float[][] unmerged = tm.predictLogits(testTexts, 64);
-            double predictRate = testTexts.size() / ((System.nanoTime() - p0) / 1e9);
-            String mergedRate = "n/a";
-            String mergedDiff = "n/a";
-            if (!tm.adapted().layers().isEmpty()) {
-                tm.adapted().merge();
-                long m0 = System.nanoTime();
-                float[][] merged = tm.predictLogits(testTexts, 64);
-                mergedRate = String.format(Locale.ROOT, "%.1f", testTexts.size() / ((System.nanoTime() - m0) / 1e9));
-                tm.adapted().unmerge();
-                double max = 0;
-                for (int i = 0; i < merged.length; i++) {
-                    for (int j = 0; j < merged[i].length; j++) {
-                        max = Math.max(max, Math.abs(merged[i][j] - unmerged[i][j]));
-                    }
-                }
-                mergedDiff = String.format(Locale.ROOT, "%.1e", max);
+            for (ComputePrecision precision : precisions) {
+                row(d, precision, steps, trainData, testData, testTexts, batchSize, epochs, seed, table, out);
             }
-            double median = medianStep(run);
-            table.append(String.format(Locale.ROOT, "| %s | %.0e | %,d | %.4f | %.4f | %.2f | %.0f | %.1f | %s | %s | %d |%n",
-                    name, lr, tm.trainableParameterCount(), eval.accuracy(), eval.macroAveragedF1(), median, trainSeconds,
-                    predictRate, mergedRate, mergedDiff, peakRssMiB()));
-            out.print(table);
-            model.close();
         }
+    }
+
+    /** Trains one method in one precision, evaluates it and appends its row (printing the table so far). */
+    private static void row(MethodDescriptor d, ComputePrecision precision, int steps, MutableDataset<Label> trainData,
+                            MutableDataset<Label> testData, List<String> testTexts, int batchSize, int epochs, long seed,
+                            StringBuilder table, PrintStream out) {
+        String name = d.name();
+        double lr = d.benchmarkLearningRate();
+        AdapterTrainer<Label> trainer = AdapterTrainer.builder(d.benchmarkSettings(steps))
+                .backbone(BundledModel.ALL_MINILM_L6_V2).batchSize(batchSize).epochs(epochs).minSteps(0)
+                .learningRate(lr).computePrecision(precision).seed(seed).build();
+        out.println("[benchmark] training " + name + " in " + precision.configName() + " ...");
+        long t0 = System.nanoTime();
+        AdapterModel<Label> model = trainer.train(trainData);
+        double trainSeconds = (System.nanoTime() - t0) / 1e9;
+        TrainingRunProvenance run = (TrainingRunProvenance) model.getProvenance().getInstanceProvenance().getMap()
+                .get(AdapterTrainer.TRAINING_RUN_KEY);
+        LabelEvaluation eval = new LabelEvaluator().evaluate(model, testData);
+        TextModel tm = model.textModel();
+        long p0 = System.nanoTime();
+        float[][] unmerged = tm.predictLogits(testTexts, 64);
+        double predictRate = testTexts.size() / ((System.nanoTime() - p0) / 1e9);
+        String mergedRate = "n/a";
+        String mergedDiff = "n/a";
+        if (!tm.adapted().layers().isEmpty()) {
+            tm.adapted().merge();
+            long m0 = System.nanoTime();
+            float[][] merged = tm.predictLogits(testTexts, 64);
+            mergedRate = String.format(Locale.ROOT, "%.1f", testTexts.size() / ((System.nanoTime() - m0) / 1e9));
+            tm.adapted().unmerge();
+            double max = 0;
+            for (int i = 0; i < merged.length; i++) {
+                for (int j = 0; j < merged[i].length; j++) {
+                    max = Math.max(max, Math.abs(merged[i][j] - unmerged[i][j]));
+                }
+            }
+            mergedDiff = String.format(Locale.ROOT, "%.1e", max);
+        }
+        double median = medianStep(run);
+        table.append(String.format(Locale.ROOT, "| %s | %s | %.0e | %,d | %.4f | %.4f | %.2f | %.0f | %.1f | %s | %s | %d |%n",
+                name, precision.configName(), lr, tm.trainableParameterCount(), eval.accuracy(), eval.macroAveragedF1(),
+                median, trainSeconds, predictRate, mergedRate, mergedDiff, peakRssMiB()));
+        out.print(table);
+        model.close();
     }
 
     private static double medianStep(TrainingRunProvenance run) {

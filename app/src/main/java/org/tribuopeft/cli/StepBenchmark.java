@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.tribuopeft.adapters.backbone.Backbone;
 import org.tribuopeft.adapters.backbone.BundledModel;
+import org.tribuopeft.adapters.engine.ComputePrecision;
 import org.tribuopeft.adapters.engine.TorchRuntime;
 import org.tribuopeft.adapters.io.AtomicFiles;
 import org.tribuopeft.adapters.method.AdapterMethod;
@@ -30,7 +31,8 @@ import java.util.SplittableRandom;
 
 /**
  * One method's training steps in this JVM, for {@link CompareBenchmark}: trains all-MiniLM-L6-v2 with the
- * method's benchmark settings through the real loop ({@link FineTuner}) on the texts the harness wrote,
+ * method's benchmark settings through the real loop ({@link FineTuner}) on the texts the harness wrote, in the
+ * compute precision of {@code --precision} (float32 unless given),
  * and writes one JSON file with the wall time of every step, the bytes of gradients and AdamW state, the
  * peak resident memory of the process (native included) and the matmul rate this process reaches.
  */
@@ -47,6 +49,7 @@ final class StepBenchmark {
         Path dataFile = Path.of(a.require("data"));
         int batch = a.getInt("batch-size", 16);
         long seed = a.getInt("seed", 2024);
+        ComputePrecision precision = precision(a.get("precision", "float32"));
         JsonNode data = JSON.readTree(dataFile.toFile());
         int maxLength = data.path("maxLength").asInt();
         List<LabelledText> train = new ArrayList<>();
@@ -67,7 +70,8 @@ final class StepBenchmark {
         try (TextModel model = TextModel.create(backbone, method, TaskKind.SINGLE_LABEL, 2, maxLength,
                 new SplittableRandom(seed))) {
             trainable = model.trainableParameterCount();
-            TrainingConfig config = TrainingConfig.builder(seed).epochs(1).batchSize(batch).learningRate(lr).build();
+            TrainingConfig config = TrainingConfig.builder(seed).epochs(1).batchSize(batch).learningRate(lr)
+                    .computePrecision(precision).build();
             Lockstep lockstep = a.has("lockstep") ? new Lockstep() : null;
             if (lockstep != null) {
                 lockstep.ready();
@@ -99,7 +103,7 @@ final class StepBenchmark {
         ObjectNode out = JSON.createObjectNode();
         out.put("side", "tribuo-peft");
         out.put("method", descriptor.name());
-        out.put("precision", "fp32");
+        out.put("precision", jsonPrecision(precision));
         out.put("batch", batch);
         out.put("tokens", maxLength);
         out.put("steps", steps);
@@ -119,6 +123,20 @@ final class StepBenchmark {
         versions.put("djl", TorchRuntime.djlVersion());
         versions.put("java", System.getProperty("java.version"));
         AtomicFiles.writeString(Path.of(a.require("json")), JSON.writeValueAsString(out));
+    }
+
+    /** The {@code --precision} option: float32 or bfloat16. */
+    static ComputePrecision precision(String value) {
+        try {
+            return ComputePrecision.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--precision must be float32 or bfloat16, got '" + value + "'");
+        }
+    }
+
+    /** The result file's {@code precision}: {@code bf16} or {@code fp32}, the names the comparison table groups by. */
+    static String jsonPrecision(ComputePrecision precision) {
+        return precision == ComputePrecision.BFLOAT16 ? "bf16" : "fp32";
     }
 
     /**

@@ -9,6 +9,7 @@ import org.tribuo.Output;
 import org.tribuo.Prediction;
 import org.tribuo.evaluation.Evaluation;
 import org.tribuo.impl.ArrayExample;
+import org.tribuopeft.adapters.engine.ComputePrecision;
 import org.tribuopeft.adapters.io.AtomicFiles;
 import org.tribuopeft.adapters.io.OutputLocation;
 import org.tribuopeft.plugin.AdapterModel;
@@ -89,8 +90,8 @@ public final class TribuoPeftCli {
                 case "config-reference" -> out.print(org.tribuopeft.plugin.ConfigurationReference.markdown());
                 case "replay" -> replay(CliArgs.parse(args, Set.of("model")), out);
                 case "provenance" -> provenance(CliArgs.parse(args, Set.of("model", "file")), out);
-                case "benchmark" -> benchmark(CliArgs.parse(args, Set.of("methods", "train", "test", "epochs",
-                        "batch-size", "seed")), out);
+                case "benchmark" -> benchmark(CliArgs.parse(args, Set.of("methods", "precisions", "train", "test",
+                        "epochs", "batch-size", "seed")), out);
                 case "quality" -> quality(args, CliArgs.parse(args, Set.of("datasets", "methods", "seeds", "seed",
                         "train", "test", "epochs", "batch-size", "max-length", "work", "charts", "docs"),
                         Set.of("render-only")), out);
@@ -109,7 +110,7 @@ public final class TribuoPeftCli {
                             p.getInt("rounds", 5), p.getInt("batch-size", 32), p.getInt("seed", 2024), out);
                 }
                 case "step-benchmark" -> StepBenchmark.run(CliArgs.parse(args, Set.of("method", "data", "json",
-                        "batch-size", "threads", "seed", "profile", "profile-from", "profile-steps"),
+                        "batch-size", "threads", "seed", "precision", "profile", "profile-from", "profile-steps"),
                         Set.of("lockstep")));
                 case "demo" -> demo(CliArgs.parse(args, Set.of("train", "test", "epochs", "batch-size",
                         "learning-rate", "max-length", "seed", "output")), out);
@@ -172,9 +173,10 @@ public final class TribuoPeftCli {
                             bit-identical; refuses if the recorded data file or base model changed
                   provenance --model FILE | --file provenance.json
                             print a model's provenance as sorted "path = value" lines
-                  benchmark [--methods %1$s] [--train N] [--test N] [--epochs N]
-                            [--batch-size N] [--seed N]
-                            every method on the same IMDB slice: accuracy, step time, throughput, memory
+                  benchmark [--methods %1$s] [--precisions float32,bfloat16] [--train N] [--test N]
+                            [--epochs N] [--batch-size N] [--seed N]
+                            every method on the same IMDB slice: accuracy, step time, throughput, memory; with
+                            --precisions, each method once per compute precision (same seed and data)
                   quality   [--datasets imdb,spamassassin] [--methods M,...] [--seeds K] [--seed FIRST] [--train N]
                             [--test N] [--epochs N] [--batch-size N] [--max-length N] [--work DIR]
                             [--charts DIR] [--docs FILE.md] [--render-only]
@@ -208,7 +210,8 @@ public final class TribuoPeftCli {
                             [--profile [--profile-top N]]
                             training steps of ours and Python PEFT's, each method in its own process, in
                             interleaved rounds: step time, tokens/s, FLOP/s, gradient + optimizer bytes, peak
-                            memory and the speed ratio; --baseline-classpath / --baseline-jvm-args add our side
+                            memory and the speed ratio against our row of the same precision; --bf16 adds
+                            Python's bf16-autocast step and ours in bfloat16; --baseline-classpath / --baseline-jvm-args add our side
                             again from another build or under other JVM flags (before/after in one run);
                             --docs rewrites the marked section of a Markdown file; --render-only rebuilds
                             the table from the results already in --work, running nothing; --profile runs
@@ -219,7 +222,7 @@ public final class TribuoPeftCli {
                             [--seed N]
                             prediction speed of the base encoder, M unmerged and M merged, in turn in rounds
                   step-benchmark --method M --data FILE --json FILE [--batch-size N] [--threads N] [--seed N]
-                            [--lockstep]
+                            [--precision float32|bfloat16] [--lockstep]
                             one process of benchmark-compare (started by it)
                   demo      [--train N] [--test N] [--epochs N] [--batch-size N] [--learning-rate X]
                             [--max-length N] [--seed N] [--output DIR]
@@ -457,7 +460,16 @@ public final class TribuoPeftCli {
 
     private static void benchmark(CliArgs a, PrintStream out) throws IOException {
         List<String> methods = List.of(a.get("methods", String.join(",", MethodRegistry.names())).split(","));
-        MethodBenchmark.run(methods, a.getInt("train", 1000), a.getInt("test", 500), a.getInt("epochs", 2),
+        List<ComputePrecision> precisions = new ArrayList<>();
+        for (String p : a.get("precisions", "float32").split(",")) {
+            try {
+                precisions.add(ComputePrecision.parse(p));
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--precisions takes float32 and/or bfloat16 (comma-separated), got '" + p
+                        + "'");
+            }
+        }
+        MethodBenchmark.run(methods, precisions, a.getInt("train", 1000), a.getInt("test", 500), a.getInt("epochs", 2),
                 a.getInt("batch-size", 16), a.getInt("seed", 2024), out);
     }
 

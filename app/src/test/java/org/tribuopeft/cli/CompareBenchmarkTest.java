@@ -71,6 +71,62 @@ class CompareBenchmarkTest {
     }
 
     @Test
+    void withBf16EachRowIsComparedWithOurRowOfTheSamePrecision() {
+        List<CompareBenchmark.Run> runs = List.of(
+                run(CompareBenchmark.OURS, "fp32", 1, new double[] {5, 1.0, 1.0}),
+                run(CompareBenchmark.OURS, "bf16", 1, new double[] {5, 0.8, 0.8}),
+                run("python-peft", "fp32", 1, new double[] {5, 1.2, 1.2}),
+                run("python-peft", "bf16-autocast", 1, new double[] {5, 0.6, 0.6}));
+        String table = CompareBenchmark.render(settings(), runs, MINILM, null);
+        // Python's float32 step 1.2 s against our float32 1.0 s; its autocast step 0.6 s against our bfloat16 0.8 s
+        assertTrue(table.contains("| lora | python-peft | fp32 | 1.200 | 1.200–1.200 | 1707 |"), table);
+        assertTrue(table.contains("| 1.20 (1.20–1.20) |"), table);
+        assertTrue(table.contains("| lora | python-peft | bf16-autocast | 0.600 | 0.600–0.600 | 3413 |"), table);
+        assertTrue(table.contains("| 0.75 (0.75–0.75) |"), table);
+        // our bfloat16 row is a reference, like our float32 one: no ratio of its own
+        assertTrue(table.contains("| lora | tribuo-peft | bf16 | 0.800 | 0.800–0.800 | 2560 |"), table);
+        String oursBf16 = table.lines().filter(l -> l.startsWith("| lora | tribuo-peft | bf16 |")).findFirst()
+                .orElseThrow();
+        assertTrue(oursBf16.endsWith("|  |"), oursBf16);
+        // rows in order: ours fp32, Python fp32, ours bf16, Python bf16
+        List<String> rows = table.lines().filter(l -> l.startsWith("| lora |")).toList();
+        assertEquals(List.of("tribuo-peft fp32", "python-peft fp32", "tribuo-peft bf16", "python-peft bf16-autocast"),
+                rows.stream().map(l -> l.split(" \\| ")[1] + " " + l.split(" \\| ")[2]).toList());
+        assertTrue(table.contains("Our bfloat16 step time ÷ our float32 step time, steps taken in turn (median, "
+                + "10th–90th percentile; below 1 bfloat16 is faster): lora 0.80 (0.80–0.80)."), table);
+    }
+
+    @Test
+    void pythonsBf16RowWithoutOurBf16RowHasNoRatio() {
+        List<CompareBenchmark.Run> runs = List.of(
+                run(CompareBenchmark.OURS, "fp32", 1, new double[] {5, 1.0, 1.0}),
+                run("python-peft", "bf16-autocast", 1, new double[] {5, 0.6, 0.6}));
+        String table = CompareBenchmark.render(settings(), runs, MINILM, null);
+        String py = table.lines().filter(l -> l.startsWith("| lora | python-peft | bf16-autocast |")).findFirst()
+                .orElseThrow();
+        assertTrue(py.endsWith("|  |"), py);
+        assertTrue(!table.contains("Our bfloat16 step time"), table);
+    }
+
+    @Test
+    void theBaselineLossCheckComparesWithOurFloat32Run() {
+        CompareBenchmark.Run oursBf16 = new CompareBenchmark.Run(CompareBenchmark.OURS, "lora", "bf16", 1, 16, 128,
+                new double[] {5, 0.8, 0.8}, new double[] {0.71}, 74_498, 893_976, 1_862L << 20, 100e9);
+        List<CompareBenchmark.Run> runs = List.of(oursBf16, run(CompareBenchmark.OURS, "fp32", 1, new double[] {5, 1, 1}),
+                run(CompareBenchmark.OURS_BASELINE, "fp32", 1, new double[] {5, 1, 1}));
+        String table = CompareBenchmark.render(settings(), runs, MINILM, null);
+        assertTrue(table.contains("ours against the baseline row: lora (round 1): identical."), table);
+    }
+
+    @Test
+    void stepBenchmarkNamesItsPrecisionAsTheTableGroupsIt() {
+        assertEquals("bf16", StepBenchmark.jsonPrecision(StepBenchmark.precision("bfloat16")));
+        assertEquals("fp32", StepBenchmark.jsonPrecision(StepBenchmark.precision("float32")));
+        CliException e = assertThrows(CliException.class, () -> StepBenchmark.precision("fp16"));
+        assertEquals("--precision must be float32 or bfloat16, got 'fp16'", e.getMessage());
+    }
+
+    @Test
     void replaceSectionKeepsTheTextAroundTheMarkers(@TempDir Path dir) throws IOException {
         Path md = dir.resolve("b.md");
         Files.writeString(md, "# B\n" + CompareBenchmark.DOCS_START + "\nold\n" + CompareBenchmark.DOCS_END + "\ntail\n");

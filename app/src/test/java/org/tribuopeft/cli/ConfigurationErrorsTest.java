@@ -57,6 +57,13 @@ class ConfigurationErrorsTest {
     }
 
     @Test
+    void anUnknownComputePrecisionNamesFileComponentAndProperty() {
+        assertError(TribuoPeftCliTest.cli("train", "--config", IMDB, "--@trainer.computePrecision", "fp16"), 1,
+                "configuration " + IMDB + ": component 'trainer', property computePrecision: computePrecision must be "
+                        + "float32 or bfloat16, found 'fp16'");
+    }
+
+    @Test
     void missingOrForeignConfigurationFileAndMissingPipelineSaySo() {
         Path nope = Paths.get("nope.xml");
         assertError(TribuoPeftCliTest.cli("train", "--config", "nope.xml"), 2,

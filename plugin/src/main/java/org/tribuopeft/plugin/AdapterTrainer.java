@@ -7,6 +7,7 @@ import org.tribuo.Output;
 import org.tribuo.Trainer;
 import org.tribuo.provenance.TrainerProvenance;
 import org.tribuopeft.adapters.backbone.Backbone;
+import org.tribuopeft.adapters.engine.ComputePrecision;
 import org.tribuopeft.adapters.method.AdapterMethod;
 import org.tribuopeft.adapters.train.DataParallel;
 import org.tribuopeft.adapters.train.ProgressListener;
@@ -108,6 +109,12 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
     @Config(description = "Examples per batch when evaluating and predicting.")
     private int evalBatchSize = 64;
 
+    @Config(description = "The number format of each training step's forward and backward pass: float32 (the "
+            + "default) or bfloat16, an autocast-style mixed precision in which the encoder's Linear layers and "
+            + "attention compute in bfloat16 while weights, gradients, AdamW, evaluation and prediction stay float32. "
+            + "Fast on CPUs with AVX512-BF16 or AMX and on CUDA GPUs from Ampere on; slower than float32 elsewhere.")
+    private String computePrecision = ComputePrecision.FLOAT32.configName();
+
     @Config(description = "Seed of every random choice: adapter and head initialisation, validation split, "
             + "shuffling and dropout.")
     private long seed = Trainer.DEFAULT_SEED;
@@ -166,6 +173,7 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
         this.validationFraction = s.validationFraction();
         this.earlyStoppingPatience = s.earlyStoppingPatience();
         this.evalBatchSize = s.evalBatchSize();
+        this.computePrecision = s.computePrecision();
         this.seed = s.seed();
         this.threads = s.threads();
         this.progressSeconds = s.progressSeconds();
@@ -257,6 +265,7 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
     @Override
     public synchronized void postConfig() {
         settings = settings();
+        computePrecision = settings.computePrecision();
         // a stream restarted at the seed would repeat the first call's randomness while provenance records the
         // current count, so split to that count instead
         setInvocationCount(trainInvocationCounter);
@@ -266,8 +275,13 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
     private TrainerSettings settings() {
         return new TrainerSettings(backbone, tokenizer, pooling, method, quantization, initialAdapter, textField, maxLength,
                 batchSize, epochs, minSteps, learningRate, weightDecay, warmupRatio, maxGradNorm, validationFraction,
-                earlyStoppingPatience, evalBatchSize, seed, threads, progressSeconds, checkpointDir,
+                earlyStoppingPatience, evalBatchSize, computePrecision, seed, threads, progressSeconds, checkpointDir,
                 checkpointEverySteps, checkpointsKept, resumeFrom);
+    }
+
+    /** The number format of each training step's forward and backward pass (prediction is always float32). */
+    public ComputePrecision computePrecision() {
+        return settings.precision();
     }
 
     /** The method component. */
@@ -411,6 +425,7 @@ public final class AdapterTrainer<T extends Output<T>> implements Trainer<T> {
     public String toString() {
         return "AdapterTrainer(backbone=" + backbone + ", method=" + method + ", maxLength=" + maxLength + ", batchSize="
                 + batchSize + ", epochs=" + epochs + ", minSteps=" + minSteps + ", learningRate="
-                + (learningRate > 0 ? Double.toString(learningRate) : "method default") + ", seed=" + seed + ")";
+                + (learningRate > 0 ? Double.toString(learningRate) : "method default") + ", computePrecision="
+                + computePrecision + ", seed=" + seed + ")";
     }
 }

@@ -4,6 +4,7 @@ import org.tribuo.Output;
 import org.tribuo.Trainer;
 import org.tribuopeft.adapters.backbone.BundledModel;
 import org.tribuopeft.adapters.backbone.Pooling;
+import org.tribuopeft.adapters.engine.ComputePrecision;
 import org.tribuopeft.adapters.method.AdapterMethod;
 import org.tribuopeft.adapters.quant.BaseQuantization;
 
@@ -37,6 +38,7 @@ public final class AdapterTrainerBuilder {
     private double validationFraction = 0.0;
     private int earlyStoppingPatience = 0;
     private int evalBatchSize = 64;
+    private String computePrecision = ComputePrecision.FLOAT32.configName();
     private long seed = Trainer.DEFAULT_SEED;
     private int threads = 0;
     private double progressSeconds = 10.0;
@@ -69,6 +71,7 @@ public final class AdapterTrainerBuilder {
         validationFraction = s.validationFraction();
         earlyStoppingPatience = s.earlyStoppingPatience();
         evalBatchSize = s.evalBatchSize();
+        computePrecision = s.computePrecision();
         seed = s.seed();
         threads = s.threads();
         progressSeconds = s.progressSeconds();
@@ -201,6 +204,17 @@ public final class AdapterTrainerBuilder {
         return this;
     }
 
+    /**
+     * The number format of each training step's forward and backward pass (default {@link ComputePrecision#FLOAT32}).
+     * {@link ComputePrecision#BFLOAT16} is autocast-style mixed precision: the encoder's Linear layers and attention
+     * compute in bfloat16, while weights, gradients, AdamW, evaluation and prediction stay float32. It pays off on
+     * CPUs with AVX512-BF16 or AMX and on CUDA GPUs from Ampere on.
+     */
+    public AdapterTrainerBuilder computePrecision(ComputePrecision precision) {
+        this.computePrecision = precision.configName();
+        return this;
+    }
+
     /** Seed of every random choice: initialisation, validation split, shuffling, dropout (default Tribuo's 12345). */
     public AdapterTrainerBuilder seed(long newSeed) {
         this.seed = newSeed;
@@ -267,7 +281,7 @@ public final class AdapterTrainerBuilder {
     TrainerSettings settings() {
         return new TrainerSettings(backbone, tokenizer, pooling, method, quantization, initialAdapter, textField, maxLength,
                 batchSize, epochs, minSteps, learningRate, weightDecay, warmupRatio, maxGradNorm, validationFraction,
-                earlyStoppingPatience, evalBatchSize, seed, threads, progressSeconds, checkpointDir,
+                earlyStoppingPatience, evalBatchSize, computePrecision, seed, threads, progressSeconds, checkpointDir,
                 checkpointEverySteps, checkpointsKept, resumeFrom);
     }
 

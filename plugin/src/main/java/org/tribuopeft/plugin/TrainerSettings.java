@@ -3,6 +3,7 @@ package org.tribuopeft.plugin;
 import com.oracle.labs.mlrg.olcut.config.PropertyException;
 import org.tribuopeft.adapters.backbone.BundledModel;
 import org.tribuopeft.adapters.backbone.Pooling;
+import org.tribuopeft.adapters.engine.ComputePrecision;
 import org.tribuopeft.adapters.method.AdapterMethod;
 import org.tribuopeft.adapters.method.MethodRegistry;
 import org.tribuopeft.adapters.quant.BaseQuantization;
@@ -23,7 +24,8 @@ record TrainerSettings(String backbone, String tokenizer, String pooling, Adapte
                        BaseQuantization quantization, String initialAdapter,
                        String textField, int maxLength, int batchSize, int epochs, int minSteps, double learningRate,
                        double weightDecay, double warmupRatio, double maxGradNorm, double validationFraction,
-                       int earlyStoppingPatience, int evalBatchSize, long seed, int threads, double progressSeconds,
+                       int earlyStoppingPatience, int evalBatchSize, String computePrecision, long seed, int threads,
+                       double progressSeconds,
                        String checkpointDir, int checkpointEverySteps, int checkpointsKept, String resumeFrom) {
 
     /** Checks every setting, failing with a {@link PropertyException} that names the field and the value. */
@@ -85,6 +87,14 @@ record TrainerSettings(String backbone, String tokenizer, String pooling, Adapte
                     + "tokenizer.json of the .onnx backbone");
         }
         poolingOf(pooling);
+        // one spelling in provenance whatever the case the configuration used
+        computePrecision = precisionOf(computePrecision).configName();
+        if (precisionOf(computePrecision) != ComputePrecision.FLOAT32 && quantization != null) {
+            throw new PropertyException("", "computePrecision", "computePrecision " + computePrecision + " cannot "
+                    + "apply to a base quantized as " + quantization + ": its Linear layers compute in the "
+                    + "quantization's computeType, and float32 is the only one supported; set computePrecision to "
+                    + "float32 or remove the quantization");
+        }
         checkCheckpoints(checkpointDir, checkpointEverySteps, checkpointsKept, resumeFrom);
     }
 
@@ -187,6 +197,20 @@ record TrainerSettings(String backbone, String tokenizer, String pooling, Adapte
     /** The configured pooling, or null for the backbone's own. */
     Pooling poolingOrNull() {
         return poolingOf(pooling);
+    }
+
+    /** The configured compute precision of the training steps. */
+    ComputePrecision precision() {
+        return precisionOf(computePrecision);
+    }
+
+    private static ComputePrecision precisionOf(String value) {
+        try {
+            return ComputePrecision.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new PropertyException("", "computePrecision", "computePrecision must be float32 or bfloat16, found '"
+                    + value + "'");
+        }
     }
 
     private static Pooling poolingOf(String pooling) {

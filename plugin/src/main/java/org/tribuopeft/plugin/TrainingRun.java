@@ -124,7 +124,7 @@ final class TrainingRun<T extends Output<T>> {
         TrainingConfig config = TrainingConfig.builder(trainingSeed).epochs(epochs).batchSize(settings.batchSize())
                 .learningRate(learningRate).weightDecay(settings.weightDecay()).warmupRatio(settings.warmupRatio())
                 .maxGradNorm(settings.maxGradNorm()).earlyStoppingPatience(settings.earlyStoppingPatience())
-                .evalBatchSize(settings.evalBatchSize()).build();
+                .evalBatchSize(settings.evalBatchSize()).computePrecision(settings.precision()).build();
         TextModel model;
         try {
             model = TextModel.create(base, settings.quantization(), settings.method(), outputs.task(),

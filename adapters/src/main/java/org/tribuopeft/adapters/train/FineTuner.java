@@ -13,6 +13,7 @@ import org.tribuopeft.adapters.checkpoint.CheckpointReader;
 import org.tribuopeft.adapters.checkpoint.CheckpointSettings;
 import org.tribuopeft.adapters.checkpoint.CheckpointWriter;
 import org.tribuopeft.adapters.checkpoint.TrainingState;
+import org.tribuopeft.adapters.engine.ComputePrecision;
 import org.tribuopeft.adapters.engine.Scalars;
 import org.tribuopeft.adapters.engine.TorchRuntime;
 import org.tribuopeft.adapters.engine.TorchScriptOps;
@@ -38,6 +39,11 @@ import java.util.function.IntToDoubleFunction;
  * seed, data and thread count give the same weights bit for bit, whether the run was checkpointed,
  * resumed, or ran beside another training in the same JVM. Each step's native memory is released
  * at the end of the step.
+ * <p>
+ * Each step's forward and backward pass runs in the configured {@link TrainingConfig#computePrecision()} (a
+ * {@link ComputePrecision#use} scope on the training thread, on every replica of a data-parallel run too); the
+ * gradient norm, clipping, AdamW, the method's hook and the per-epoch evaluation always run in float32, so the
+ * validation metric that early stopping compares does not depend on the setting.
  */
 public final class FineTuner {
     private final TrainingConfig config;
@@ -116,6 +122,12 @@ public final class FineTuner {
         int outputs = model.head().outputs();
         checkTargets(train, outputs, "training");
         checkTargets(validation, outputs, "validation");
+        model.adapted().encoder().quantization().filter(q -> config.computePrecision() != ComputePrecision.FLOAT32)
+                .ifPresent(q -> {
+                    throw new IllegalArgumentException("computePrecision " + config.computePrecision().configName()
+                            + " cannot apply to a base quantized as " + q + ": its Linear layers compute in the "
+                            + "quantization's computeType (float32); train in float32 or on a float32 base");
+                });
         long start = System.nanoTime();
         TorchRuntime.gradientsOffOnThisThread();
         SplittableRandom rng = new SplittableRandom(config.seed());
@@ -192,7 +204,7 @@ public final class FineTuner {
                         List<ShardPlan.Part> parts = plan.parts(shardOrders, b);
                         int stepIndex = p.step;
                         float[] local = EngineLock.call(() -> ShardGradients.local(model, manager, tokens, targets,
-                                parts, hook, dropoutSeed, stepIndex));
+                                parts, hook, dropoutSeed, stepIndex, config.computePrecision()));
                         // outside the engine lock: replicas in one JVM wait for each other here
                         float[] summed = plan.layout().isSimulated() ? local
                                 : plan.layout().exchange().sumInRankOrder(local);
@@ -317,7 +329,8 @@ public final class FineTuner {
             ParameterStore ps = new ParameterStore(manager, false);
             NDArray total;
             NDArray[] g;
-            try (GradientCollector gc = TorchRuntime.engine().newGradientCollector()) {
+            try (GradientCollector gc = TorchRuntime.engine().newGradientCollector();
+                 ComputePrecision.Scope precision = ComputePrecision.use(config.computePrecision())) {
                 NDArray logits = model.logits(ps, inputs, true);
                 total = model.task().loss(logits, targets);
                 NDArray reg = hook.regularization(ps);
@@ -420,11 +433,17 @@ public final class FineTuner {
                 + "; lower the learning rate (" + config.learningRate() + ") or check the data");
     }
 
-    /** Mean task loss and metric on a split; NaNs for an empty split. */
+    /** Mean task loss and metric on a split, in float32 whatever the training precision; NaNs for an empty split. */
     private double[] evaluate(TextModel model, List<LabelledText> examples) {
         if (examples.isEmpty()) {
             return new double[] {Double.NaN, Double.NaN};
         }
+        try (ComputePrecision.Scope precision = ComputePrecision.use(ComputePrecision.FLOAT32)) {
+            return evaluateInCurrentPrecision(model, examples);
+        }
+    }
+
+    private double[] evaluateInCurrentPrecision(TextModel model, List<LabelledText> examples) {
         List<String> texts = examples.stream().map(LabelledText::text).toList();
         float[][] targets = examples.stream().map(LabelledText::target).toArray(float[][]::new);
         float[][] logits = model.predictLogits(texts, config.evalBatchSize());

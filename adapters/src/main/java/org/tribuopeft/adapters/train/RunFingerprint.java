@@ -2,6 +2,7 @@ package org.tribuopeft.adapters.train;
 
 import ai.djl.nn.Parameter;
 import org.tribuopeft.adapters.checkpoint.CheckpointMismatchException;
+import org.tribuopeft.adapters.engine.ComputePrecision;
 import org.tribuopeft.adapters.io.Sha256;
 
 import java.nio.ByteBuffer;
@@ -21,6 +22,11 @@ import java.util.Objects;
 final class RunFingerprint {
     /** The entry naming how the base's Linear weights are stored; absent means float32. */
     static final String BASE_STORAGE = "baseStorage";
+    /** The entry naming the training steps' compute precision; absent means float32. */
+    static final String COMPUTE_PRECISION = "computePrecision";
+    /** Entries added after checkpoints were first written, with the value their absence stands for, in order. */
+    private static final List<Map.Entry<String, String>> LATER_ENTRIES = List.of(Map.entry(BASE_STORAGE, "float32"),
+            Map.entry(COMPUTE_PRECISION, ComputePrecision.FLOAT32.configName()));
 
     private RunFingerprint() {}
 
@@ -48,6 +54,10 @@ final class RunFingerprint {
         f.put("method", method.getClass().getSimpleName() + method.getProvenance().getConfiguredParameters());
         // only a quantized base adds the entry, so checkpoints written before it existed still resume
         model.adapted().encoder().quantization().ifPresent(q -> f.put(BASE_STORAGE, q.toString()));
+        // bfloat16 steps give other weights than float32 ones; float32 adds nothing, so older checkpoints still resume
+        if (config.computePrecision() != ComputePrecision.FLOAT32) {
+            f.put(COMPUTE_PRECISION, config.computePrecision().configName());
+        }
         StringBuilder shapes = new StringBuilder();
         for (Map.Entry<String, Parameter> e : model.trainableParameters().entrySet()) {
             shapes.append(e.getKey()).append(e.getValue().getArray().getShape()).append('\n');
@@ -75,9 +85,11 @@ final class RunFingerprint {
      */
     static void requireSame(Map<String, String> run, Map<String, String> checkpoint, Object where) {
         Map<String, String> all = new LinkedHashMap<>(run);
-        all.putIfAbsent(BASE_STORAGE, "float32");
         checkpoint = new LinkedHashMap<>(checkpoint);
-        checkpoint.putIfAbsent(BASE_STORAGE, "float32");
+        for (Map.Entry<String, String> later : LATER_ENTRIES) {
+            all.putIfAbsent(later.getKey(), later.getValue());
+            checkpoint.putIfAbsent(later.getKey(), later.getValue());
+        }
         for (Map.Entry<String, String> e : all.entrySet()) {
             String theirs = checkpoint.get(e.getKey());
             if (!Objects.equals(e.getValue(), theirs)) {

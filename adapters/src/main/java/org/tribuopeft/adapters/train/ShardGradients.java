@@ -10,6 +10,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import org.tribuopeft.adapters.backbone.TokenBatch;
+import org.tribuopeft.adapters.engine.ComputePrecision;
 import org.tribuopeft.adapters.engine.Scalars;
 import org.tribuopeft.adapters.engine.TorchRuntime;
 import org.tribuopeft.adapters.method.TrainingHook;
@@ -41,10 +42,12 @@ final class ShardGradients {
     /**
      * This process's share of one step's gradient: for each part in rank order, the gradient of
      * {@code weight · mean loss of its rows} (plus the method's regulariser for rank 0 only), added in rank order.
-     * Leaves every parameter gradient zero.
+     * Leaves every parameter gradient zero. Each part's forward and backward pass runs in {@code precision}, as a
+     * one-process step does.
      */
     static float[] local(TextModel model, NDManager manager, TokenBatch tokens, float[][] targets,
-                         List<ShardPlan.Part> parts, TrainingHook hook, long dropoutSeed, int step) {
+                         List<ShardPlan.Part> parts, TrainingHook hook, long dropoutSeed, int step,
+                         ComputePrecision precision) {
         Map<String, Parameter> trainable = model.trainableParameters();
         int length = bufferLength(trainable);
         float[] sum = null;
@@ -55,7 +58,8 @@ final class ShardGradients {
             try (NDScope scope = new NDScope()) {
                 ParameterStore ps = new ParameterStore(manager, false);
                 NDArray total = null;
-                try (GradientCollector gc = TorchRuntime.engine().newGradientCollector()) {
+                try (GradientCollector gc = TorchRuntime.engine().newGradientCollector();
+                     ComputePrecision.Scope scoped = ComputePrecision.use(precision)) {
                     if (part.rows().length > 0) {
                         NDList inputs = tokens.select(part.rows()).toNDList(manager);
                         NDArray logits = model.logits(ps, inputs, true);

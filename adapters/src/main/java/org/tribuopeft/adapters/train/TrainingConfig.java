@@ -1,5 +1,9 @@
 package org.tribuopeft.adapters.train;
 
+import org.tribuopeft.adapters.engine.ComputePrecision;
+
+import java.util.Objects;
+
 /**
  * Hyper-parameters of the training loop. Build one with {@link #builder(long)} rather than the positional
  * constructor, whose run of ints and doubles is easy to get wrong.
@@ -13,12 +17,16 @@ package org.tribuopeft.adapters.train;
  * @param earlyStoppingPatience epochs without validation improvement before stopping; 0 disables
  * @param evalBatchSize examples per batch when evaluating
  * @param seed the seed for shuffling and dropout
+ * @param computePrecision the number format of each training step's forward and backward pass (an autocast-style
+ *     setting: parameters, gradients and optimizer state stay float32); evaluation always runs in float32
  */
 public record TrainingConfig(int epochs, int batchSize, double learningRate, double weightDecay, double warmupRatio,
-                             double maxGradNorm, int earlyStoppingPatience, int evalBatchSize, long seed) {
+                             double maxGradNorm, int earlyStoppingPatience, int evalBatchSize, long seed,
+                             ComputePrecision computePrecision) {
 
     /** Validates every field, naming the one at fault. */
     public TrainingConfig {
+        Objects.requireNonNull(computePrecision, "computePrecision must be FLOAT32 or BFLOAT16, not null");
         if (epochs <= 0) {
             throw new IllegalArgumentException("epochs must be positive, got " + epochs);
         }
@@ -40,6 +48,17 @@ public record TrainingConfig(int epochs, int batchSize, double learningRate, dou
         if (evalBatchSize <= 0) {
             throw new IllegalArgumentException("evalBatchSize must be positive, got " + evalBatchSize);
         }
+    }
+
+    /**
+     * A float32 config from positional values; prefer {@link #builder(long)}.
+     *
+     * @see #TrainingConfig(int, int, double, double, double, double, int, int, long, ComputePrecision)
+     */
+    public TrainingConfig(int epochs, int batchSize, double learningRate, double weightDecay, double warmupRatio,
+                          double maxGradNorm, int earlyStoppingPatience, int evalBatchSize, long seed) {
+        this(epochs, batchSize, learningRate, weightDecay, warmupRatio, maxGradNorm, earlyStoppingPatience,
+                evalBatchSize, seed, ComputePrecision.FLOAT32);
     }
 
     /** Defaults suited to adapters: 3 epochs, batch 16, lr 5e-4, decay 0.01, 10 % warm-up, clip 1.0. */
@@ -66,6 +85,11 @@ public record TrainingConfig(int epochs, int batchSize, double learningRate, dou
         return toBuilder().learningRate(lr).build();
     }
 
+    /** Returns a copy whose training steps run in {@code precision}. */
+    public TrainingConfig withComputePrecision(ComputePrecision precision) {
+        return toBuilder().computePrecision(precision).build();
+    }
+
     /** Returns a copy with early stopping after {@code patience} epochs without improvement. */
     public TrainingConfig withEarlyStopping(int patience) {
         return toBuilder().earlyStoppingPatience(patience).build();
@@ -75,7 +99,7 @@ public record TrainingConfig(int epochs, int batchSize, double learningRate, dou
     public Builder toBuilder() {
         return builder(seed).epochs(epochs).batchSize(batchSize).learningRate(learningRate).weightDecay(weightDecay)
                 .warmupRatio(warmupRatio).maxGradNorm(maxGradNorm).earlyStoppingPatience(earlyStoppingPatience)
-                .evalBatchSize(evalBatchSize);
+                .evalBatchSize(evalBatchSize).computePrecision(computePrecision);
     }
 
     /** Sets the loop's hyper-parameters by name; {@link #build()} validates them. */
@@ -89,6 +113,7 @@ public record TrainingConfig(int epochs, int batchSize, double learningRate, dou
         private double maxGradNorm = 1.0;
         private int earlyStoppingPatience = 0;
         private int evalBatchSize = 64;
+        private ComputePrecision computePrecision = ComputePrecision.FLOAT32;
 
         private Builder(long seed) {
             this.seed = seed;
@@ -142,10 +167,20 @@ public record TrainingConfig(int epochs, int batchSize, double learningRate, dou
             return this;
         }
 
+        /**
+         * The number format of each training step's forward and backward pass (default {@link ComputePrecision#FLOAT32});
+         * {@link ComputePrecision#BFLOAT16} runs the encoder's matrix products and attention in bfloat16 while
+         * parameters, gradients, the optimizer and evaluation stay float32.
+         */
+        public Builder computePrecision(ComputePrecision value) {
+            this.computePrecision = value;
+            return this;
+        }
+
         /** The validated config. */
         public TrainingConfig build() {
             return new TrainingConfig(epochs, batchSize, learningRate, weightDecay, warmupRatio, maxGradNorm,
-                    earlyStoppingPatience, evalBatchSize, seed);
+                    earlyStoppingPatience, evalBatchSize, seed, computePrecision);
         }
     }
 }

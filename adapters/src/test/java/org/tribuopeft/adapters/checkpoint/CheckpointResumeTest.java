@@ -3,6 +3,7 @@ package org.tribuopeft.adapters.checkpoint;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tribuopeft.adapters.engine.ComputePrecision;
 import org.tribuopeft.adapters.method.AdapterMethod;
 import org.tribuopeft.adapters.tensor.HostTensor;
 import org.tribuopeft.adapters.train.FineTuner;
@@ -202,6 +203,42 @@ class CheckpointResumeTest {
                 new org.tribuopeft.adapters.lora.LoraConfig(8, 8, 0.1, List.of("query", "value")),
                 new FineTuner(config(9), ProgressListener.NONE).resumingFrom(dir)));
         assertEquals("method", method.field());
+    }
+
+    @Test
+    void aResumeUnderAnotherComputePrecisionIsRefusedEitherWay() throws Exception {
+        interruptedRun(CheckpointRuns.lora(), 5, 6);
+        CheckpointMismatchException toBf16 = assertThrows(CheckpointMismatchException.class, () -> train(
+                CheckpointRuns.lora(), new FineTuner(config(9).withComputePrecision(ComputePrecision.BFLOAT16),
+                        ProgressListener.NONE).resumingFrom(dir)));
+        assertEquals("computePrecision", toBf16.field());
+        assertEquals("checkpoint " + dir.resolve("checkpoint-5") + " belongs to a different run: computePrecision is "
+                + "bfloat16 in this run but float32 in the checkpoint; resume with the settings and data of the run "
+                + "that wrote it, or start without resuming", toBf16.getMessage());
+
+        Path bf16Dir = dir.resolve("bf16");
+        FineTuner bf16 = new FineTuner(config(9).withComputePrecision(ComputePrecision.BFLOAT16), interruptAfter(6))
+                .withCheckpoints(every(bf16Dir, 5, 3));
+        assertThrows(CheckpointRuns.Interrupted.class, () -> train(CheckpointRuns.lora(), bf16));
+        CheckpointMismatchException toF32 = assertThrows(CheckpointMismatchException.class, () -> train(
+                CheckpointRuns.lora(), new FineTuner(config(9), ProgressListener.NONE).resumingFrom(bf16Dir)));
+        assertEquals("computePrecision", toF32.field());
+        assertTrue(toF32.getMessage().contains("computePrecision is float32 in this run but bfloat16 in the checkpoint"),
+                toF32.getMessage());
+    }
+
+    @Test
+    void resumingABfloat16RunGivesTheUninterruptedBfloat16RunBitForBit() throws Exception {
+        FineTuner uninterrupted = new FineTuner(config(9).withComputePrecision(ComputePrecision.BFLOAT16),
+                ProgressListener.NONE);
+        Outcome expected = train(CheckpointRuns.lora(), uninterrupted);
+        FineTuner interrupted = new FineTuner(config(9).withComputePrecision(ComputePrecision.BFLOAT16),
+                interruptAfter(7)).withCheckpoints(every(dir, 5, 3));
+        assertThrows(CheckpointRuns.Interrupted.class, () -> train(CheckpointRuns.lora(), interrupted));
+        Outcome resumed = train(CheckpointRuns.lora(), new FineTuner(config(9).withComputePrecision(
+                ComputePrecision.BFLOAT16), ProgressListener.NONE).resumingFrom(dir)
+                .withNotices(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));
+        assertSameOutcome(expected, resumed);
     }
 
     @Test

@@ -6,6 +6,7 @@ import org.tribuopeft.adapters.backbone.Backbone;
 import org.tribuopeft.adapters.backbone.BertConfig;
 import org.tribuopeft.adapters.backbone.BertWeights;
 import org.tribuopeft.adapters.checkpoint.CheckpointSettings;
+import org.tribuopeft.adapters.engine.ComputePrecision;
 import org.tribuopeft.adapters.lora.LoraConfig;
 import org.tribuopeft.adapters.method.AdapterMethod;
 import org.tribuopeft.adapters.method.MethodDescriptor;
@@ -166,9 +167,9 @@ class DataParallelTrainingTest {
                 int[][] orders = sharded.nextEpochOrders();
                 whole.nextEpochOrders();
                 float[] a = EngineLock.call(() -> ShardGradients.local(m, m.manager(), tokens, targets,
-                        sharded.parts(orders, batch), m.adapted().hook(), 1, 0));
+                        sharded.parts(orders, batch), m.adapted().hook(), 1, 0, ComputePrecision.FLOAT32));
                 float[] c = EngineLock.call(() -> ShardGradients.local(m, m.manager(), tokens, targets,
-                        whole.parts(orders, batch), m.adapted().hook(), 1, 0));
+                        whole.parts(orders, batch), m.adapted().hook(), 1, 0, ComputePrecision.FLOAT32));
                 double maxDiff = 0;
                 double maxAbs = 0;
                 for (int i = 0; i < a.length - 1; i++) { // the last slot is the loss

@@ -147,11 +147,13 @@ public final class ModelReplayer {
 
     /**
      * AdapterTrainer settings added after models had already been saved, with the value that reproduces what the
-     * versions before them did ({@code minSteps} 0: exactly {@code epochs} passes). A recorded configuration that
+     * versions before them did ({@code minSteps} 0: exactly {@code epochs} passes; {@code computePrecision} float32,
+     * the only precision before it). A recorded configuration that
      * lacks one gets it, so that a model saved before the setting existed still replays bit for bit instead of
      * picking up the new default.
      */
-    static final Map<String, String> ADAPTER_TRAINER_SETTINGS_ADDED_LATER = Map.of("minSteps", "0");
+    static final Map<String, String> ADAPTER_TRAINER_SETTINGS_ADDED_LATER = Map.of("minSteps", "0", "computePrecision",
+            "float32");
     private static final String ADAPTER_TRAINER = "org.tribuopeft.plugin.AdapterTrainer";
 
     /** Adds {@link #ADAPTER_TRAINER_SETTINGS_ADDED_LATER} to every AdapterTrainer configuration that lacks them. */
