@@ -193,7 +193,7 @@ final class CompareBenchmark {
         Path pyTrace = s.work().resolve("profile-python-" + method + ".trace.json");
         List<Child> group = new ArrayList<>();
         List<String> ours = new ArrayList<>(javaCommand(s.jvmArgs(), null, s, method, data,
-                s.work().resolve("profile-ours-" + method + ".json")));
+                s.work().resolve("profile-ours-" + method + ".json"), false));
         ours.addAll(List.of("--profile", oursTrace.toString()));
         ours.addAll(window);
         group.add(new Child(OURS, OURS + " profile " + method, ours, s.work().resolve("profile-ours-" + method + ".json"),
