@@ -24,6 +24,28 @@ class QualityReportTest {
     }
 
     @Test
+    void differencesArePairedBySeedAgainstTheBaselineAndTheFirstMethod() {
+        QualityResults r = new QualityResults();
+        double[][] acc = {{0.70, 0.80, 0.78}, {0.72, 0.83, 0.80}, {0.74, 0.83, 0.85}};
+        for (int seed = 0; seed < 3; seed++) {
+            r.runs.add(new QualityResults.Run("imdb", QualityBenchmark.BASELINE, seed, acc[seed][0], 0, 0, 0, 0, 0));
+            r.runs.add(new QualityResults.Run("imdb", "lora", seed, acc[seed][1], 0, 0, 0, 0, 0));
+            r.runs.add(new QualityResults.Run("imdb", "adalora", seed, acc[seed][2], 0, 0, 0, 0, 0));
+        }
+        r.runs.add(new QualityResults.Run("imdb", "dora", 0, 0.9, 0, 0, 0, 0, 0)); // one seed: no interval, no row
+        String md = QualityReport.pairedDifferences(List.of("imdb"), r,
+                List.of(QualityBenchmark.BASELINE, "lora", "adalora", "dora"));
+        assertTrue(md.contains("| dataset | method | − frozen-embedding | − lora |"), md);
+        // lora − baseline: 0.10, 0.11, 0.09 (s = 0.01); t(0.975, 2) = 4.302653
+        assertTrue(md.contains("| imdb | lora | +0.1000 ± 0.0248 (3) | |"), md);
+        // adalora − baseline: 0.08, 0.08, 0.11; adalora − lora: −0.02, −0.03, +0.02 (s = 0.026458)
+        assertTrue(md.contains("| imdb | adalora | +0.0900 ± 0.0430 (3) | -0.0100 ± 0.0657 (3) |"), md);
+        assertTrue(!md.contains("| imdb | dora |"), md);
+        assertEquals("", QualityReport.pairedDifferences(List.of("imdb"), new QualityResults(),
+                List.of(QualityBenchmark.BASELINE, "lora")));
+    }
+
+    @Test
     void meanLossesAverageSeedsStepByStepAndStopWhereASeedStops() {
         QualityResults r = new QualityResults();
         r.losses.add(new QualityResults.Loss("imdb", "lora", 1, 1, 1.0));
