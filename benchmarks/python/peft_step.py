@@ -71,6 +71,10 @@ def main():
     labels = torch.tensor(data["labels"], dtype=torch.long)
     n = ids.shape[0]
     steps = n // args.batch_size
+    if args.profile and (args.profile_from < 0 or args.profile_steps < 1
+                         or args.profile_from + args.profile_steps > steps):
+        raise SystemExit(f"--profile-from {args.profile_from} and --profile-steps {args.profile_steps} must name "
+                         f"a window inside the run's {steps} steps (from >= 0, steps >= 1, from + steps <= {steps})")
 
     class Classifier(nn.Module):
         def __init__(self, bert, hidden, dropout):
@@ -122,10 +126,6 @@ def main():
         if args.profile and s == args.profile_from:
             profiler = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU], record_shapes=True)
             profiler.__enter__()
-        if args.profile and s == args.profile_from + args.profile_steps and profiler is not None:
-            profiler.__exit__(None, None, None)
-            profiler.export_chrome_trace(args.profile)
-            profiler = None
         if args.lockstep and not sys.stdin.readline():
             raise SystemExit("benchmark-compare closed the turn-taking pipe")
         batch = ids[s * args.batch_size:(s + 1) * args.batch_size]
@@ -150,6 +150,10 @@ def main():
         opt.zero_grad(set_to_none=True)
         step_seconds.append(time.perf_counter() - t)
         losses.append(float(out.loss))
+        if profiler is not None and s + 1 == args.profile_from + args.profile_steps:
+            profiler.__exit__(None, None, None)
+            profiler.export_chrome_trace(args.profile)
+            profiler = None
         if args.lockstep:
             print("@@done", flush=True)
 

@@ -62,9 +62,9 @@ final class CompareBenchmark {
             return warmup;
         }
 
-        /** How many steps are profiled: up to 4, ending before the last step (Python exports at the next step's start). */
+        /** How many steps are profiled: up to 4 after the warm-up, the last step at most. */
         int profileSteps() {
-            return Math.min(4, steps - warmup - 1);
+            return Math.min(4, steps - warmup);
         }
     }
 
@@ -314,7 +314,8 @@ final class CompareBenchmark {
                                             Path json, boolean bf16) {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        cmd.addAll(jvmArgs);
+        // the heap the tool gives itself (HeapSizing), unless --jvm-args sets one: what a user's training run gets
+        cmd.addAll(HeapSizing.withDefaultHeap(jvmArgs));
         cmd.add("-cp");
         cmd.add(classpath == null ? System.getProperty("java.class.path") : classpath);
         cmd.add(TribuoPeftCli.class.getName());

@@ -57,15 +57,30 @@ final class HeapSizing {
      * @param skip the value of {@value #SKIP_ENV}, or null
      */
     static boolean shouldRelaunch(String javaCommand, String classPath, List<String> jvmArgs, String skip) {
-        if (skip != null || launchedJar(javaCommand, classPath) == null) {
-            return false;
-        }
+        return skip == null && launchedJar(javaCommand, classPath) != null && !hasHeapFlag(jvmArgs);
+    }
+
+    /** True when the JVM flags set the heap limit themselves ({@code -Xmx}, {@code -XX:MaxHeapSize}, {@code -XX:MaxRAM...}). */
+    static boolean hasHeapFlag(List<String> jvmArgs) {
         for (String a : jvmArgs) {
             if (a.startsWith("-Xmx") || a.startsWith("-XX:MaxHeapSize") || a.startsWith("-XX:MaxRAM")) {
-                return false;
+                return true;
             }
         }
-        return true;
+        return false;
+    }
+
+    /**
+     * The flags a JVM the tool starts for itself runs with: {@code jvmArgs} as given, plus {@link #DEFAULT_HEAP} and
+     * {@link #DEFAULT_HEAP_FLAGS} when they set no heap limit of their own.
+     */
+    static List<String> withDefaultHeap(List<String> jvmArgs) {
+        List<String> flags = new ArrayList<>(jvmArgs);
+        if (!hasHeapFlag(jvmArgs)) {
+            flags.add(DEFAULT_HEAP);
+            flags.addAll(DEFAULT_HEAP_FLAGS);
+        }
+        return flags;
     }
 
     /**
@@ -75,9 +90,7 @@ final class HeapSizing {
     static List<String> childCommand(String java, List<String> jvmArgs, String jar, String[] args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
-        cmd.addAll(jvmArgs);
-        cmd.add(DEFAULT_HEAP);
-        cmd.addAll(DEFAULT_HEAP_FLAGS);
+        cmd.addAll(withDefaultHeap(jvmArgs));
         cmd.add("-jar");
         cmd.add(jar);
         cmd.addAll(List.of(args));

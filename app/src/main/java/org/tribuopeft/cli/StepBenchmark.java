@@ -61,6 +61,8 @@ final class StepBenchmark {
         }
         int steps = train.size() / batch;
         train = train.subList(0, steps * batch);
+        OpProfile profile = a.has("profile") ? new OpProfile(Path.of(a.require("profile")),
+                a.getInt("profile-from", 4), a.getInt("profile-steps", 4), steps) : null;
         AdapterMethod method = descriptor.benchmarkSettings(steps);
         double lr = descriptor.benchmarkLearningRate();
         Backbone backbone = Backbone.bundled(BundledModel.ALL_MINILM_L6_V2);
@@ -77,8 +79,9 @@ final class StepBenchmark {
                 lockstep.ready();
                 lockstep.awaitTurn();
             }
-            OpProfile profile = a.has("profile") ? new OpProfile(Path.of(a.require("profile")),
-                    a.getInt("profile-from", 4), a.getInt("profile-steps", 4)) : null;
+            if (profile != null) {
+                profile.beforeFirstStep();
+            }
             long[] last = {System.nanoTime()};
             ProgressListener timer = new ProgressListener() {
                 @Override

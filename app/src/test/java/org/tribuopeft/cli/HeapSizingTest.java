@@ -50,4 +50,12 @@ class HeapSizingTest {
                         "-jar", "t.jar", "demo", "--train", "10"),
                 HeapSizing.childCommand("/jdk/bin/java", List.of("-Dx=1"), "t.jar", new String[] {"demo", "--train", "10"}));
     }
+
+    @Test
+    void benchmarkChildJvmsGetTheToolsHeapUnlessTheFlagsSetOne() {
+        assertEquals(List.of("-Dx=1", "-Xmx2g", "-XX:MaxHeapFreeRatio=30", "-XX:MinHeapFreeRatio=10"),
+                HeapSizing.withDefaultHeap(List.of("-Dx=1")));
+        assertEquals(List.of("-Xmx6g"), HeapSizing.withDefaultHeap(List.of("-Xmx6g")));
+        assertEquals(List.of("-XX:MaxRAMPercentage=50"), HeapSizing.withDefaultHeap(List.of("-XX:MaxRAMPercentage=50")));
+    }
 }
