@@ -450,7 +450,7 @@ final class CompareBenchmark {
                         + "together and then take their steps in turn, one step each. Child JVM flags: `%s`%s.%n%n",
                 OffsetDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'")),
                 cpuDescription(), s.batch(), s.maxLength(), s.threads(), s.steps(), s.warmup(), s.rounds(),
-                s.jvmArgs().isEmpty() ? "(none)" : String.join(" ", s.jvmArgs()), baselineDescription(s)));
+                String.join(" ", HeapSizing.withDefaultHeap(s.jvmArgs())), baselineDescription(s)));
         if (pythonProblem != null) {
             sb.append("Python PEFT side skipped: ").append(pythonProblem).append(".\n\n");
         }
@@ -555,7 +555,7 @@ final class CompareBenchmark {
         }
         return "; the baseline row is our side again" + (s.baselineClasspath() == null ? ""
                 : " from the build on class path `" + s.baselineClasspath() + "`") + (s.baselineJvmArgs() == null ? ""
-                : " with JVM flags `" + String.join(" ", s.baselineJvmArgs()) + "`");
+                : " with JVM flags `" + String.join(" ", HeapSizing.withDefaultHeap(s.baselineJvmArgs())) + "`");
     }
 
     private static String shortPrecision(String p) {
