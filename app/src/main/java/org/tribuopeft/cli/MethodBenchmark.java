@@ -3,7 +3,6 @@ package org.tribuopeft.cli;
 import org.tribuo.MutableDataset;
 import org.tribuo.classification.Label;
 import org.tribuo.classification.evaluation.LabelEvaluation;
-import org.tribuo.classification.evaluation.LabelEvaluator;
 import org.tribuopeft.adapters.backbone.BundledModel;
 import org.tribuopeft.adapters.engine.ComputePrecision;
 import org.tribuopeft.adapters.method.MethodDescriptor;
@@ -14,7 +13,6 @@ import org.tribuopeft.plugin.AdapterModel;
 import org.tribuopeft.plugin.AdapterTrainer;
 import org.tribuopeft.plugin.TextExamples;
 import org.tribuopeft.plugin.data.ImdbDataSource;
-import org.tribuopeft.provenance.TrainingRunProvenance;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -74,12 +72,9 @@ final class MethodBenchmark {
                 .backbone(BundledModel.ALL_MINILM_L6_V2).batchSize(batchSize).epochs(epochs).minSteps(0)
                 .learningRate(lr).computePrecision(precision).seed(seed).build();
         out.println("[benchmark] training " + name + " in " + precision.configName() + " ...");
-        long t0 = System.nanoTime();
-        AdapterModel<Label> model = trainer.train(trainData);
-        double trainSeconds = (System.nanoTime() - t0) / 1e9;
-        TrainingRunProvenance run = (TrainingRunProvenance) model.getProvenance().getInstanceProvenance().getMap()
-                .get(AdapterTrainer.TRAINING_RUN_KEY);
-        LabelEvaluation eval = new LabelEvaluator().evaluate(model, testData);
+        BenchmarkTraining trained = BenchmarkTraining.trainAndEvaluate(trainer, trainData, testData);
+        AdapterModel<Label> model = trained.model();
+        LabelEvaluation eval = trained.eval();
         TextModel tm = model.textModel();
         long p0 = System.nanoTime();
         float[][] unmerged = tm.predictLogits(testTexts, 64);
@@ -100,17 +95,12 @@ final class MethodBenchmark {
             }
             mergedDiff = String.format(Locale.ROOT, "%.1e", max);
         }
-        double median = medianStep(run);
+        double median = trained.medianStepSeconds();
         table.append(String.format(Locale.ROOT, "| %s | %s | %.0e | %,d | %.4f | %.4f | %.2f | %.0f | %.1f | %s | %s | %d |%n",
                 name, precision.configName(), lr, tm.trainableParameterCount(), eval.accuracy(), eval.macroAveragedF1(),
-                median, trainSeconds, predictRate, mergedRate, mergedDiff, peakRssMiB()));
+                median, trained.trainSeconds(), predictRate, mergedRate, mergedDiff, peakRssMiB()));
         out.print(table);
         model.close();
-    }
-
-    private static double medianStep(TrainingRunProvenance run) {
-        var p = run.fields().get("median-step-seconds");
-        return p == null ? Double.NaN : (Double) ((com.oracle.labs.mlrg.olcut.provenance.PrimitiveProvenance<?>) p).getValue();
     }
 
     /** VmHWM of this process (Linux), in MiB; -1 elsewhere. */

@@ -16,7 +16,6 @@ import org.tribuopeft.adapters.train.TextModel;
 import org.tribuopeft.plugin.AdapterModel;
 import org.tribuopeft.plugin.AdapterTrainer;
 import org.tribuopeft.plugin.data.ImdbDataSource;
-import org.tribuopeft.provenance.TrainingRunProvenance;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -181,12 +180,9 @@ final class QLoraBenchmark {
                 .quantization(q).maxLength(128).batchSize(batchSize).epochs(epochs).minSteps(0)
                 .learningRate(learningRate).seed(seed).build();
         out.println("[qlora-benchmark] training " + lora + " on a " + storage + " base ...");
-        long t0 = System.nanoTime();
-        AdapterModel<Label> model = trainer.train(trainData);
-        double trainSeconds = (System.nanoTime() - t0) / 1e9;
-        TrainingRunProvenance run = (TrainingRunProvenance) model.getProvenance().getInstanceProvenance().getMap()
-                .get(AdapterTrainer.TRAINING_RUN_KEY);
-        LabelEvaluation eval = new LabelEvaluator().evaluate(model, testData);
+        BenchmarkTraining trained = BenchmarkTraining.trainAndEvaluate(trainer, trainData, testData);
+        AdapterModel<Label> model = trained.model();
+        LabelEvaluation eval = trained.eval();
         TextModel tm = model.textModel();
         Map<String, Long> resident = tm.adapted().encoder().baseResidentBytes();
         long baseBytes = resident.values().stream().mapToLong(Long::longValue).sum() - resident.get("linear-scales");
@@ -206,15 +202,13 @@ final class QLoraBenchmark {
             }
         }
         double meanDiff = diffs.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
-        var median = run.fields().get("median-step-seconds");
-        double medianStep = median == null ? Double.NaN
-                : (Double) ((com.oracle.labs.mlrg.olcut.provenance.PrimitiveProvenance<?>) median).getValue();
+        double medianStep = trained.medianStepSeconds();
         out.println("| base storage | held-out accuracy | macro-F1 | median step (s) | train time (s) | "
                 + "frozen base resident (bytes) | merged accuracy | mean / max \\|merged − unmerged\\| probability | "
                 + "peak RSS (MiB) |");
         out.println("|---|---|---|---|---|---|---|---|---|");
         out.printf(Locale.ROOT, "| %s | %.4f | %.4f | %.3f | %.0f | %,d | %.4f | %.1e / %.1e | %d |%n", storage,
-                eval.accuracy(), eval.macroAveragedF1(), medianStep, trainSeconds, baseBytes, mergedEval.accuracy(),
+                eval.accuracy(), eval.macroAveragedF1(), medianStep, trained.trainSeconds(), baseBytes, mergedEval.accuracy(),
                 meanDiff, maxDiff, MethodBenchmark.peakRssMiB());
         if (save != null) {
             model.serializeToFile(save);

@@ -12,38 +12,18 @@ import java.util.Locale;
  */
 public enum ComputePrecision {
     /** Everything in float32: the default, and the only format before this setting existed. */
-    FLOAT32("float32") {
-        @Override
-        public NDArray linear(NDArray x, NDArray weight, NDArray bias) {
-            return TorchScriptOps.get().linear(x, weight, bias);
-        }
-
-        @Override
-        public NDArray attention(NDArray q, NDArray k, NDArray v, int heads, NDArray maskBias, double dropoutP,
-                                 boolean training) {
-            return TorchScriptOps.get().attention(q, k, v, maskBias, heads, training ? dropoutP : 0);
-        }
-    },
+    FLOAT32("float32", false),
     /** Matrix products and attention in bfloat16 with float32 accumulation of parameters and gradients. */
-    BFLOAT16("bfloat16") {
-        @Override
-        public NDArray linear(NDArray x, NDArray weight, NDArray bias) {
-            return TorchScriptOps.get().linearBfloat16(x, weight, bias);
-        }
-
-        @Override
-        public NDArray attention(NDArray q, NDArray k, NDArray v, int heads, NDArray maskBias, double dropoutP,
-                                 boolean training) {
-            return TorchScriptOps.get().attentionBfloat16(q, k, v, maskBias, heads, training ? dropoutP : 0);
-        }
-    };
+    BFLOAT16("bfloat16", true);
 
     private static final ThreadLocal<ComputePrecision> CURRENT = ThreadLocal.withInitial(() -> FLOAT32);
 
     private final String configName;
+    private final boolean bfloat16;
 
-    ComputePrecision(String configName) {
+    ComputePrecision(String configName, boolean bfloat16) {
         this.configName = configName;
+        this.bfloat16 = bfloat16;
     }
 
     /** The name used in configuration files, provenance and on the command line. */
@@ -59,7 +39,9 @@ public enum ComputePrecision {
      * @param bias [out] float32, or null for none
      * @return [..., out] float32
      */
-    public abstract NDArray linear(NDArray x, NDArray weight, NDArray bias);
+    public NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+        return TorchScriptOps.get().linear(x, weight, bias, bfloat16);
+    }
 
     /**
      * Multi-head scaled dot-product attention in this precision, as one fused operator; the result is float32
@@ -75,8 +57,10 @@ public enum ComputePrecision {
      * @param training true while training
      * @return [batch, tokens, heads·headSize] float32 context
      */
-    public abstract NDArray attention(NDArray q, NDArray k, NDArray v, int heads, NDArray maskBias, double dropoutP,
-                                      boolean training);
+    public NDArray attention(NDArray q, NDArray k, NDArray v, int heads, NDArray maskBias, double dropoutP,
+                             boolean training) {
+        return TorchScriptOps.get().attention(q, k, v, maskBias, heads, training ? dropoutP : 0, bfloat16);
+    }
 
     /** The precision in force on this thread ({@link #FLOAT32} unless a {@link #use} scope is open). */
     public static ComputePrecision current() {

@@ -92,14 +92,9 @@ public final class TorchScriptOps {
                 mask: Tensor,
                 heads: int,
                 dropout_p: float) -> Tensor:
-                b = torch.size(q, 0)
-                t = torch.size(q, 1)
-                n = torch.size(k, 1)
-                qh = torch.transpose(torch.reshape(torch.to(q, 15), [b, t, heads, -1]), 1, 2)
-                kh = torch.transpose(torch.reshape(torch.to(k, 15), [b, n, heads, -1]), 1, 2)
-                vh = torch.transpose(torch.reshape(torch.to(v, 15), [b, n, heads, -1]), 1, 2)
-                ctx = torch.scaled_dot_product_attention(qh, kh, vh, torch.to(mask, 15), dropout_p)
-                return torch.to(torch.reshape(torch.transpose(ctx, 1, 2), [b, t, -1]), 6)
+                ctx = (self).attention(torch.to(q, 15), torch.to(k, 15), torch.to(v, 15),
+                    torch.to(mask, 15), heads, dropout_p)
+                return torch.to(ctx, 6)
               def to_dtype(self: __torch__.Ops,
                 x: Tensor,
                 dtype: int) -> Tensor:
@@ -210,18 +205,16 @@ public final class TorchScriptOps {
         return ops;
     }
 
-    /** {@code x·Wᵀ + b} as one ATen {@code linear} (a single addmm for contiguous input). */
-    public NDArray linear(NDArray x, NDArray weight, NDArray bias) {
-        return bias == null ? call(x, "linear_nobias", x, weight) : call(x, "linear", x, weight, bias);
-    }
-
     /**
-     * {@code x·Wᵀ + b} computed in bfloat16: x, W and b are rounded to bfloat16 inside the module, the product is
-     * one bfloat16 addmm, and the result comes back as float32 (so DJL never holds a bfloat16 array). Gradients
-     * flow back through the casts to the float32 inputs.
+     * {@code x·Wᵀ + b} as one ATen {@code linear} (a single addmm for contiguous input). With {@code bfloat16}, x, W
+     * and b are rounded to bfloat16 inside the module, the product is one bfloat16 addmm, and the result comes back
+     * as float32 (so DJL never holds a bfloat16 array); gradients flow back through the casts to the float32 inputs.
+     *
+     * @param bias the bias, or null for none
      */
-    public NDArray linearBfloat16(NDArray x, NDArray weight, NDArray bias) {
-        return bias == null ? call(x, "linear_nobias_bf16", x, weight) : call(x, "linear_bf16", x, weight, bias);
+    public NDArray linear(NDArray x, NDArray weight, NDArray bias, boolean bfloat16) {
+        String suffix = bfloat16 ? "_bf16" : "";
+        return bias == null ? call(x, "linear_nobias" + suffix, x, weight) : call(x, "linear" + suffix, x, weight, bias);
     }
 
     /**
@@ -235,18 +228,12 @@ public final class TorchScriptOps {
      * @param maskBias [batch, 1, 1, keys] float32, added to the scores (0 to attend, very negative to skip)
      * @param heads the number of heads the hidden width is split into
      * @param dropoutP probability of zeroing an attention weight, 0 for none
+     * @param bfloat16 true to compute with q, k, v and the mask rounded to bfloat16 inside the module
      * @return [batch, tokens, heads·headSize] float32
      */
-    public NDArray attention(NDArray q, NDArray k, NDArray v, NDArray maskBias, int heads, double dropoutP) {
-        return call(q, "attention", q, k, v, maskBias, (long) heads, dropoutP);
-    }
-
-    /**
-     * {@link #attention} with q, k, v and the mask rounded to bfloat16 inside the module; the result is returned as
-     * float32.
-     */
-    public NDArray attentionBfloat16(NDArray q, NDArray k, NDArray v, NDArray maskBias, int heads, double dropoutP) {
-        return call(q, "attention_bf16", q, k, v, maskBias, (long) heads, dropoutP);
+    public NDArray attention(NDArray q, NDArray k, NDArray v, NDArray maskBias, int heads, double dropoutP,
+                             boolean bfloat16) {
+        return call(q, bfloat16 ? "attention_bf16" : "attention", q, k, v, maskBias, (long) heads, dropoutP);
     }
 
     /** {@code x} converted to an ATen dtype code ({@link #FLOAT32}, {@link #BFLOAT16}); autograd casts gradients back. */

@@ -47,7 +47,7 @@ class TorchScriptOpsTest {
         }
         NDArray y;
         try (GradientCollector gc = m.getEngine().newGradientCollector()) {
-            y = scripted ? TorchScriptOps.get().linear(x, w, b) : Linear.linear(x, w, b).singletonOrThrow();
+            y = scripted ? TorchScriptOps.get().linear(x, w, b, false) : Linear.linear(x, w, b).singletonOrThrow();
             gc.backward(y.mul(y).sum());
         }
         return new float[][] {y.toFloatArray(), x.getGradient().toFloatArray(), w.getGradient().toFloatArray(),
