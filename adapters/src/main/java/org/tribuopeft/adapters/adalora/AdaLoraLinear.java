@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import org.tribuopeft.adapters.backbone.DenseLinear;
 import org.tribuopeft.adapters.engine.Scalars;
@@ -15,6 +14,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import org.tribuopeft.adapters.engine.TrainingDropout;
 
 /**
  * AdaLoRA's SVD-form adapter around a frozen Linear (PEFT's {@code SVDLinear}): P = {@code lora_A}
@@ -136,7 +136,7 @@ public final class AdaLoraLinear extends LowRankLinear {
         NDArray a = ps.getValue(loraA, device, training);
         NDArray e = ps.getValue(loraE, device, training);
         NDArray b = ps.getValue(loraB, device, training);
-        NDArray xd = training && dropout > 0 ? Dropout.dropout(x, (float) dropout, true).singletonOrThrow() : x;
+        NDArray xd = TrainingDropout.apply(x, dropout, training);
         NDArray ae = a.mul(e);
         NDArray inner = Linear.linear(xd, ae).singletonOrThrow();
         if (xd != x) {

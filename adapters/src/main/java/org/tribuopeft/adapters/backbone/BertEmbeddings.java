@@ -7,10 +7,10 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Embedding;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import org.tribuopeft.adapters.engine.TrainingDropout;
 
 /**
  * BERT's input embeddings: word + absolute position + token type, then LayerNorm and dropout.
@@ -80,7 +80,7 @@ public final class BertEmbeddings extends NamedBlock {
         NDArray normed = LayerNorm.layerNorm(sum, new Shape(config.hiddenSize()),
                 ps.getValue(lnWeight, device, training), ps.getValue(lnBias, device, training),
                 (float) config.layerNormEps()).singletonOrThrow();
-        return Dropout.dropout(normed, (float) config.hiddenDropout(), training).singletonOrThrow();
+        return TrainingDropout.apply(normed, config.hiddenDropout(), training);
     }
 
     @Override

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -12,6 +11,7 @@ import org.tribuopeft.adapters.engine.ComputePrecision;
 
 import java.util.EnumMap;
 import java.util.Map;
+import org.tribuopeft.adapters.engine.TrainingDropout;
 
 /**
  * One Hugging Face BERT layer: multi-head self-attention with an additive padding mask, residual and
@@ -111,7 +111,7 @@ public final class BertLayer extends NamedBlock {
 
         NDArray attnDense = linears.get(TargetModule.ATTENTION_OUTPUT).apply(ps, context, training);
         release(context, attnDense);
-        NDArray attnOut = Dropout.dropout(attnDense, (float) config.hiddenDropout(), training).singletonOrThrow();
+        NDArray attnOut = TrainingDropout.apply(attnDense, config.hiddenDropout(), training);
         release(attnDense, attnOut);
         NDArray attnSum = attnOut.add(x);
         attnOut.close();
@@ -124,7 +124,7 @@ public final class BertLayer extends NamedBlock {
         release(interDense, inter);
         NDArray outDense = linears.get(TargetModule.OUTPUT).apply(ps, inter, training);
         release(inter, outDense);
-        NDArray out = Dropout.dropout(outDense, (float) config.hiddenDropout(), training).singletonOrThrow();
+        NDArray out = TrainingDropout.apply(outDense, config.hiddenDropout(), training);
         release(outDense, out);
         NDArray outSum = out.add(a);
         out.close();

@@ -83,8 +83,24 @@ public final class TorchScriptOps {
                 qh = torch.transpose(torch.reshape(q, [b, t, heads, -1]), 1, 2)
                 kh = torch.transpose(torch.reshape(k, [b, n, heads, -1]), 1, 2)
                 vh = torch.transpose(torch.reshape(v, [b, n, heads, -1]), 1, 2)
-                ctx = torch.scaled_dot_product_attention(qh, kh, vh, mask, dropout_p)
+                if torch.gt(dropout_p, 0.):
+                  scale = torch.div(1., torch.sqrt(float(torch.size(qh, 3))))
+                  scores = torch.add(torch.matmul(torch.mul(qh, scale), torch.transpose(kh, 2, 3)), mask)
+                  probs = (self).dropout(torch.softmax(scores, -1), dropout_p)
+                  ctx = torch.matmul(probs, vh)
+                else:
+                  ctx0 = torch.scaled_dot_product_attention(qh, kh, vh, mask)
+                  ctx = ctx0
                 return torch.reshape(torch.transpose(ctx, 1, 2), [b, t, -1])
+              def dropout(self: __torch__.Ops,
+                x: Tensor,
+                p: float) -> Tensor:
+                keep = torch.sub(1., p)
+                noise = torch.empty_like(x, dtype=6)
+                _0 = torch.uniform_(noise)
+                _1 = torch.lt_(noise, keep)
+                _2 = torch.div_(noise, keep)
+                return torch.mul(x, torch.to(noise, ops.prim.dtype(x)))
               def attention_bf16(self: __torch__.Ops,
                 q: Tensor,
                 k: Tensor,
@@ -218,9 +234,10 @@ public final class TorchScriptOps {
     }
 
     /**
-     * Multi-head scaled dot-product attention, {@code softmax(q·kᵀ/√d + mask)·v} per head, as one ATen
-     * {@code scaled_dot_product_attention}: libtorch picks its fused kernel when it can (no dropout) and its
-     * composite form otherwise. Dropout on the attention probabilities draws from the engine's random generator.
+     * Multi-head scaled dot-product attention, {@code softmax(q·kᵀ/√d + mask)·v} per head. Without dropout it is one
+     * ATen {@code scaled_dot_product_attention} (libtorch's fused kernel); with dropout it is the same composite
+     * libtorch would run (scaled scores, mask, softmax, dropout, product with v) but with the attention
+     * probabilities dropped by {@link #dropout}, which costs less than the composite's own dropout.
      *
      * @param q [batch, tokens, heads·headSize]
      * @param k [batch, keys, heads·headSize]
@@ -234,6 +251,19 @@ public final class TorchScriptOps {
     public NDArray attention(NDArray q, NDArray k, NDArray v, NDArray maskBias, int heads, double dropoutP,
                              boolean bfloat16) {
         return call(q, bfloat16 ? "attention_bf16" : "attention", q, k, v, maskBias, (long) heads, dropoutP);
+    }
+
+    /**
+     * Inverted dropout, {@code x · mask / (1 − p)} with each mask element 1 with probability {@code 1 − p}: the
+     * arithmetic of {@code torch.nn.functional.dropout}, but the mask is drawn as float32 uniforms compared with
+     * {@code 1 − p} rather than by {@code bernoulli_}, which on the CPU draws a 64-bit double per element through
+     * a serial loop and costs about twice as much. The uniforms come from the engine's random generator, so a run
+     * seeded the same way draws the same masks. Gradients flow to {@code x} through the mask.
+     *
+     * @param p probability of zeroing an element, in [0, 1)
+     */
+    public NDArray dropout(NDArray x, double p) {
+        return call(x, "dropout", x, p);
     }
 
     /** {@code x} converted to an ATen dtype code ({@link #FLOAT32}, {@link #BFLOAT16}); autograd casts gradients back. */

@@ -3,7 +3,6 @@ package org.tribuopeft.adapters.lora;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import org.tribuopeft.adapters.backbone.DenseLinear;
 import org.tribuopeft.adapters.engine.Scalars;
@@ -11,6 +10,7 @@ import org.tribuopeft.adapters.method.LowRankLinear;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.tribuopeft.adapters.engine.TrainingDropout;
 
 /**
  * LoRA around a frozen Linear: {@code y = W·x + b + scaling · B·(A·dropout(x))} with A [r, in] and
@@ -72,7 +72,7 @@ public class LoraLinear extends LowRankLinear {
 
     /** Applies adapter-input dropout when training. */
     protected NDArray dropped(NDArray x, boolean training) {
-        return training && dropout > 0 ? Dropout.dropout(x, (float) dropout, true).singletonOrThrow() : x;
+        return TrainingDropout.apply(x, dropout, training);
     }
 
     /** {@code B·(A·x)}, without scaling. */

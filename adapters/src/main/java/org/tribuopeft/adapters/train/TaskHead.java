@@ -6,13 +6,13 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import org.tribuopeft.adapters.backbone.NamedBlock;
 import org.tribuopeft.adapters.lora.LoraConfig;
 
 import java.util.SplittableRandom;
+import org.tribuopeft.adapters.engine.TrainingDropout;
 
 /**
  * The trainable task head on the pooled sentence vector: dropout then one Linear to the outputs
@@ -63,7 +63,7 @@ public final class TaskHead extends NamedBlock {
 
     /** Logits for pooled vectors [batch, hidden] → [batch, outputs]. */
     public NDArray apply(ParameterStore ps, NDArray pooled, boolean training) {
-        NDArray x = training && dropout > 0 ? Dropout.dropout(pooled, (float) dropout, true).singletonOrThrow() : pooled;
+        NDArray x = TrainingDropout.apply(pooled, dropout, training);
         return Linear.linear(x, ps.getValue(weight, x.getDevice(), training), ps.getValue(bias, x.getDevice(), training))
                 .singletonOrThrow();
     }

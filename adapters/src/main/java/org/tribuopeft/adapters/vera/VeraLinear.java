@@ -4,13 +4,13 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import org.tribuopeft.adapters.backbone.DenseLinear;
 import org.tribuopeft.adapters.method.LowRankLinear;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.tribuopeft.adapters.engine.TrainingDropout;
 
 /**
  * VeRA around a frozen Linear, as PEFT's {@code vera.Linear}: {@code y = W·x + b + λ_b ⊙ (B_s·(λ_d ⊙ (A_s·dropout(x))))}
@@ -76,7 +76,7 @@ public final class VeraLinear extends LowRankLinear {
         NDArray b = slicedB(ps.getValue(veraB, x.getDevice(), training));
         NDArray d = ps.getValue(lambdaD, x.getDevice(), training);
         NDArray lb = ps.getValue(lambdaB, x.getDevice(), training);
-        NDArray in = training && dropout > 0 ? Dropout.dropout(x, (float) dropout, true).singletonOrThrow() : x;
+        NDArray in = TrainingDropout.apply(x, dropout, training);
         NDArray hidden = Linear.linear(in, a).singletonOrThrow().mul(d);
         return result.add(Linear.linear(hidden, b).singletonOrThrow().mul(lb));
     }

@@ -107,6 +107,59 @@ class TorchScriptOpsTest {
     }
 
     @Test
+    void dropoutZeroesAboutPAndScalesTheRestAndItsGradientIsTheMask() {
+        try (NDManager m = TorchRuntime.engine().newBaseManager()) {
+            int n = 200_000;
+            double p = 0.1;
+            NDArray x = m.ones(new Shape(n));
+            x.setRequiresGradient(true);
+            m.getEngine().setRandomSeed(11);
+            NDArray y;
+            try (GradientCollector gc = m.getEngine().newGradientCollector()) {
+                y = TrainingDropout.apply(x, p, true);
+                gc.backward(y.sum());
+            }
+            float[] out = y.toFloatArray();
+            float[] grad = x.getGradient().toFloatArray();
+            float kept = (float) (1 / (1 - p));
+            int zeros = 0;
+            for (int i = 0; i < n; i++) {
+                assertTrue(out[i] == 0f || out[i] == kept, "element " + i + " is " + out[i]);
+                assertEquals(out[i], grad[i], "gradient " + i);
+                zeros += out[i] == 0f ? 1 : 0;
+            }
+            // binomial(200000, 0.1): standard deviation 134, so 5 sigma is 670
+            assertEquals(n * p, zeros, 670, "dropped elements");
+            m.getEngine().setRandomSeed(11);
+            assertArrayEquals(out, TrainingDropout.apply(m.ones(new Shape(n)), p, true).toFloatArray(),
+                    "the same seed draws the same mask");
+            NDArray same = TrainingDropout.apply(x, p, false);
+            assertTrue(same == x, "no dropout while not training");
+            assertThrows(IllegalArgumentException.class, () -> TrainingDropout.apply(x, 1.0, true));
+        }
+    }
+
+    @Test
+    void attentionWithDropoutComputesWhatTheFusedKernelDoesWhenNothingIsDropped() {
+        try (NDManager m = TorchRuntime.engine().newBaseManager()) {
+            m.getEngine().setRandomSeed(5);
+            NDArray q = m.randomNormal(new Shape(2, 7, 12));
+            NDArray k = m.randomNormal(new Shape(2, 7, 12));
+            NDArray v = m.randomNormal(new Shape(2, 7, 12));
+            NDArray mask = m.create(new float[] {0, 0, 0, 0, 0, -1e4f, -1e4f, 0, 0, 0, 0, 0, 0, 0},
+                    new Shape(2, 1, 1, 7));
+            TorchScriptOps ops = TorchScriptOps.get();
+            float[] fused = ops.attention(q, k, v, mask, 3, 0, false).toFloatArray();
+            // a rate so small that 1 - p rounds to 1 in float32: the composite path runs and keeps every weight
+            float[] composite = ops.attention(q, k, v, mask, 3, 1e-12, false).toFloatArray();
+            assertArrayEquals(fused, composite, 1e-5f);
+            m.getEngine().setRandomSeed(5);
+            float[] dropped = ops.attention(q, k, v, mask, 3, 0.5, false).toFloatArray();
+            assertTrue(!Arrays.equals(fused, dropped), "a rate of 0.5 drops attention weights");
+        }
+    }
+
+    @Test
     void unsupportedArgumentIsRefusedNamingMethodAndPosition() {
         try (NDManager m = TorchRuntime.engine().newBaseManager()) {
             NDArray x = m.ones(new Shape(2));
