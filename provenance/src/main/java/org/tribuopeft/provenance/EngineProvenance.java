@@ -4,6 +4,7 @@ import com.oracle.labs.mlrg.olcut.provenance.Provenance;
 import com.oracle.labs.mlrg.olcut.provenance.primitives.IntProvenance;
 import com.oracle.labs.mlrg.olcut.provenance.primitives.StringProvenance;
 import org.tribuo.Tribuo;
+import org.tribuopeft.adapters.engine.LibraryVersion;
 import org.tribuopeft.adapters.engine.TorchRuntime;
 
 import java.util.HashMap;
@@ -30,6 +31,7 @@ public final class EngineProvenance extends MapBackedProvenance {
      */
     public static EngineProvenance current(int threads, String device) {
         Map<String, Provenance> m = new HashMap<>();
+        put(m, "tribuo-peft-version", LibraryVersion.current());
         put(m, "djl-version", TorchRuntime.djlVersion());
         put(m, "pytorch-version", TorchRuntime.pytorchVersion());
         put(m, "onnxruntime-version", onnxRuntimeVersion());
