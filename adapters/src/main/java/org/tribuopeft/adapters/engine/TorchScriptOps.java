@@ -27,7 +27,9 @@ import java.util.zip.ZipOutputStream;
  * module that libtorch compiles from the source text in {@link #SOURCE} when this class first loads it.
  * No Python and no file is involved: the module's archive is assembled in memory and read by the engine.
  * Calls are recorded by autograd like any other operator when gradients are being collected, so these
- * operators can sit inside a training graph.
+ * operators can sit inside a training graph. The methods run unoptimized (libtorch's graph executor is told not
+ * to profile and rewrite them), so every call computes the same way whether it is a process's first or its
+ * thousandth, which bit-identical resumption and replay need.
  *
  * <p>Methods are added to {@link #SOURCE} in TorchScript's serialized dialect: operators are named
  * {@code torch.NAME} after their ATen schema, dtypes are ATen's integer codes ({@code 6} float32,
@@ -343,6 +345,10 @@ public final class TorchScriptOps {
                 inputs.add(v);
                 handles[i] = v.getHandle();
             }
+            // libtorch's graph executor profiles a method's first calls and then rewrites its graph (symbolic
+            // autodiff subgraphs), so the arithmetic of a call would depend on how many calls came before it in this
+            // process and a resumed run would drift from an uninterrupted one; the switch is per thread
+            JniUtils.setGraphExecutorOptimize(false);
             long out = (long) runMethod.invoke(library, module.getHandle(), method, handles, true, false);
             return ivalue.newInstance(out);
         } catch (InvocationTargetException e) {
