@@ -8,13 +8,13 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import org.tribuopeft.adapters.backbone.DenseLinear;
 import org.tribuopeft.adapters.engine.Scalars;
+import org.tribuopeft.adapters.engine.TrainingDropout;
 import org.tribuopeft.adapters.method.LowRankLinear;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import org.tribuopeft.adapters.engine.TrainingDropout;
 
 /**
  * AdaLoRA's SVD-form adapter around a frozen Linear (PEFT's {@code SVDLinear}): P = {@code lora_A}

@@ -8,10 +8,10 @@ import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import org.tribuopeft.adapters.engine.ComputePrecision;
+import org.tribuopeft.adapters.engine.TrainingDropout;
 
 import java.util.EnumMap;
 import java.util.Map;
-import org.tribuopeft.adapters.engine.TrainingDropout;
 
 /**
  * One Hugging Face BERT layer: multi-head self-attention with an additive padding mask, residual and

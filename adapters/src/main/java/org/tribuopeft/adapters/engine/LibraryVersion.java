@@ -17,21 +17,31 @@ public final class LibraryVersion {
 
     /** This jar's tribuo-peft version, e.g. {@code 0.1.0-SNAPSHOT}. */
     public static String current() {
+        String version = buildProperty(RESOURCE, "version");
+        if (version == null || version.contains("${")) {
+            throw new IllegalStateException("the resource " + RESOURCE + " holds no version (" + version
+                    + "); the jar was built without Maven's resource filtering");
+        }
+        return version;
+    }
+
+    /**
+     * One property of a properties file the build wrote next to this package's classes (Maven filters them),
+     * or null when the file does not have it.
+     *
+     * @throws IllegalStateException when the file is missing from the jar
+     */
+    static String buildProperty(String resource, String key) {
         Properties p = new Properties();
-        try (InputStream in = LibraryVersion.class.getResourceAsStream(RESOURCE)) {
+        try (InputStream in = LibraryVersion.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IllegalStateException("the resource " + RESOURCE + " is missing from the tribuo-peft-adapters"
+                throw new IllegalStateException("the resource " + resource + " is missing from the tribuo-peft-adapters"
                         + " jar; rebuild it with Maven");
             }
             p.load(in);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        String version = p.getProperty("version");
-        if (version == null || version.contains("${")) {
-            throw new IllegalStateException("the resource " + RESOURCE + " holds no version (" + version
-                    + "); the jar was built without Maven's resource filtering");
-        }
-        return version;
+        return p.getProperty(key);
     }
 }

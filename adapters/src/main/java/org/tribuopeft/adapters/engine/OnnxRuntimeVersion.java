@@ -1,10 +1,6 @@
 package org.tribuopeft.adapters.engine;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.security.CodeSource;
-import java.util.Properties;
 
 /**
  * Checks, before the first ONNX Runtime session, that the runtime on the classpath is at least the
@@ -21,17 +17,7 @@ public final class OnnxRuntimeVersion {
 
     /** The ONNX Runtime version this library was built against (from the build's pom). */
     public static String required() {
-        Properties p = new Properties();
-        try (InputStream in = OnnxRuntimeVersion.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) {
-                throw new IllegalStateException("the resource " + RESOURCE + " is missing from the tribuo-peft-adapters"
-                        + " jar; rebuild it with Maven");
-            }
-            p.load(in);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return p.getProperty("required");
+        return LibraryVersion.buildProperty(RESOURCE, "required");
     }
 
     /**

@@ -6,11 +6,11 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import org.tribuopeft.adapters.backbone.DenseLinear;
 import org.tribuopeft.adapters.engine.Scalars;
+import org.tribuopeft.adapters.engine.TrainingDropout;
 import org.tribuopeft.adapters.method.LowRankLinear;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.tribuopeft.adapters.engine.TrainingDropout;
 
 /**
  * LoRA around a frozen Linear: {@code y = W·x + b + scaling · B·(A·dropout(x))} with A [r, in] and

@@ -9,10 +9,10 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import org.tribuopeft.adapters.backbone.NamedBlock;
+import org.tribuopeft.adapters.engine.TrainingDropout;
 import org.tribuopeft.adapters.lora.LoraConfig;
 
 import java.util.SplittableRandom;
-import org.tribuopeft.adapters.engine.TrainingDropout;
 
 /**
  * The trainable task head on the pooled sentence vector: dropout then one Linear to the outputs

@@ -6,11 +6,11 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import org.tribuopeft.adapters.backbone.DenseLinear;
+import org.tribuopeft.adapters.engine.TrainingDropout;
 import org.tribuopeft.adapters.method.LowRankLinear;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.tribuopeft.adapters.engine.TrainingDropout;
 
 /**
  * VeRA around a frozen Linear, as PEFT's {@code vera.Linear}: {@code y = W·x + b + λ_b ⊙ (B_s·(λ_d ⊙ (A_s·dropout(x))))}
