@@ -91,8 +91,7 @@ public final class TorchScriptOps {
                   probs = (self).dropout(torch.softmax(scores, -1), dropout_p)
                   ctx = torch.matmul(probs, vh)
                 else:
-                  ctx0 = torch.scaled_dot_product_attention(qh, kh, vh, mask)
-                  ctx = ctx0
+                  ctx = torch.scaled_dot_product_attention(qh, kh, vh, mask)
                 return torch.reshape(torch.transpose(ctx, 1, 2), [b, t, -1])
               def dropout(self: __torch__.Ops,
                 x: Tensor,
