@@ -97,10 +97,18 @@ public final class TorchScriptOps {
                 x: Tensor,
                 p: float) -> Tensor:
                 keep = torch.sub(1., p)
-                noise = torch.empty_like(x, dtype=6)
-                _0 = torch.uniform_(noise)
-                _1 = torch.lt_(noise, keep)
-                _2 = torch.div_(noise, keep)
+                n = torch.numel(x)
+                half = torch.floordiv(torch.add(n, 1), 2)
+                bits = torch.empty([half], dtype=4, device=ops.prim.device(x))
+                _0 = torch.random_(bits, torch.sub(-9223372036854775807, 1), None)
+                below = torch.sub(int(torch.add(torch.mul(keep, 4294967296.), 0.5)), 2147483648)
+                limit = torch.mul(min(below, 2147483647), 4294967296)
+                both = torch.empty([torch.mul(half, 2)], dtype=11, device=ops.prim.device(x))
+                _1 = torch.lt(bits, limit, out=torch.slice(both, 0, 0, half))
+                _2 = torch.bitwise_left_shift_(bits, 32)
+                _3 = torch.lt(bits, limit, out=torch.slice(both, 0, half))
+                kept = torch.view(torch.slice(both, 0, 0, n), torch.size(x))
+                noise = torch.div_(torch.to(kept, 6), keep)
                 return torch.mul(x, torch.to(noise, ops.prim.dtype(x)))
               def attention_bf16(self: __torch__.Ops,
                 q: Tensor,
@@ -256,10 +264,12 @@ public final class TorchScriptOps {
 
     /**
      * Inverted dropout, {@code x · mask / (1 − p)} with each mask element 1 with probability {@code 1 − p}: the
-     * arithmetic of {@code torch.nn.functional.dropout}, but the mask is drawn as float32 uniforms compared with
-     * {@code 1 − p} rather than by {@code bernoulli_}, which on the CPU draws a 64-bit double per element through
-     * a serial loop and costs about twice as much. The uniforms come from the engine's random generator, so a run
-     * seeded the same way draws the same masks. Gradients flow to {@code x} through the mask.
+     * arithmetic of {@code torch.nn.functional.dropout}, with masks drawn more cheaply. On the CPU libtorch draws
+     * random numbers in a serial loop, one generator call per element ({@code bernoulli_} even draws a 64-bit
+     * double per element), so the draw dominates a mask's cost. Here each 64-bit draw decides two elements, one
+     * in each half of the tensor: its high and its low 32 bits are each compared with {@code round((1 − p)·2³²)}
+     * (exact to 2⁻³², finer than a float32 uniform's 2⁻²⁴). The draws come from the engine's random generator,
+     * so a run seeded the same way draws the same masks. Gradients flow to {@code x} through the mask.
      *
      * @param p probability of zeroing an element, in [0, 1)
      */

@@ -140,6 +140,41 @@ class TorchScriptOpsTest {
     }
 
     @Test
+    void dropoutMasksDropAtTheRateInBothHalvesOfEachDrawIndependentlyForOddShapes() {
+        // each 64-bit draw decides two elements, one in each half of the tensor: both halves must drop at the
+        // rate, and element i must not depend on element i + half
+        try (NDManager m = TorchRuntime.engine().newBaseManager()) {
+            Shape shape = new Shape(11, 101, 91);
+            int n = (int) shape.size();
+            int half = (n + 1) / 2;
+            for (double p : new double[] {0.1, 0.5, 0.9}) {
+                m.getEngine().setRandomSeed(3);
+                NDArray y = TrainingDropout.apply(m.ones(shape), p, true);
+                assertEquals(shape, y.getShape(), "p " + p);
+                float[] out = y.toFloatArray();
+                int firstZeros = 0;
+                int secondZeros = 0;
+                int agree = 0;
+                for (int i = 0; i < n; i++) {
+                    boolean dropped = out[i] == 0f;
+                    if (i < half) {
+                        firstZeros += dropped ? 1 : 0;
+                    } else {
+                        secondZeros += dropped ? 1 : 0;
+                        agree += dropped == (out[i - half] == 0f) ? 1 : 0;
+                    }
+                }
+                int second = n - half;
+                assertEquals(half * p, firstZeros, 5 * Math.sqrt(half * p * (1 - p)), "first half, p " + p);
+                assertEquals(second * p, secondZeros, 5 * Math.sqrt(second * p * (1 - p)), "second half, p " + p);
+                double same = p * p + (1 - p) * (1 - p);
+                assertEquals(second * same, agree, 5 * Math.sqrt(second * same * (1 - same)),
+                        "pairs from one draw agree as often as independent ones, p " + p);
+            }
+        }
+    }
+
+    @Test
     void attentionWithDropoutComputesWhatTheFusedKernelDoesWhenNothingIsDropped() {
         try (NDManager m = TorchRuntime.engine().newBaseManager()) {
             m.getEngine().setRandomSeed(5);
