@@ -32,6 +32,7 @@ public final class EngineProvenance extends MapBackedProvenance {
     public static EngineProvenance current(int threads, String device) {
         Map<String, Provenance> m = new HashMap<>();
         put(m, "tribuo-peft-version", LibraryVersion.current());
+        put(m, "tribuo-peft-commit", LibraryVersion.commit());
         put(m, "djl-version", TorchRuntime.djlVersion());
         put(m, "pytorch-version", TorchRuntime.pytorchVersion());
         put(m, "onnxruntime-version", onnxRuntimeVersion());

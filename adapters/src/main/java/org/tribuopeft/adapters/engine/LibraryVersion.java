@@ -26,6 +26,19 @@ public final class LibraryVersion {
     }
 
     /**
+     * The git commit this jar was built from, with {@code -dirty} appended when the working tree had uncommitted
+     * changes, or {@code unknown} when it was built outside a git checkout. Snapshot builds share one version
+     * string, so this is what tells two of them apart when a replay differs.
+     */
+    public static String commit() {
+        String commit = buildProperty(RESOURCE, "commit");
+        if (commit == null || !commit.matches("[0-9a-f]{40}")) {
+            return "unknown";
+        }
+        return "true".equals(buildProperty(RESOURCE, "dirty")) ? commit + "-dirty" : commit;
+    }
+
+    /**
      * One property of a properties file the build wrote next to this package's classes (Maven filters them),
      * or null when the file does not have it.
      *
