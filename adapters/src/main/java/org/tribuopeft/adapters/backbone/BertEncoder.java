@@ -182,9 +182,10 @@ public final class BertEncoder extends NamedBlock {
         if (prefix + past > 0) {
             mask = ids.getManager().ones(new Shape(batch, prefix + past)).concat(mask, 1);
         }
-        // (mask - 1) * float32 max: 0 on tokens, the most negative float on padding, as the PyTorch export does
-        NDArray maskBias = Scalars.mul(Scalars.sub(mask, 1f), Float.MAX_VALUE)
-                .reshape(batch, 1, 1, mask.getShape().get(1));
+        // (mask - 1) * float32 max: 0 on tokens, the most negative float on padding, as the PyTorch export does;
+        // none at all when no row is padded (adding zeros to the scores changes nothing and costs a pass per layer)
+        NDArray maskBias = attentionMask.getShape().size() > 0 && attentionMask.min().getLong() == 1 ? null
+                : Scalars.mul(Scalars.sub(mask, 1f), Float.MAX_VALUE).reshape(batch, 1, 1, mask.getShape().get(1));
         NDArray keysAndValues = past == 0 ? null : attentionPrefix.keysAndValues(ps, ids.getDevice(), training);
         for (int l = 0; l < layers.size(); l++) {
             NDArray next = layers.get(l).apply(ps, x, maskBias, keysAndValues == null ? null : keysAndValues.get(l),

@@ -65,7 +65,8 @@ public final class BertLayer extends NamedBlock {
      * Runs the layer.
      *
      * @param x [batch, tokens, hidden]
-     * @param maskBias [batch, 1, 1, tokens]: 0 where attending is allowed, a large negative number on padding
+     * @param maskBias [batch, 1, 1, tokens]: 0 where attending is allowed, a large negative number on padding;
+     *     null when no position is padded
      * @return [batch, tokens, hidden]
      */
     public NDArray apply(ParameterStore ps, NDArray x, NDArray maskBias, boolean training) {
@@ -76,7 +77,8 @@ public final class BertLayer extends NamedBlock {
      * Runs the layer with prefix keys and values placed before the input's own.
      *
      * @param x [batch, tokens, hidden]
-     * @param maskBias [batch, 1, 1, prefix + tokens]: 0 where attending is allowed, a large negative number on padding
+     * @param maskBias [batch, 1, 1, prefix + tokens]: 0 where attending is allowed, a large negative number on padding;
+     *     null when no position is padded
      * @param prefix [2, prefix, hidden] keys then values, or null for none
      * @return [batch, tokens, hidden]
      */

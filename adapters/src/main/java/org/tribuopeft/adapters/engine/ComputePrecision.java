@@ -52,7 +52,8 @@ public enum ComputePrecision {
      * @param k [batch, keys, heads·headSize] keys (prefix keys already placed first)
      * @param v [batch, keys, heads·headSize] values
      * @param heads the number of heads
-     * @param maskBias [batch, 1, 1, keys] float32 added to the scores: 0 to attend, very negative to skip
+     * @param maskBias [batch, 1, 1, keys] float32 added to the scores: 0 to attend, very negative to skip; null
+     *     when nothing is padded
      * @param dropoutP attention-probability dropout rate
      * @param training true while training
      * @return [batch, tokens, heads·headSize] float32 context

@@ -78,21 +78,46 @@ public final class TorchScriptOps {
                 v: Tensor,
                 mask: Tensor,
                 heads: int,
-                dropout_p: float) -> Tensor:
+                dropout_p: float,
+                bf16: bool) -> Tensor:
+                return (self).attend(q, k, v, mask, heads, dropout_p, bf16)
+              def attention_unmasked(self: __torch__.Ops,
+                q: Tensor,
+                k: Tensor,
+                v: Tensor,
+                heads: int,
+                dropout_p: float,
+                bf16: bool) -> Tensor:
+                return (self).attend(q, k, v, None, heads, dropout_p, bf16)
+              def attend(self: __torch__.Ops,
+                q: Tensor,
+                k: Tensor,
+                v: Tensor,
+                mask: Optional[Tensor],
+                heads: int,
+                dropout_p: float,
+                bf16: bool) -> Tensor:
+                dtype = ops.prim.dtype(q)
+                if bf16:
+                  dtype = 15
+                  if mask is not None:
+                    mask = torch.to(mask, 15)
                 b = torch.size(q, 0)
                 t = torch.size(q, 1)
                 n = torch.size(k, 1)
-                qh = torch.transpose(torch.reshape(q, [b, t, heads, -1]), 1, 2)
-                kh = torch.transpose(torch.reshape(k, [b, n, heads, -1]), 1, 2)
-                vh = torch.transpose(torch.reshape(v, [b, n, heads, -1]), 1, 2)
+                qh = torch.transpose(torch.reshape(torch.to(q, dtype), [b, t, heads, -1]), 1, 2)
+                kh = torch.transpose(torch.reshape(torch.to(k, dtype), [b, n, heads, -1]), 1, 2)
+                vh = torch.transpose(torch.reshape(torch.to(v, dtype), [b, n, heads, -1]), 1, 2)
                 if torch.gt(dropout_p, 0.):
                   scale = torch.div(1., torch.sqrt(float(torch.size(qh, 3))))
-                  scores = torch.add(torch.matmul(torch.mul(qh, scale), torch.transpose(kh, 2, 3)), mask)
+                  scores = torch.matmul(torch.mul(qh, scale), torch.transpose(kh, 2, 3))
+                  if mask is not None:
+                    scores = torch.add(scores, mask)
                   probs = (self).dropout(torch.softmax(scores, -1), dropout_p)
                   ctx = torch.matmul(probs, vh)
                 else:
                   ctx = torch.scaled_dot_product_attention(qh, kh, vh, mask)
-                return torch.reshape(torch.transpose(ctx, 1, 2), [b, t, -1])
+                return torch.to(torch.reshape(torch.transpose(ctx, 1, 2), [b, t, -1]), 6)
               def dropout(self: __torch__.Ops,
                 x: Tensor,
                 p: float) -> Tensor:
@@ -110,16 +135,6 @@ public final class TorchScriptOps {
                 kept = torch.view(torch.slice(both, 0, 0, n), torch.size(x))
                 noise = torch.div_(torch.to(kept, 6), keep)
                 return torch.mul(x, torch.to(noise, ops.prim.dtype(x)))
-              def attention_bf16(self: __torch__.Ops,
-                q: Tensor,
-                k: Tensor,
-                v: Tensor,
-                mask: Tensor,
-                heads: int,
-                dropout_p: float) -> Tensor:
-                ctx = (self).attention(torch.to(q, 15), torch.to(k, 15), torch.to(v, 15),
-                    torch.to(mask, 15), heads, dropout_p)
-                return torch.to(ctx, 6)
               def to_dtype(self: __torch__.Ops,
                 x: Tensor,
                 dtype: int) -> Tensor:
@@ -251,7 +266,8 @@ public final class TorchScriptOps {
      * @param q [batch, tokens, heads·headSize]
      * @param k [batch, keys, heads·headSize]
      * @param v [batch, keys, heads·headSize]
-     * @param maskBias [batch, 1, 1, keys] float32, added to the scores (0 to attend, very negative to skip)
+     * @param maskBias [batch, 1, 1, keys] float32, added to the scores (0 to attend, very negative to skip), or
+     *     null when every key of every row is attended (no padding), which saves adding zeros to the scores
      * @param heads the number of heads the hidden width is split into
      * @param dropoutP probability of zeroing an attention weight, 0 for none
      * @param bfloat16 true to compute with q, k, v and the mask rounded to bfloat16 inside the module
@@ -259,7 +275,9 @@ public final class TorchScriptOps {
      */
     public NDArray attention(NDArray q, NDArray k, NDArray v, NDArray maskBias, int heads, double dropoutP,
                              boolean bfloat16) {
-        return call(q, bfloat16 ? "attention_bf16" : "attention", q, k, v, maskBias, (long) heads, dropoutP);
+        return maskBias == null
+                ? call(q, "attention_unmasked", q, k, v, (long) heads, dropoutP, bfloat16)
+                : call(q, "attention", q, k, v, maskBias, (long) heads, dropoutP, bfloat16);
     }
 
     /**

@@ -185,12 +185,40 @@ class TorchScriptOpsTest {
                     new Shape(2, 1, 1, 7));
             TorchScriptOps ops = TorchScriptOps.get();
             float[] fused = ops.attention(q, k, v, mask, 3, 0, false).toFloatArray();
-            // a rate so small that 1 - p rounds to 1 in float32: the composite path runs and keeps every weight
+            // a rate so small that the composite path runs and keeps every weight (a draw drops with chance 2^-32)
             float[] composite = ops.attention(q, k, v, mask, 3, 1e-12, false).toFloatArray();
             assertArrayEquals(fused, composite, 1e-5f);
             m.getEngine().setRandomSeed(5);
             float[] dropped = ops.attention(q, k, v, mask, 3, 0.5, false).toFloatArray();
             assertTrue(!Arrays.equals(fused, dropped), "a rate of 0.5 drops attention weights");
+        }
+    }
+
+    @Test
+    void attentionWithoutAMaskIsBitIdenticalToAnAllZeroMaskInEveryPrecisionWithAndWithoutDropout() {
+        try (NDManager m = TorchRuntime.engine().newBaseManager()) {
+            m.getEngine().setRandomSeed(8);
+            NDArray q = m.randomNormal(new Shape(2, 9, 12));
+            NDArray k = m.randomNormal(new Shape(2, 9, 12));
+            NDArray v = m.randomNormal(new Shape(2, 9, 12));
+            NDArray zeros = m.zeros(new Shape(2, 1, 1, 9));
+            NDArray padded = m.create(new float[] {0, 0, 0, 0, 0, 0, 0, -1e4f, -1e4f, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+                    new Shape(2, 1, 1, 9));
+            TorchScriptOps ops = TorchScriptOps.get();
+            for (boolean bf16 : new boolean[] {false, true}) {
+                for (double p : new double[] {0, 0.3}) {
+                    m.getEngine().setRandomSeed(21);
+                    float[] masked = ops.attention(q, k, v, zeros, 3, p, bf16).toFloatArray();
+                    m.getEngine().setRandomSeed(21);
+                    NDArray none = ops.attention(q, k, v, null, 3, p, bf16);
+                    assertEquals(new Shape(2, 9, 12), none.getShape());
+                    assertEquals(DataType.FLOAT32, none.getDataType());
+                    assertArrayEquals(masked, none.toFloatArray(), "bf16 " + bf16 + ", dropout " + p);
+                    m.getEngine().setRandomSeed(21);
+                    assertTrue(!Arrays.equals(masked, ops.attention(q, k, v, padded, 3, p, bf16).toFloatArray()),
+                            "a real mask changes the result, bf16 " + bf16 + ", dropout " + p);
+                }
+            }
         }
     }
 
