@@ -440,6 +440,19 @@ final class CompareBenchmark {
         return out;
     }
 
+    /**
+     * When the run began: the time its token ids were written (the first thing a run does), so that a table
+     * rendered again with {@code --render-only} keeps the run's date; now when there is no such file.
+     */
+    static OffsetDateTime runStarted(Path work) {
+        try {
+            return OffsetDateTime.ofInstant(Files.getLastModifiedTime(work.resolve("data.json")).toInstant(),
+                    ZoneOffset.UTC);
+        } catch (IOException absent) {
+            return OffsetDateTime.now(ZoneOffset.UTC);
+        }
+    }
+
     /** The Markdown report: settings, one row per method and side, and the per-round speed ratios. */
     static String render(Settings s, List<Run> runs, BertConfig config, String pythonProblem) {
         StringBuilder sb = new StringBuilder();
@@ -448,7 +461,7 @@ final class CompareBenchmark {
                         + "%d threads per process, %d steps per process, the first %d are warm-up; %d rounds. Each "
                         + "method runs in its own process; the processes of one method (ours, Python's) load "
                         + "together and then take their steps in turn, one step each. Child JVM flags: `%s`%s.%n%n",
-                OffsetDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'")),
+                runStarted(s.work()).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'")),
                 cpuDescription(), s.batch(), s.maxLength(), s.threads(), s.steps(), s.warmup(), s.rounds(),
                 String.join(" ", HeapSizing.withDefaultHeap(s.jvmArgs())), baselineDescription(s)));
         if (pythonProblem != null) {

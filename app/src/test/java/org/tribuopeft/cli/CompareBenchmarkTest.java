@@ -8,6 +8,8 @@ import org.tribuopeft.adapters.backbone.HiddenActivation;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,6 +27,17 @@ class CompareBenchmarkTest {
         assertEquals(6 * 2 * (7_247_757_312.0 + 402_653_184.0), StepFlops.trainingStep(MINILM, 16, 128, false));
         assertEquals(6 * (2 * (7_247_757_312.0 + 402_653_184.0) + 7_247_757_312.0),
                 StepFlops.trainingStep(MINILM, 16, 128, true));
+    }
+
+    @Test
+    void aRenderedTableIsDatedByItsRunNotByTheRendering(@TempDir Path work) throws Exception {
+        Files.writeString(work.resolve("data.json"), "{}");
+        Instant written = Instant.parse("2026-11-30T08:15:00Z");
+        Files.setLastModifiedTime(work.resolve("data.json"), FileTime.from(written));
+        assertEquals(written, CompareBenchmark.runStarted(work).toInstant());
+        Instant before = Instant.now().minusSeconds(1);
+        assertTrue(!CompareBenchmark.runStarted(work.resolve("missing")).toInstant().isBefore(before),
+                "without the run's token ids the table is dated now");
     }
 
     @Test
