@@ -164,6 +164,28 @@ public final class BertEncoder extends NamedBlock {
     }
 
     /**
+     * The additive attention mask, [batch, 1, 1, leading + tokens]: (mask − 1) · float32 max, so 0 on tokens and
+     * on the {@code leading} virtual or prefix positions, the most negative float on padding, as the PyTorch
+     * export does. Null when no row is padded: adding zeros to the scores changes nothing and costs a pass over
+     * them in every layer.
+     */
+    private static NDArray maskBias(NDArray attentionMask, int leading) {
+        if (attentionMask.getShape().size() > 0) {
+            try (NDArray least = attentionMask.min()) {
+                if (least.getLong() == 1) {
+                    return null;
+                }
+            }
+        }
+        long batch = attentionMask.getShape().get(0);
+        NDArray mask = attentionMask.toType(DataType.FLOAT32, false);
+        if (leading > 0) {
+            mask = attentionMask.getManager().ones(new Shape(batch, leading)).concat(mask, 1);
+        }
+        return Scalars.mul(Scalars.sub(mask, 1f), Float.MAX_VALUE).reshape(batch, 1, 1, mask.getShape().get(1));
+    }
+
+    /**
      * Runs the encoder.
      *
      * @param ids [batch, tokens] int64
@@ -173,19 +195,11 @@ public final class BertEncoder extends NamedBlock {
      */
     public NDArray encode(ParameterStore ps, NDArray ids, NDArray attentionMask, NDArray tokenTypes,
                           boolean training) {
-        long batch = ids.getShape().get(0);
         int prefix = virtualTokens == null ? 0 : virtualTokens.count();
         int past = attentionPrefix == null ? 0 : attentionPrefix.count();
         NDArray virtual = prefix == 0 ? null : virtualTokens.embeddings(ps, ids.getDevice(), training);
         NDArray x = embeddings.embed(ps, ids, tokenTypes, virtual, past, training);
-        NDArray mask = attentionMask.toType(DataType.FLOAT32, false);
-        if (prefix + past > 0) {
-            mask = ids.getManager().ones(new Shape(batch, prefix + past)).concat(mask, 1);
-        }
-        // (mask - 1) * float32 max: 0 on tokens, the most negative float on padding, as the PyTorch export does;
-        // none at all when no row is padded (adding zeros to the scores changes nothing and costs a pass per layer)
-        NDArray maskBias = attentionMask.getShape().size() > 0 && attentionMask.min().getLong() == 1 ? null
-                : Scalars.mul(Scalars.sub(mask, 1f), Float.MAX_VALUE).reshape(batch, 1, 1, mask.getShape().get(1));
+        NDArray maskBias = maskBias(attentionMask, prefix + past);
         NDArray keysAndValues = past == 0 ? null : attentionPrefix.keysAndValues(ps, ids.getDevice(), training);
         for (int l = 0; l < layers.size(); l++) {
             NDArray next = layers.get(l).apply(ps, x, maskBias, keysAndValues == null ? null : keysAndValues.get(l),

@@ -31,11 +31,12 @@ public final class LibraryVersion {
      * string, so this is what tells two of them apart when a replay differs.
      */
     public static String commit() {
-        String commit = buildProperty(RESOURCE, "commit");
+        Properties build = buildProperties(RESOURCE);
+        String commit = build.getProperty("commit");
         if (commit == null || !commit.matches("[0-9a-f]{40}")) {
             return "unknown";
         }
-        return "true".equals(buildProperty(RESOURCE, "dirty")) ? commit + "-dirty" : commit;
+        return "true".equals(build.getProperty("dirty")) ? commit + "-dirty" : commit;
     }
 
     /**
@@ -45,6 +46,15 @@ public final class LibraryVersion {
      * @throws IllegalStateException when the file is missing from the jar
      */
     static String buildProperty(String resource, String key) {
+        return buildProperties(resource).getProperty(key);
+    }
+
+    /**
+     * All properties of a properties file the build wrote next to this package's classes, read once per call.
+     *
+     * @throws IllegalStateException when the file is missing from the jar
+     */
+    static Properties buildProperties(String resource) {
         Properties p = new Properties();
         try (InputStream in = LibraryVersion.class.getResourceAsStream(resource)) {
             if (in == null) {
@@ -55,6 +65,6 @@ public final class LibraryVersion {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return p.getProperty(key);
+        return p;
     }
 }
