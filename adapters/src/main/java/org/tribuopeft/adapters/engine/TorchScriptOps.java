@@ -1,6 +1,9 @@
 package org.tribuopeft.adapters.engine;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
@@ -79,16 +82,18 @@ public final class TorchScriptOps {
                 mask: Tensor,
                 heads: int,
                 dropout_p: float,
+                kept: Tensor,
                 bf16: bool) -> Tensor:
-                return (self).attend(q, k, v, mask, heads, dropout_p, bf16)
+                return (self).attend(q, k, v, mask, heads, dropout_p, kept, bf16)
               def attention_unmasked(self: __torch__.Ops,
                 q: Tensor,
                 k: Tensor,
                 v: Tensor,
                 heads: int,
                 dropout_p: float,
+                kept: Tensor,
                 bf16: bool) -> Tensor:
-                return (self).attend(q, k, v, None, heads, dropout_p, bf16)
+                return (self).attend(q, k, v, None, heads, dropout_p, kept, bf16)
               def attend(self: __torch__.Ops,
                 q: Tensor,
                 k: Tensor,
@@ -96,6 +101,7 @@ public final class TorchScriptOps {
                 mask: Optional[Tensor],
                 heads: int,
                 dropout_p: float,
+                kept: Tensor,
                 bf16: bool) -> Tensor:
                 dtype = ops.prim.dtype(q)
                 if bf16:
@@ -113,7 +119,10 @@ public final class TorchScriptOps {
                   scores = torch.matmul(torch.mul(qh, scale), torch.transpose(kh, 2, 3))
                   if mask is not None:
                     scores = torch.add(scores, mask)
-                  probs = (self).dropout(torch.softmax(scores, -1), dropout_p)
+                  if torch.gt(torch.numel(kept), 0):
+                    probs = (self).dropout_with(torch.softmax(scores, -1), kept, dropout_p)
+                  else:
+                    probs = (self).dropout(torch.softmax(scores, -1), dropout_p)
                   ctx = torch.matmul(probs, vh)
                 else:
                   ctx = torch.scaled_dot_product_attention(qh, kh, vh, mask)
@@ -135,6 +144,16 @@ public final class TorchScriptOps {
                 kept = torch.view(torch.slice(both, 0, 0, n), torch.size(x))
                 noise = torch.div_(torch.to(kept, 6), keep)
                 return torch.mul(x, torch.to(noise, ops.prim.dtype(x)))
+              def dropout_with(self: __torch__.Ops,
+                x: Tensor,
+                kept: Tensor,
+                p: float) -> Tensor:
+                noise = torch.div_(torch.to(kept, ops.prim.dtype(x)), torch.sub(1., p))
+                return torch.mul(x, noise)
+              def draw_seed(self: __torch__.Ops,
+                x: Tensor) -> Tensor:
+                bits = torch.empty([1], dtype=4)
+                return torch.random_(bits, torch.sub(-9223372036854775807, 1), None)
               def to_dtype(self: __torch__.Ops,
                 x: Tensor,
                 dtype: int) -> Tensor:
@@ -261,7 +280,7 @@ public final class TorchScriptOps {
      * Multi-head scaled dot-product attention, {@code softmax(q·kᵀ/√d + mask)·v} per head. Without dropout it is one
      * ATen {@code scaled_dot_product_attention} (libtorch's fused kernel); with dropout it is the same composite
      * libtorch would run (scaled scores, mask, softmax, dropout, product with v) but with the attention
-     * probabilities dropped by {@link #dropout}, which costs less than the composite's own dropout.
+     * probabilities dropped as {@link #dropout} drops, which costs less than the composite's own dropout.
      *
      * @param q [batch, tokens, heads·headSize]
      * @param k [batch, keys, heads·headSize]
@@ -275,24 +294,59 @@ public final class TorchScriptOps {
      */
     public NDArray attention(NDArray q, NDArray k, NDArray v, NDArray maskBias, int heads, double dropoutP,
                              boolean bfloat16) {
-        return maskBias == null
-                ? call(q, "attention_unmasked", q, k, v, (long) heads, dropoutP, bfloat16)
-                : call(q, "attention", q, k, v, maskBias, (long) heads, dropoutP, bfloat16);
+        // the weights' mask, [batch, heads, tokens, keys], when drawn on the JVM; empty to draw on the device
+        NDArray kept = keepMaskOrEmpty(q, new Shape(q.getShape().get(0), heads, q.getShape().get(1),
+                k.getShape().get(1)), dropoutP);
+        try {
+            return maskBias == null
+                    ? call(q, "attention_unmasked", q, k, v, (long) heads, dropoutP, kept, bfloat16)
+                    : call(q, "attention", q, k, v, maskBias, (long) heads, dropoutP, kept, bfloat16);
+        } finally {
+            kept.close();
+        }
     }
 
     /**
      * Inverted dropout, {@code x · mask / (1 − p)} with each mask element 1 with probability {@code 1 − p}: the
      * arithmetic of {@code torch.nn.functional.dropout}, with masks drawn more cheaply. On the CPU libtorch draws
-     * random numbers in a serial loop, one generator call per element ({@code bernoulli_} even draws a 64-bit
-     * double per element), so the draw dominates a mask's cost. Here each 64-bit draw decides two elements, one
-     * in each half of the tensor: its high and its low 32 bits are each compared with {@code round((1 − p)·2³²)}
-     * (exact to 2⁻³², finer than a float32 uniform's 2⁻²⁴). The draws come from the engine's random generator,
-     * so a run seeded the same way draws the same masks. Gradients flow to {@code x} through the mask.
+     * random numbers in a serial loop, one generator call per element, so the draw dominated a mask's cost: for a
+     * tensor on the CPU the mask is drawn on the JVM, in parallel, by {@link DropoutMasks} from one 64-bit seed taken
+     * from the engine's generator. On another device each 64-bit draw of the device's generator decides two
+     * elements, one in each half of the tensor, by its high and its low 32 bits. Either way an element is kept
+     * when 32 random bits fall below {@code round((1 − p)·2³²)} (exact to 2⁻³², finer than a float32 uniform's
+     * 2⁻²⁴), and a run seeded the same way draws the same masks. Gradients flow to {@code x} through the mask.
      *
      * @param p probability of zeroing an element, in [0, 1)
      */
     public NDArray dropout(NDArray x, double p) {
-        return call(x, "dropout", x, p);
+        if (!onCpu(x)) {
+            return call(x, "dropout", x, p);
+        }
+        try (NDArray kept = DropoutMasks.keepMask(x.getManager(), x.getShape(), p, drawSeed(x))) {
+            return call(x, "dropout_with", x, kept, p);
+        }
+    }
+
+    /**
+     * The keep-mask of a dropout at rate {@code p} over {@code shape}, drawn on the JVM, when {@code like} is on the
+     * CPU and {@code p > 0}; otherwise an empty array, which tells a TorchScript method to draw on the device (or
+     * that there is no dropout). The mask shares a per-thread buffer: close it before drawing the next one.
+     */
+    private NDArray keepMaskOrEmpty(NDArray like, Shape shape, double p) {
+        return p > 0 && onCpu(like)
+                ? DropoutMasks.keepMask(like.getManager(), shape, p, drawSeed(like))
+                : like.getManager().create(new Shape(0), DataType.UINT8);
+    }
+
+    /** One 64-bit seed from the engine's CPU generator, so masks drawn on the JVM follow the engine's seeding. */
+    private long drawSeed(NDArray owner) {
+        try (NDArray bits = call(owner, "draw_seed", owner)) {
+            return bits.toLongArray()[0];
+        }
+    }
+
+    private static boolean onCpu(NDArray x) {
+        return Device.Type.CPU.equals(x.getDevice().getDeviceType());
     }
 
     /** {@code x} converted to an ATen dtype code ({@link #FLOAT32}, {@link #BFLOAT16}); autograd casts gradients back. */
