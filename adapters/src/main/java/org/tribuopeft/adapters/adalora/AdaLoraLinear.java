@@ -8,7 +8,6 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import org.tribuopeft.adapters.backbone.DenseLinear;
 import org.tribuopeft.adapters.engine.Scalars;
-import org.tribuopeft.adapters.engine.TrainingDropout;
 import org.tribuopeft.adapters.method.LowRankLinear;
 
 import java.util.Arrays;
@@ -128,24 +127,16 @@ public final class AdaLoraLinear extends LowRankLinear {
 
     @Override
     public NDArray apply(ParameterStore ps, NDArray x, boolean training) {
-        NDArray result = base().apply(ps, x, training);
         if (isMerged()) {
-            return result;
+            return base().apply(ps, x, training);
         }
         var device = x.getDevice();
-        NDArray a = ps.getValue(loraA, device, training);
-        NDArray e = ps.getValue(loraE, device, training);
-        NDArray b = ps.getValue(loraB, device, training);
-        NDArray xd = TrainingDropout.apply(x, dropout, training);
-        NDArray ae = a.mul(e);
-        NDArray inner = Linear.linear(xd, ae).singletonOrThrow();
-        if (xd != x) {
-            xd.close();
-        }
-        NDArray path = Linear.linear(inner, b).singletonOrThrow();
-        inner.close();
-        // intermediates are closed as soon as they are used; autograd keeps whatever backward needs
-        return addScaledAndClose(result, path, (float) pathScale());
+        // (A ⊙ E) is [r, in], small; the product with the input and B is fused into the base's output
+        NDArray ae = ps.getValue(loraA, device, training).mul(ps.getValue(loraE, device, training));
+        NDArray out = base().applyPlusLowRank(ps, x, ae, ps.getValue(loraB, device, training), pathScale(), dropout,
+                training);
+        ae.close();
+        return out;
     }
 
     @Override

@@ -186,6 +186,26 @@ public final class DenseLinear extends NamedBlock implements LinearLayer {
         return out;
     }
 
+    /**
+     * This layer's output plus {@code scale·B·A·dropout(x)} (a low-rank term over the same input), computed as one
+     * fused operator in the thread's precision: what an additive low-rank adapter adds to its frozen base, without
+     * separate passes to scale and sum the term.
+     *
+     * @param a [r, in]
+     * @param b [out, r]
+     * @param dropout rate of the dropout on the low-rank input while {@code training}
+     */
+    public NDArray applyPlusLowRank(ParameterStore ps, NDArray x, NDArray a, NDArray b, double scale, double dropout,
+                                    boolean training) {
+        NDArray w = weightValue(ps, x.getDevice(), training);
+        NDArray out = ComputePrecision.current().linearLowRank(x, w,
+                bias == null ? null : ps.getValue(bias, x.getDevice(), training), a, b, scale, dropout, training);
+        if (quantized != null) {
+            w.close();
+        }
+        return out;
+    }
+
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         return new NDList(apply(ps, inputs.singletonOrThrow(), training));

@@ -44,6 +44,28 @@ public enum ComputePrecision {
     }
 
     /**
+     * {@code x·Wᵀ + b + scale·(dropout(x)·Aᵀ)·Bᵀ}: a Linear in this precision with a float32 low-rank term added, as
+     * one operator ({@link TorchScriptOps#linearLowRank}). Dropout applies to the low-rank input only while
+     * {@code training}.
+     *
+     * @throws IllegalArgumentException if {@code dropoutP} is not in [0, 1)
+     *
+     * @param x [..., in] float32
+     * @param weight [out, in] float32
+     * @param bias [out] float32, or null for none
+     * @param a [r, in] float32
+     * @param b [out, r] float32
+     * @return [..., out] float32
+     */
+    public NDArray linearLowRank(NDArray x, NDArray weight, NDArray bias, NDArray a, NDArray b, double scale,
+                                 double dropoutP, boolean training) {
+        if (!(dropoutP >= 0 && dropoutP < 1)) {
+            throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + dropoutP);
+        }
+        return TorchScriptOps.get().linearLowRank(x, weight, bias, a, b, scale, training ? dropoutP : 0, bfloat16);
+    }
+
+    /**
      * Multi-head scaled dot-product attention in this precision, as one fused operator; the result is float32
      * either way. Dropout applies to the attention probabilities only while {@code training}, drawing from the
      * engine's random generator (so a seeded run repeats exactly).

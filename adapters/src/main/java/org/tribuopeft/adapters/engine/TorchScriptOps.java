@@ -75,6 +75,39 @@ public final class TorchScriptOps {
                 x: Tensor,
                 weight: Tensor) -> Tensor:
                 return torch.to(torch.linear(torch.to(x, 15), torch.to(weight, 15)), 6)
+              def linear_low_rank(self: __torch__.Ops,
+                x: Tensor,
+                weight: Tensor,
+                bias: Tensor,
+                a: Tensor,
+                b: Tensor,
+                scale: float,
+                dropout_p: float,
+                kept: Tensor,
+                bf16: bool) -> Tensor:
+                width = torch.size(x, -1)
+                x2 = torch.reshape(x, [-1, width])
+                has_bias = torch.gt(torch.numel(bias), 0)
+                if bf16:
+                  if has_bias:
+                    y = torch.to(torch.linear(torch.to(x2, 15), torch.to(weight, 15), torch.to(bias, 15)), 6)
+                  else:
+                    y = torch.to(torch.linear(torch.to(x2, 15), torch.to(weight, 15)), 6)
+                else:
+                  if has_bias:
+                    y = torch.linear(x2, weight, bias)
+                  else:
+                    y = torch.linear(x2, weight)
+                xin = x2
+                if torch.gt(dropout_p, 0.):
+                  if torch.gt(torch.numel(kept), 0):
+                    xin = torch.mul(x2, torch.to(torch.reshape(kept, [-1, width]), ops.prim.dtype(x2)))
+                    scale = torch.div(scale, torch.sub(1., dropout_p))
+                  else:
+                    xin = (self).dropout(x2, dropout_p)
+                y = torch.addmm_(y, torch.mm(xin, torch.t(a)), torch.t(b), beta=1, alpha=scale)
+                sizes = torch.size(x)
+                return torch.reshape(y, torch.add(sizes[:-1], [torch.size(weight, 0)]))
               def attention(self: __torch__.Ops,
                 q: Tensor,
                 k: Tensor,
@@ -274,6 +307,38 @@ public final class TorchScriptOps {
     public NDArray linear(NDArray x, NDArray weight, NDArray bias, boolean bfloat16) {
         String suffix = bfloat16 ? "_bf16" : "";
         return bias == null ? call(x, "linear_nobias" + suffix, x, weight) : call(x, "linear" + suffix, x, weight, bias);
+    }
+
+    /**
+     * {@code x·Wᵀ + b + scale·(dropout(x)·Aᵀ)·Bᵀ}, a Linear with a low-rank term added, in one call: the base product
+     * is computed on the flattened input so its result is a fresh matrix, and the low-rank product is accumulated
+     * into it in place by one addmm with {@code scale} as its alpha. Against adding {@code scale·B·A·x} as separate
+     * operators this saves three passes over the output per layer and step (the scaling, the sum, and the scaling
+     * of the gradient), and the dropout's {@code 1/(1 − p)} moves into that alpha instead of a pass over the mask.
+     * With {@code bfloat16} only the base product is rounded (as {@link #linear} does); the low-rank term stays
+     * float32.
+     *
+     * @param x [..., in]
+     * @param weight [out, in]
+     * @param bias [out], or null for none
+     * @param a [r, in]
+     * @param b [out, r]
+     * @param dropoutP dropout rate on the low-rank input ({@code x} itself for the base product), 0 for none
+     * @return [..., out] float32
+     */
+    public NDArray linearLowRank(NDArray x, NDArray weight, NDArray bias, NDArray a, NDArray b, double scale,
+                                 double dropoutP, boolean bfloat16) {
+        NDArray noBias = bias == null ? x.getManager().create(new Shape(0)) : null;
+        NDArray kept = keepMaskOrEmpty(x, x.getShape(), dropoutP);
+        try {
+            return call(x, "linear_low_rank", x, weight, bias == null ? noBias : bias, a, b, scale, dropoutP, kept,
+                    bfloat16);
+        } finally {
+            kept.close();
+            if (noBias != null) {
+                noBias.close();
+            }
+        }
     }
 
     /**

@@ -84,17 +84,11 @@ public class LoraLinear extends LowRankLinear {
 
     @Override
     public NDArray apply(ParameterStore ps, NDArray x, boolean training) {
-        NDArray result = base().apply(ps, x, training);
         if (isMerged()) {
-            return result;
+            return base().apply(ps, x, training);
         }
-        // intermediates are closed as soon as they are used; autograd keeps whatever backward needs
-        NDArray in = dropped(x, training);
-        NDArray path = loraPath(ps, in, training);
-        if (in != x) {
-            in.close();
-        }
-        return addScaledAndClose(result, path, (float) scaling);
+        return base().applyPlusLowRank(ps, x, ps.getValue(loraA, x.getDevice(), training),
+                ps.getValue(loraB, x.getDevice(), training), scaling, dropout, training);
     }
 
     @Override

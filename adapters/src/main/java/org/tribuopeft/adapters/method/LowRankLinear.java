@@ -8,7 +8,6 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import org.tribuopeft.adapters.backbone.DenseLinear;
 import org.tribuopeft.adapters.backbone.NamedBlock;
-import org.tribuopeft.adapters.engine.Scalars;
 import org.tribuopeft.adapters.tensor.HostTensor;
 
 /**
@@ -88,18 +87,5 @@ public abstract class LowRankLinear extends NamedBlock implements AdapterLayer {
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
         return base.getOutputShapes(inputShapes);
-    }
-
-    /**
-     * {@code result + scale·path}, closing {@code result} and {@code path} once used: forward intermediates are
-     * freed as soon as they are consumed (autograd keeps whatever backward needs), which lowers a step's peak memory.
-     */
-    protected static NDArray addScaledAndClose(NDArray result, NDArray path, float scale) {
-        NDArray scaled = Scalars.mul(path, scale);
-        path.close();
-        NDArray sum = result.add(scaled);
-        scaled.close();
-        result.close();
-        return sum;
     }
 }

@@ -107,6 +107,58 @@ class TorchScriptOpsTest {
     }
 
     @Test
+    void fusedLowRankLinearEqualsTheSeparateOperatorsInValueAndEveryGradientWithAndWithoutDropout() {
+        try (NDManager m = TorchRuntime.engine().newBaseManager()) {
+            m.getEngine().setRandomSeed(4);
+            NDArray x = m.randomNormal(new Shape(3, 5, 8));
+            NDArray w = m.randomNormal(new Shape(6, 8));
+            NDArray bias = m.randomNormal(new Shape(6));
+            NDArray a = m.randomNormal(new Shape(2, 8));
+            NDArray b = m.randomNormal(new Shape(6, 2));
+            for (double p : new double[] {0, 0.4}) {
+                for (boolean withBias : new boolean[] {true, false}) {
+                    NDArray bi = withBias ? bias : null;
+                    float[][] fused = lowRankWithGradients(m, x, w, bi, a, b, p, true);
+                    float[][] separate = lowRankWithGradients(m, x, w, bi, a, b, p, false);
+                    assertEquals(new Shape(3, 5, 6).size(), fused[0].length);
+                    for (int i = 0; i < fused.length; i++) {
+                        assertArrayEquals(separate[i], fused[i], 1e-4f,
+                                "output/gradient " + i + ", dropout " + p + ", bias " + withBias);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Output, then the gradients of x, W, A, B of {@code sum(y · r)} for a fixed random r; dropout seeded alike. */
+    private static float[][] lowRankWithGradients(NDManager m, NDArray x0, NDArray w0, NDArray bias, NDArray a0,
+                                                  NDArray b0, double p, boolean fused) {
+        NDArray x = x0.duplicate();
+        NDArray w = w0.duplicate();
+        NDArray a = a0.duplicate();
+        NDArray b = b0.duplicate();
+        for (NDArray t : new NDArray[] {x, w, a, b}) {
+            t.setRequiresGradient(true);
+        }
+        NDArray r = m.arange(90f).reshape(3, 5, 6).sin();
+        TorchScriptOps ops = TorchScriptOps.get();
+        NDArray y;
+        try (GradientCollector gc = m.getEngine().newGradientCollector()) {
+            m.getEngine().setRandomSeed(17);
+            if (fused) {
+                y = ops.linearLowRank(x, w, bias, a, b, 0.75, p, false);
+            } else {
+                NDArray dropped = p > 0 ? ops.dropout(x, p) : x;
+                NDArray low = Linear.linear(Linear.linear(dropped, a).singletonOrThrow(), b).singletonOrThrow();
+                y = ops.linear(x, w, bias, false).add(low.mul(0.75f));
+            }
+            gc.backward(y.mul(r).sum());
+        }
+        return new float[][] {y.toFloatArray(), x.getGradient().toFloatArray(), w.getGradient().toFloatArray(),
+                a.getGradient().toFloatArray(), b.getGradient().toFloatArray()};
+    }
+
+    @Test
     void dropoutZeroesAboutPAndScalesTheRestAndItsGradientIsTheMask() {
         try (NDManager m = TorchRuntime.engine().newBaseManager()) {
             int n = 200_000;
