@@ -56,7 +56,7 @@ final class CompareBenchmark {
     record Settings(List<String> methods, int rounds, int steps, int warmup, int batch, int maxLength, int threads,
                     long seed, String python, boolean bf16, List<String> jvmArgs, List<String> baselineJvmArgs,
                     String baselineClasspath, Path work, Path output, Path docs, String docsSection,
-                    String commandLine, boolean renderOnly, int profileTop) {
+                    String commandLine, boolean renderOnly, int profileTop, boolean methodsInTurn) {
         /** The profiled window starts after the warm-up steps. */
         int profileFrom() {
             return warmup;
@@ -111,32 +111,39 @@ final class CompareBenchmark {
         }
         List<Run> runs = new ArrayList<>();
         for (int round = 1; round <= s.rounds(); round++) {
-            for (String method : s.methods()) {
+            // with methods in turn, one group per round holds our float32 process of every method (the other sides
+            // are refused with that option); otherwise each method has its own group of sides
+            for (List<String> groupMethods : s.methodsInTurn() ? List.of(s.methods())
+                    : s.methods().stream().map(List::of).toList()) {
+                String method = String.join(",", groupMethods);
                 List<String[]> jobs = new ArrayList<>();
-                jobs.add(new String[] {OURS, "fp32"});
+                for (String m : groupMethods) {
+                    jobs.add(new String[] {OURS, "fp32", m});
+                }
                 if (s.bf16()) {
-                    jobs.add(new String[] {OURS, "bf16"});
+                    jobs.add(new String[] {OURS, "bf16", method});
                 }
                 if (s.baselineJvmArgs() != null || s.baselineClasspath() != null) {
-                    jobs.add(new String[] {OURS_BASELINE, "fp32"});
+                    jobs.add(new String[] {OURS_BASELINE, "fp32", method});
                 }
                 if (pythonProblem == null && PYTHON_METHODS.contains(method)) {
-                    jobs.add(new String[] {"python-peft", "fp32"});
+                    jobs.add(new String[] {"python-peft", "fp32", method});
                     if (s.bf16()) {
-                        jobs.add(new String[] {"python-peft", "bf16"});
+                        jobs.add(new String[] {"python-peft", "bf16", method});
                     }
                 }
                 List<Child> group = new ArrayList<>();
                 for (String[] job : jobs) {
+                    String m = job[2];
                     Path json = s.work().resolve(String.format(Locale.ROOT, "r%d-%s-%s-%s.json", round,
-                            job[0].replaceAll("\\W+", "-"), job[1], method));
+                            job[0].replaceAll("\\W+", "-"), job[1], m));
                     Path log = s.work().resolve(json.getFileName().toString().replace(".json", ".log"));
-                    List<String> cmd = job[0].equals(OURS) ? javaCommand(s.jvmArgs(), null, s, method, data, json,
+                    List<String> cmd = job[0].equals(OURS) ? javaCommand(s.jvmArgs(), null, s, m, data, json,
                             job[1].equals("bf16"))
                             : job[0].equals(OURS_BASELINE) ? javaCommand(s.baselineJvmArgs() == null ? s.jvmArgs()
-                            : s.baselineJvmArgs(), s.baselineClasspath(), s, method, data, json, false)
-                            : pythonCommand(s, script, modelDir, method, data, json, job[1].equals("bf16"));
-                    group.add(new Child(job[0], job[0] + " " + job[1] + " " + method, cmd, json, log));
+                            : s.baselineJvmArgs(), s.baselineClasspath(), s, m, data, json, false)
+                            : pythonCommand(s, script, modelDir, m, data, json, job[1].equals("bf16"));
+                    group.add(new Child(job[0], job[0] + " " + job[1] + " " + m, cmd, json, log));
                 }
                 if (s.renderOnly()) {
                     for (Child c : group) {
@@ -169,13 +176,75 @@ final class CompareBenchmark {
         String table = s.rounds() == 0 ? "`" + s.commandLine() + "`\n" : render(s, runs, backbone.config(), pythonProblem);
         if (s.profileTop() > 0) {
             StringBuilder profiles = new StringBuilder();
-            for (String method : s.methods()) {
-                profiles.append(profile(s, method, script, modelDir, data, pythonProblem, out));
+            if (s.methodsInTurn()) {
+                profiles.append(profileInTurn(s, data, out));
+            } else {
+                for (String method : s.methods()) {
+                    profiles.append(profile(s, method, script, modelDir, data, pythonProblem, out));
+                }
             }
             table = table + profiles;
         }
         out.print(table);
         publish(s, table, out);
+    }
+
+    /**
+     * With methods in turn: one more run of our float32 process of every method with the operator profiler on over
+     * the same window of steps, the processes taking their steps in turn (so the machine's drift falls on all of
+     * them alike), and per method a table of its operator self time against the reference method's (full
+     * fine-tuning when it is among the methods).
+     */
+    private static String profileInTurn(Settings s, Path data, PrintStream out) throws IOException, InterruptedException {
+        int from = s.profileFrom();
+        int steps = s.profileSteps();
+        String reference = s.methods().contains("full") ? "full" : s.methods().get(0);
+        List<Child> group = new ArrayList<>();
+        for (String method : s.methods()) {
+            List<String> cmd = new ArrayList<>(javaCommand(s.jvmArgs(), null, s, method, data,
+                    s.work().resolve("profile-ours-" + method + ".json"), false));
+            cmd.addAll(List.of("--profile", trace(s, method).toString(), "--profile-from", Integer.toString(from),
+                    "--profile-steps", Integer.toString(steps)));
+            group.add(new Child(OURS, OURS + " profile " + method, cmd, s.work().resolve("profile-ours-" + method
+                    + ".json"), s.work().resolve("profile-ours-" + method + ".log")));
+        }
+        if (!s.renderOnly()) {
+            for (String method : s.methods()) {
+                Files.deleteIfExists(trace(s, method));
+            }
+            out.printf(Locale.ROOT, "[compare] operator profiles of %s in turn, steps %d–%d ...%n",
+                    String.join(", ", s.methods()), from + 1, from + steps);
+            String failure = runInTurn(group, s.steps());
+            if (failure != null) {
+                out.println("[compare] " + failure);
+                return "\n**Operator profiles:** not available (" + failure.lines().findFirst().orElse("failed")
+                        + ").\n";
+            }
+        }
+        if (!Files.isRegularFile(trace(s, reference))) {
+            return "\n**Operator profiles:** not available (" + trace(s, reference) + " was not written).\n";
+        }
+        OpTrace ref = OpTrace.read(trace(s, reference));
+        StringBuilder sb = new StringBuilder();
+        for (String method : s.methods()) {
+            if (method.equals(reference) || !Files.isRegularFile(trace(s, method))) {
+                continue;
+            }
+            OpTrace ops = OpTrace.read(trace(s, method));
+            sb.append(String.format(Locale.ROOT, "%n**Operator profile, %s against %s** (steps %d–%d of one more run of "
+                            + "our float32 process of each method with libtorch's operator profiler on, the processes "
+                            + "taking their steps in turn; self time is the time inside an operator minus the operators "
+                            + "it called, per thread; the %d operators that differ most, then the rest). Operator time "
+                            + "per step: %s %.1f ms, %s %.1f ms.%n%n", method, reference, from + 1, from + steps,
+                    s.profileTop(), method, ops.topLevelMicros() / steps / 1e3, reference,
+                    ref.topLevelMicros() / steps / 1e3));
+            sb.append(OpProfileTable.render(ops, method, ref, reference, steps, s.profileTop()));
+        }
+        return sb.toString();
+    }
+
+    private static Path trace(Settings s, String method) {
+        return s.work().resolve("profile-ours-" + method + ".trace.json");
     }
 
     /**
@@ -459,10 +528,12 @@ final class CompareBenchmark {
         sb.append("`").append(s.commandLine()).append("`\n\n");
         sb.append(String.format(Locale.ROOT, "Run %s on %s. all-MiniLM-L6-v2, batch %d × %d tokens (every batch full), "
                         + "%d threads per process, %d steps per process, the first %d are warm-up; %d rounds. Each "
-                        + "method runs in its own process; the processes of one method (ours, Python's) load "
-                        + "together and then take their steps in turn, one step each. Child JVM flags: `%s`%s.%n%n",
+                        + "method runs in its own process; %s load together and then take their steps in turn, one "
+                        + "step each. Child JVM flags: `%s`%s.%n%n",
                 runStarted(s.work()).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'")),
                 cpuDescription(), s.batch(), s.maxLength(), s.threads(), s.steps(), s.warmup(), s.rounds(),
+                s.methodsInTurn() ? "our float32 processes of all the methods" : "the processes of one method (ours, "
+                        + "Python's)",
                 String.join(" ", HeapSizing.withDefaultHeap(s.jvmArgs())), baselineDescription(s)));
         if (pythonProblem != null) {
             sb.append("Python PEFT side skipped: ").append(pythonProblem).append(".\n\n");
@@ -526,6 +597,21 @@ final class CompareBenchmark {
             sb.append("\nOur bfloat16 step time ÷ our float32 step time, steps taken in turn (median, 10th–90th "
                     + "percentile; below 1 bfloat16 is faster): ").append(String.join("; ", bf16Gain)).append(".\n");
         }
+        if (s.methodsInTurn() && s.methods().size() > 1) {
+            String reference = s.methods().contains("full") ? "full" : s.methods().get(0);
+            List<String> perMethod = new ArrayList<>();
+            for (String m : s.methods()) {
+                String r = m.equals(reference) ? "" : methodRatio(runs, m, reference, s.warmup());
+                if (!r.isEmpty()) {
+                    perMethod.add(m + " " + r);
+                }
+            }
+            if (!perMethod.isEmpty()) {
+                sb.append("\nEach method's step time ÷ ").append(reference).append("'s, our float32 steps taken in turn "
+                        + "(step i of each after the warm-up; median, 10th–90th percentile): ")
+                        .append(String.join("; ", perMethod)).append(".\n");
+            }
+        }
         sb.append(String.format(Locale.ROOT, "%nFLOPs per step from the dense and attention matmuls (%.1f GFLOP with "
                         + "frozen dense weights, %.1f GFLOP when they train); the matmul rate is each process's best "
                         + "[2048, 1536] × [1536, 384] float32 product. A ratio is this row's step time over our row of the same "
@@ -554,7 +640,35 @@ final class CompareBenchmark {
                         }
                     });
         }
-        double[] q = perStep.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return quantiles(perStep);
+    }
+
+    /**
+     * The median and 10th–90th percentile of our float32 step time of {@code method} over that of {@code reference},
+     * step by step within each round after the warm-up (the two processes took their steps in turn); empty when
+     * either is missing.
+     */
+    static String methodRatio(List<Run> runs, String method, String reference, int warmup) {
+        List<Double> perStep = new ArrayList<>();
+        for (Run row : runs) {
+            if (!row.side().equals(OURS) || !row.method().equals(method) || !shortPrecision(row.precision()).equals("fp32")) {
+                continue;
+            }
+            runs.stream().filter(o -> o.side().equals(OURS) && o.method().equals(reference)
+                    && o.round() == row.round() && shortPrecision(o.precision()).equals("fp32"))
+                    .findFirst().ifPresent(o -> {
+                        int n = Math.min(o.stepSeconds().length, row.stepSeconds().length);
+                        for (int i = warmup; i < n; i++) {
+                            perStep.add(row.stepSeconds()[i] / o.stepSeconds()[i]);
+                        }
+                    });
+        }
+        return quantiles(perStep);
+    }
+
+    /** "median (10th–90th percentile)" of the values to two decimals, or empty for none. */
+    private static String quantiles(List<Double> values) {
+        double[] q = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         if (q.length == 0) {
             return "";
         }

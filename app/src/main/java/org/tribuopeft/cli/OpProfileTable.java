@@ -8,10 +8,10 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * A Markdown table setting our operator self times against Python's for the same window of training
- * steps: per operator, milliseconds and calls per step on each side and the difference, the operators
- * that differ most first, then the rest summed and the totals. It shows where our step loses or gains
- * time, operator by operator.
+ * A Markdown table setting our operator self times against Python's (or one of our methods against another) for
+ * the same window of training steps: per operator, milliseconds and calls per step on each side and the
+ * difference, the operators that differ most first, then the rest summed and the totals. It shows where a step
+ * loses or gains time, operator by operator.
  */
 final class OpProfileTable {
     private OpProfileTable() {}
@@ -25,6 +25,18 @@ final class OpProfileTable {
      * @param top how many operators to list one by one: those with the largest absolute difference
      */
     static String render(OpTrace ours, OpTrace python, int steps, int top) {
+        return render(ours, "ours", python, "Python", steps, top);
+    }
+
+    /**
+     * Renders the table for any two traces of the same window of steps, the columns headed by their labels (our
+     * LoRA step against our full fine-tuning step, say).
+     *
+     * @param right the second trace, or null when there is none (its columns are left empty)
+     */
+    static String render(OpTrace left, String leftLabel, OpTrace right, String rightLabel, int steps, int top) {
+        OpTrace ours = left;
+        OpTrace python = right;
         if (steps < 1 || top < 1) {
             throw new IllegalArgumentException("steps and top must be positive, got " + steps + " and " + top);
         }
@@ -36,8 +48,8 @@ final class OpProfileTable {
         List<String> shown = new ArrayList<>(byGap.subList(0, Math.min(top, byGap.size())));
         shown.sort(Comparator.comparingDouble((String n) -> -gap(ours, py, n)).thenComparing(n -> n));
         StringBuilder sb = new StringBuilder();
-        sb.append("| operator | ours ms/step | ours calls/step | Python ms/step | Python calls/step "
-                + "| ours − Python ms/step |\n");
+        sb.append(String.format(Locale.ROOT, "| operator | %1$s ms/step | %1$s calls/step | %2$s ms/step | %2$s "
+                + "calls/step | %1$s − %2$s ms/step |%n", leftLabel, rightLabel));
         sb.append("|---|---|---|---|---|---|\n");
         double[] rest = new double[2];
         long[] restCalls = new long[2];

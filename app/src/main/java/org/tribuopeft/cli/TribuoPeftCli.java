@@ -102,7 +102,8 @@ public final class TribuoPeftCli {
                         "epochs", "batch-size", "learning-rate", "seed", "save", "model", "output", "backbone")), out);
                 case "benchmark-compare" -> benchmarkCompare(args, CliArgs.parse(args, Set.of("methods", "rounds",
                         "steps", "warmup", "batch-size", "max-length", "threads", "seed", "python", "jvm-args", "baseline-jvm-args", "baseline-classpath", "work",
-                        "output", "docs", "docs-section", "profile-top"), Set.of("bf16", "render-only", "profile")), out);
+                        "output", "docs", "docs-section", "profile-top"), Set.of("bf16", "render-only", "profile",
+                        "methods-in-turn")), out);
                 case "predict-benchmark" -> {
                     CliArgs p = CliArgs.parse(args, Set.of("method", "base-method", "texts", "rounds", "batch-size",
                             "seed"));
@@ -207,7 +208,7 @@ public final class TribuoPeftCli {
                             [--batch-size N] [--max-length N] [--threads N] [--python PYTHON] [--bf16]
                             [--jvm-args "FLAGS"] [--baseline-jvm-args "FLAGS"] [--baseline-classpath CP]
                             [--work DIR] [--output FILE.md] [--docs FILE.md [--docs-section NAME]] [--render-only]
-                            [--profile [--profile-top N]]
+                            [--profile [--profile-top N]] [--methods-in-turn]
                             training steps of ours and Python PEFT's, each method in its own process, in
                             interleaved rounds: step time, tokens/s, FLOP/s, gradient + optimizer bytes, peak
                             memory and the speed ratio against our row of the same precision; --bf16 adds
@@ -218,7 +219,9 @@ public final class TribuoPeftCli {
                             each side once more with PyTorch's operator profiler on steps after the warm-up
                             and adds a table of self time per operator, ours against Python's (top N, 20);
                             --rounds 0 --profile runs the profile alone; our step processes get the tool's
-                            own heap (-Xmx2g, G1 free ratios) unless --jvm-args sets a heap limit
+                            own heap (-Xmx2g, G1 free ratios) unless --jvm-args sets a heap limit;
+                            --methods-in-turn runs our float32 processes of all the methods in one group
+                            that takes steps in turn and prints each method's step time over full's
                   predict-benchmark [--method M] [--base-method M] [--texts N] [--rounds N] [--batch-size N]
                             [--seed N]
                             prediction speed of the base encoder, M unmerged and M merged, in turn in rounds
@@ -533,6 +536,11 @@ public final class TribuoPeftCli {
             throw new CliException("--rounds must be positive (0 only with --profile, for the operator profile "
                     + "alone), got " + rounds);
         }
+        if (a.has("methods-in-turn") && (a.has("python") || a.has("bf16") || baseline != null
+                || a.options.containsKey("baseline-classpath"))) {
+            throw new CliException("--methods-in-turn takes the float32 steps of our methods in turn with each other "
+                    + "only; run --python, --bf16 and --baseline-* comparisons without it");
+        }
         String output = a.get("output", null);
         String docs = a.get("docs", null);
         CompareBenchmark.Settings s = new CompareBenchmark.Settings(methods, rounds, steps, warmup,
@@ -543,7 +551,8 @@ public final class TribuoPeftCli {
                 Paths.get(a.get("work", "target/benchmark-compare")), output == null ? null : Paths.get(output),
                 docs == null ? null : Paths.get(docs), a.get("docs-section", ""), "java -jar app/target/tribuo-peft.jar " + String.join(" ",
                 Arrays.stream(args).filter(x -> !x.equals("--render-only"))
-                        .map(x -> x.contains(" ") ? "\"" + x + "\"" : x).toList()), a.has("render-only"), profileTop);
+                        .map(x -> x.contains(" ") ? "\"" + x + "\"" : x).toList()), a.has("render-only"), profileTop,
+                a.has("methods-in-turn"));
         try {
             CompareBenchmark.run(s, out);
         } catch (InterruptedException e) {

@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -66,6 +67,42 @@ class CompareBenchmarkTest {
         assertTrue(table.contains("| lora | python-peft | fp32 | 1.200 | 0.900–1.500 | 1707 |"), table);
         assertTrue(table.contains("| 1.13 (0.75–1.50) |"), table);
         assertTrue(table.startsWith("`tribuo-peft benchmark-compare --methods lora`"), table);
+    }
+
+    @Test
+    void withMethodsInTurnEachMethodIsComparedWithFullStepByStep() {
+        List<CompareBenchmark.Run> runs = List.of(
+                methodRun("full", 1, new double[] {9, 1.0, 2.0}),
+                methodRun("lora", 1, new double[] {9, 0.7, 1.2}),
+                methodRun("dora", 1, new double[] {9, 0.9, 1.8}),
+                methodRun("full", 2, new double[] {9, 1.0, 1.0}),
+                methodRun("lora", 2, new double[] {9, 0.8, 0.6}));
+        CompareBenchmark.Settings inTurn = new CompareBenchmark.Settings(List.of("lora", "full", "dora"), 2, 3, 1, 16,
+                128, 2, 2024, null, false, List.of(), null, null, Path.of("target"), null, null, "", "x", false, 0, true);
+        String table = CompareBenchmark.render(inTurn, runs, MINILM, null);
+        // lora ÷ full per step: 0.7, 0.6, 0.8, 0.6 → median 0.65; dora (round 1 only): 0.9, 0.9
+        assertTrue(table.contains("Each method's step time ÷ full's, our float32 steps taken in turn (step i of each "
+                + "after the warm-up; median, 10th–90th percentile): lora 0.65 (0.60–0.80); dora 0.90 (0.90–0.90)."),
+                table);
+        assertTrue(table.contains("our float32 processes of all the methods load together"), table);
+        assertFalse(CompareBenchmark.render(settings(), runs, MINILM, null).contains("Each method's step time"),
+                "only with methods in turn");
+    }
+
+    @Test
+    void methodsInTurnRefusesTheOtherSides() {
+        for (String other : new String[] {"--bf16", "--python=python3", "--baseline-classpath=x.jar"}) {
+            String[] opt = other.split("=");
+            String[] args = opt.length == 1 ? new String[] {"--methods-in-turn", opt[0]}
+                    : new String[] {"--methods-in-turn", opt[0], opt[1]};
+            assertTrue(cliError(args).contains("--methods-in-turn takes the float32 steps of our methods in turn"),
+                    other);
+        }
+    }
+
+    private static CompareBenchmark.Run methodRun(String method, int round, double[] secs) {
+        return new CompareBenchmark.Run("tribuo-peft", method, "fp32", round, 16, 128, secs, new double[] {0.69}, 74_498,
+                893_976, 1_862L << 20, 100e9);
     }
 
     @Test
@@ -192,6 +229,6 @@ class CompareBenchmarkTest {
 
     private static CompareBenchmark.Settings settings() {
         return new CompareBenchmark.Settings(List.of("lora"), 2, 3, 1, 16, 128, 2, 2024, null, false, List.of(), null, null,
-                Path.of("target"), null, null, "", "tribuo-peft benchmark-compare --methods lora", false, 0);
+                Path.of("target"), null, null, "", "tribuo-peft benchmark-compare --methods lora", false, 0, false);
     }
 }

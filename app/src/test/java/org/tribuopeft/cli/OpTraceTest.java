@@ -109,6 +109,19 @@ class OpTraceTest {
     }
 
     @Test
+    void twoOfOurMethodsAreComparedUnderTheirOwnLabels(@TempDir Path dir) throws IOException {
+        Path lora = dir.resolve("lora.json");
+        Path full = dir.resolve("full.json");
+        Files.writeString(lora, "[{\"name\": \"aten::mm\", \"ph\": \"X\", \"ts\": 0, \"dur\": 4000, \"tid\": 1}]");
+        Files.writeString(full, "[{\"name\": \"aten::mm\", \"ph\": \"X\", \"ts\": 0, \"dur\": 10000, \"tid\": 1}]");
+        String[] lines = OpProfileTable.render(OpTrace.read(lora), "lora", OpTrace.read(full), "full", 2, 5)
+                .split("\n");
+        assertEquals("| operator | lora ms/step | lora calls/step | full ms/step | full calls/step | lora − full ms/step |",
+                lines[0]);
+        assertEquals("| `aten::mm` | 2.0 | 0.5 | 5.0 | 0.5 | -3.0 |", lines[2]);
+    }
+
+    @Test
     void withoutPythonItsColumnsStayEmpty(@TempDir Path dir) throws IOException {
         Path ours = dir.resolve("ours.json");
         Files.writeString(ours, "[{\"name\": \"aten::mm\", \"ph\": \"X\", \"ts\": 0, \"dur\": 4000, \"tid\": 1}]");
