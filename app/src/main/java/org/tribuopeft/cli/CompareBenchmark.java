@@ -29,6 +29,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiPredicate;
 
 /**
  * Our training step against Hugging Face PEFT's, side by side: every method runs in its own process
@@ -629,18 +630,8 @@ final class CompareBenchmark {
      * {@code oursPrecision}, step by step within each round after the warm-up; empty when no such row of ours exists.
      */
     static String perStepRatio(List<Run> rows, List<Run> runs, String oursPrecision, int warmup) {
-        List<Double> perStep = new ArrayList<>();
-        for (Run row : rows) {
-            runs.stream().filter(o -> o.side().equals(OURS) && o.method().equals(row.method())
-                    && o.round() == row.round() && shortPrecision(o.precision()).equals(oursPrecision))
-                    .findFirst().ifPresent(o -> {
-                        int n = Math.min(o.stepSeconds().length, row.stepSeconds().length);
-                        for (int i = warmup; i < n; i++) {
-                            perStep.add(row.stepSeconds()[i] / o.stepSeconds()[i]);
-                        }
-                    });
-        }
-        return quantiles(perStep);
+        return quantiles(stepRatios(rows, runs, (row, o) -> o.side().equals(OURS) && o.method().equals(row.method())
+                && shortPrecision(o.precision()).equals(oursPrecision), warmup));
     }
 
     /**
@@ -649,21 +640,29 @@ final class CompareBenchmark {
      * either is missing.
      */
     static String methodRatio(List<Run> runs, String method, String reference, int warmup) {
+        List<Run> rows = runs.stream().filter(r -> r.side().equals(OURS) && r.method().equals(method)
+                && shortPrecision(r.precision()).equals("fp32")).toList();
+        return quantiles(stepRatios(rows, runs, (row, o) -> o.side().equals(OURS) && o.method().equals(reference)
+                && shortPrecision(o.precision()).equals("fp32"), warmup));
+    }
+
+    /**
+     * Each row's step time over that of the first run of the same round that {@code reference} accepts for it
+     * ({@code reference.test(row, run)}), step by step after the warm-up.
+     */
+    private static List<Double> stepRatios(List<Run> rows, List<Run> runs, BiPredicate<Run, Run> reference,
+                                           int warmup) {
         List<Double> perStep = new ArrayList<>();
-        for (Run row : runs) {
-            if (!row.side().equals(OURS) || !row.method().equals(method) || !shortPrecision(row.precision()).equals("fp32")) {
-                continue;
-            }
-            runs.stream().filter(o -> o.side().equals(OURS) && o.method().equals(reference)
-                    && o.round() == row.round() && shortPrecision(o.precision()).equals("fp32"))
-                    .findFirst().ifPresent(o -> {
+        for (Run row : rows) {
+            runs.stream().filter(o -> o.round() == row.round() && reference.test(row, o)).findFirst()
+                    .ifPresent(o -> {
                         int n = Math.min(o.stepSeconds().length, row.stepSeconds().length);
                         for (int i = warmup; i < n; i++) {
                             perStep.add(row.stepSeconds()[i] / o.stepSeconds()[i]);
                         }
                     });
         }
-        return quantiles(perStep);
+        return perStep;
     }
 
     /** "median (10th–90th percentile)" of the values to two decimals, or empty for none. */

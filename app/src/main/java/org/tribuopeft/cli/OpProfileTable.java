@@ -35,18 +35,16 @@ final class OpProfileTable {
      * @param right the second trace, or null when there is none (its columns are left empty)
      */
     static String render(OpTrace left, String leftLabel, OpTrace right, String rightLabel, int steps, int top) {
-        OpTrace ours = left;
-        OpTrace python = right;
         if (steps < 1 || top < 1) {
             throw new IllegalArgumentException("steps and top must be positive, got " + steps + " and " + top);
         }
-        OpTrace py = python == null ? new OpTrace(java.util.Map.of(), 0) : python;
-        Set<String> names = new LinkedHashSet<>(ours.operators().keySet());
-        names.addAll(py.operators().keySet());
+        OpTrace rightOps = right == null ? new OpTrace(java.util.Map.of(), 0) : right;
+        Set<String> names = new LinkedHashSet<>(left.operators().keySet());
+        names.addAll(rightOps.operators().keySet());
         List<String> byGap = new ArrayList<>(names);
-        byGap.sort(Comparator.comparingDouble((String n) -> -Math.abs(gap(ours, py, n))).thenComparing(n -> n));
+        byGap.sort(Comparator.comparingDouble((String n) -> -Math.abs(gap(left, rightOps, n))).thenComparing(n -> n));
         List<String> shown = new ArrayList<>(byGap.subList(0, Math.min(top, byGap.size())));
-        shown.sort(Comparator.comparingDouble((String n) -> -gap(ours, py, n)).thenComparing(n -> n));
+        shown.sort(Comparator.comparingDouble((String n) -> -gap(left, rightOps, n)).thenComparing(n -> n));
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "| operator | %1$s ms/step | %1$s calls/step | %2$s ms/step | %2$s "
                 + "calls/step | %1$s − %2$s ms/step |%n", leftLabel, rightLabel));
@@ -54,21 +52,21 @@ final class OpProfileTable {
         double[] rest = new double[2];
         long[] restCalls = new long[2];
         for (String n : byGap.subList(shown.size(), byGap.size())) {
-            rest[0] += self(ours, n);
-            rest[1] += self(py, n);
-            restCalls[0] += calls(ours, n);
-            restCalls[1] += calls(py, n);
+            rest[0] += self(left, n);
+            rest[1] += self(rightOps, n);
+            restCalls[0] += calls(left, n);
+            restCalls[1] += calls(rightOps, n);
         }
         for (String n : shown) {
-            sb.append(row("`" + n + "`", self(ours, n), calls(ours, n), self(py, n), calls(py, n), steps, python != null));
+            sb.append(row("`" + n + "`", self(left, n), calls(left, n), self(rightOps, n), calls(rightOps, n), steps, right != null));
         }
         if (shown.size() < byGap.size()) {
             sb.append(row("the other " + (byGap.size() - shown.size()) + " operators", rest[0], restCalls[0], rest[1],
-                    restCalls[1], steps, python != null));
+                    restCalls[1], steps, right != null));
         }
-        long oursCalls = ours.operators().values().stream().mapToLong(OpTrace.Op::calls).sum();
-        long pyCalls = py.operators().values().stream().mapToLong(OpTrace.Op::calls).sum();
-        sb.append(row("**total**", ours.selfMicros(), oursCalls, py.selfMicros(), pyCalls, steps, python != null));
+        long leftCalls = left.operators().values().stream().mapToLong(OpTrace.Op::calls).sum();
+        long rightCalls = rightOps.operators().values().stream().mapToLong(OpTrace.Op::calls).sum();
+        sb.append(row("**total**", left.selfMicros(), leftCalls, rightOps.selfMicros(), rightCalls, steps, right != null));
         return sb.toString();
     }
 

@@ -66,7 +66,7 @@ final class StepBenchmark {
         AdapterMethod method = descriptor.benchmarkSettings(steps);
         double lr = descriptor.benchmarkLearningRate();
         Backbone backbone = Backbone.bundled(BundledModel.ALL_MINILM_L6_V2);
-        double[] matmulPeak = {Double.NaN};
+        double peakFlops;
         List<Double> stepSeconds = new ArrayList<>();
         List<Double> losses = new ArrayList<>();
         long trainable;
@@ -82,7 +82,7 @@ final class StepBenchmark {
             }
             // measured in this process's first turn, while the others of its group wait: measured after the last
             // step, the processes of a group measured at once and the rate depended on what the others were doing
-            matmulPeak[0] = matmulPeak();
+            peakFlops = matmulPeak();
             if (profile != null) {
                 profile.beforeFirstStep();
             }
@@ -123,7 +123,7 @@ final class StepBenchmark {
         out.put("gradAndOptimizerBytes", trainable * 4L * 3L);
         out.put("peakRssBytes", peakRss);
         out.put("heapMaxBytes", Runtime.getRuntime().maxMemory());
-        out.put("matmulPeakFlops", matmulPeak[0]);
+        out.put("matmulPeakFlops", peakFlops);
         out.put("threads", threads);
         ObjectNode versions = out.putObject("versions");
         versions.put("pytorch", TorchRuntime.pytorchVersion());

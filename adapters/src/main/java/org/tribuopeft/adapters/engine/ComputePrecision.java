@@ -59,9 +59,7 @@ public enum ComputePrecision {
      */
     public NDArray linearLowRank(NDArray x, NDArray weight, NDArray bias, NDArray a, NDArray b, double scale,
                                  double dropoutP, boolean training) {
-        if (!(dropoutP >= 0 && dropoutP < 1)) {
-            throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + dropoutP);
-        }
+        TrainingDropout.requireRate(dropoutP);
         return TorchScriptOps.get().linearLowRank(x, weight, bias, a, b, scale, training ? dropoutP : 0, bfloat16);
     }
 

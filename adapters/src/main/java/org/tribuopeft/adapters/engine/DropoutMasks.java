@@ -33,9 +33,7 @@ final class DropoutMasks {
 
     /** {@code round((1 − p)·2³²)}: an element whose 32 bits are below this is kept. */
     static long threshold(double p) {
-        if (!(p >= 0 && p < 1)) {
-            throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
-        }
+        TrainingDropout.requireRate(p);
         return Math.round((1 - p) * 4294967296.0);
     }
 

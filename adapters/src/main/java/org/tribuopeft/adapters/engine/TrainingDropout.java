@@ -17,9 +17,18 @@ public final class TrainingDropout {
      * @throws IllegalArgumentException if {@code p} is not in [0, 1)
      */
     public static NDArray apply(NDArray x, double p, boolean training) {
+        requireRate(p);
+        return training && p > 0 ? TorchScriptOps.get().dropout(x, p) : x;
+    }
+
+    /**
+     * Refuses a dropout rate outside [0, 1), naming it: the one check every dropout of this library goes through.
+     *
+     * @throws IllegalArgumentException if {@code p} is not in [0, 1)
+     */
+    static void requireRate(double p) {
         if (!(p >= 0 && p < 1)) {
             throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
         }
-        return training && p > 0 ? TorchScriptOps.get().dropout(x, p) : x;
     }
 }
