@@ -129,8 +129,11 @@ def main():
         if args.lockstep and not sys.stdin.readline():
             raise SystemExit("benchmark-compare closed the turn-taking pipe")
         if s == 0:
-            # in this process's first turn, while the others of its group wait (as our side measures it)
+            # in this process's first turn and again in its last, while the others of its group wait (as our side
+            # measures it: in the first turn alone the others may still be settling after loading)
             peak_flops = matmul_peak(torch)
+        if s == steps - 1 and s > 0:
+            peak_flops = max(peak_flops, matmul_peak(torch))
         batch = ids[s * args.batch_size:(s + 1) * args.batch_size]
         y = labels[s * args.batch_size:(s + 1) * args.batch_size]
         t = time.perf_counter()

@@ -615,7 +615,8 @@ final class CompareBenchmark {
         }
         sb.append(String.format(Locale.ROOT, "%nFLOPs per step from the dense and attention matmuls (%.1f GFLOP with "
                         + "frozen dense weights, %.1f GFLOP when they train); the matmul rate is each process's best "
-                        + "[2048, 1536] × [1536, 384] float32 product. A ratio is this row's step time over our row of the same "
+                        + "[2048, 1536] × [1536, 384] float32 product, measured in its first and its last turn while the "
+                        + "others wait. A ratio is this row's step time over our row of the same "
                         + "precision (float32 or bfloat16) for the steps taken in turn (step i of each after the warm-up); "
                         + "above 1 our step is faster; our bfloat16 rows run `step-benchmark --precision bfloat16`. Our "
                         + "grad + optimizer bytes are 3 × 4 bytes per trained value; Python's are measured from its "

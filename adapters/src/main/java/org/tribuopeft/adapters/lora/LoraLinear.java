@@ -2,10 +2,10 @@ package org.tribuopeft.adapters.lora;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import org.tribuopeft.adapters.backbone.DenseLinear;
 import org.tribuopeft.adapters.engine.Scalars;
+import org.tribuopeft.adapters.engine.TorchScriptOps;
 import org.tribuopeft.adapters.engine.TrainingDropout;
 import org.tribuopeft.adapters.method.LowRankLinear;
 
@@ -79,7 +79,7 @@ public class LoraLinear extends LowRankLinear {
     protected NDArray loraPath(ParameterStore ps, NDArray x, boolean training) {
         NDArray a = ps.getValue(loraA, x.getDevice(), training);
         NDArray b = ps.getValue(loraB, x.getDevice(), training);
-        return Linear.linear(Linear.linear(x, a).singletonOrThrow(), b).singletonOrThrow();
+        return TorchScriptOps.get().lowRank(x, a, b);
     }
 
     @Override

@@ -130,6 +130,39 @@ class TorchScriptOpsTest {
         }
     }
 
+    @Test
+    void lowRankProductEqualsTwoLinearsInValueAndEveryGradient() {
+        try (NDManager m = TorchRuntime.engine().newBaseManager()) {
+            m.getEngine().setRandomSeed(5);
+            NDArray x0 = m.randomNormal(new Shape(3, 5, 8));
+            NDArray a0 = m.randomNormal(new Shape(2, 8));
+            NDArray b0 = m.randomNormal(new Shape(6, 2));
+            NDArray r = m.arange(90f).reshape(3, 5, 6).sin();
+            float[][][] results = new float[2][][];
+            for (int k = 0; k < 2; k++) {
+                NDArray x = x0.duplicate();
+                NDArray a = a0.duplicate();
+                NDArray b = b0.duplicate();
+                for (NDArray t : new NDArray[] {x, a, b}) {
+                    t.setRequiresGradient(true);
+                }
+                NDArray y;
+                try (GradientCollector gc = m.getEngine().newGradientCollector()) {
+                    y = k == 0 ? TorchScriptOps.get().lowRank(x, a, b)
+                            : Linear.linear(Linear.linear(x, a).singletonOrThrow(), b).singletonOrThrow();
+                    gc.backward(y.mul(r).sum());
+                }
+                assertEquals(new Shape(3, 5, 6), y.getShape());
+                assertEquals(b.getShape(), b.getGradient().getShape());
+                results[k] = new float[][] {y.toFloatArray(), x.getGradient().toFloatArray(),
+                        a.getGradient().toFloatArray(), b.getGradient().toFloatArray()};
+            }
+            for (int i = 0; i < results[0].length; i++) {
+                assertArrayEquals(results[1][i], results[0][i], 1e-4f, "output/gradient " + i);
+            }
+        }
+    }
+
     /** Output, then the gradients of x, W, A, B of {@code sum(y · r)} for a fixed random r; dropout seeded alike. */
     private static float[][] lowRankWithGradients(NDManager m, NDArray x0, NDArray w0, NDArray bias, NDArray a0,
                                                   NDArray b0, double p, boolean fused) {
