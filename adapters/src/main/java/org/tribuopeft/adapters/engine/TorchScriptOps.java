@@ -236,7 +236,7 @@ public final class TorchScriptOps {
                   if g is None:
                     out.append(torch.zeros_like(inputs[i]))
                   else:
-                    out.append(g)
+                    out.append(torch.contiguous(g))
                 return out
               def global_norm(self: __torch__.Ops,
                 tensors: List[Tensor]) -> Tensor:
@@ -464,7 +464,10 @@ public final class TorchScriptOps {
      * The gradients of a scalar with respect to the given leaf arrays, back-propagated by autograd without
      * accumulating into (or needing) the arrays' own gradient buffers, as {@code torch.autograd.grad}; an input the
      * loss does not depend on gets zeros. The result arrays are fresh and owned by {@code loss}'s manager, in the
-     * order of {@code inputs}.
+     * order of {@code inputs}, and contiguous: autograd may hand back a gradient in another layout than its
+     * parameter's (a transposed view, for a factor that entered a product transposed), and the fused AdamW kernel
+     * ({@link #adamwGroup}) walks parameter and gradient memory in the same flat order. ({@code backward} into the
+     * arrays' own buffers copies into the parameter's layout itself.)
      */
     public NDArray[] gradients(NDArray loss, List<NDArray> inputs) {
         return callList(loss, "gradients", loss, inputs);

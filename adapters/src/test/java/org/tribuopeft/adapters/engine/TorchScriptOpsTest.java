@@ -9,6 +9,7 @@ import ai.djl.training.GradientCollector;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -159,6 +160,37 @@ class TorchScriptOpsTest {
             }
             for (int i = 0; i < results[0].length; i++) {
                 assertArrayEquals(results[1][i], results[0][i], 1e-4f, "output/gradient " + i);
+            }
+        }
+    }
+
+    @Test
+    void freshGradientsOfTheLowRankFactorsMoveTheFusedAdamWStepOnTheirOwnElements() {
+        try (NDManager m = TorchRuntime.engine().newBaseManager()) {
+            m.getEngine().setRandomSeed(6);
+            NDArray x = m.randomNormal(new Shape(3, 5, 8));
+            NDArray w = m.randomNormal(new Shape(6, 8));
+            NDArray a = m.randomNormal(new Shape(2, 8));
+            NDArray b = m.randomNormal(new Shape(6, 2));
+            a.setRequiresGradient(true);
+            b.setRequiresGradient(true);
+            NDArray r = m.arange(90f).reshape(3, 5, 6).sin();
+            TorchScriptOps ops = TorchScriptOps.get();
+            NDArray[] fresh;
+            try (GradientCollector gc = m.getEngine().newGradientCollector()) {
+                fresh = ops.gradients(ops.linearLowRank(x, w, null, a, b, 0.75, 0, false).mul(r).sum(), List.of(a, b));
+            }
+            float[] expected = lowRankWithGradients(m, x, w, null, a, b, 0, false)[4];
+            assertArrayEquals(expected, fresh[1].toFloatArray(), 1e-4f);
+            // the first AdamW step without decay moves each value by lr·g/(|g| + eps): against its own gradient's sign
+            NDArray param = b.duplicate();
+            float[] before = param.toFloatArray();
+            double lr = 0.01;
+            ops.adamwGroup(List.of(param), List.of(fresh[1]), List.of(m.zeros(b.getShape())),
+                    List.of(m.zeros(b.getShape())), List.of(m.create(1f)), lr, 0.9, 0.999, 0, 1e-8, 1, false);
+            float[] after = param.toFloatArray();
+            for (int i = 0; i < expected.length; i++) {
+                assertEquals(-lr * Math.signum(expected[i]), after[i] - before[i], 1e-4, "value " + i);
             }
         }
     }
