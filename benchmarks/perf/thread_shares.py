@@ -20,18 +20,20 @@ import re
 import statistics
 
 LINE = re.compile(r"\s*(\d+)\s+([\d.]+):\s+\S+\s+(.*?)\s*\(([^()]*)\)\s*$")
+SGEMM = "MKL sgemm (kernel and packing)"
+JVM = "JVM: JIT-compiled Java, the JVM, DJL's JNI"
 
 
 def kind(sym, dso):
     name = dso.rsplit("/", 1)[-1]
     if "sgemm" in sym:
-        return "MKL sgemm (kernel and packing)"
+        return SGEMM
     if "gomp" in name or "iomp" in name:
         return "OpenMP runtime"
     if name.startswith("libtorch") or name.startswith("libc10"):
         return "other libtorch kernels"
     if name.startswith("perf-") or name.startswith("libjvm") or "djl" in name:
-        return "JVM: JIT-compiled Java, the JVM, DJL's JNI"
+        return JVM
     if "kernel" in name:
         return "Linux kernel"
     return "other (" + name + ")" if name else "other"
@@ -71,13 +73,12 @@ def main():
         with open(args.step_json, encoding="utf-8") as f:
             steps = json.load(f)["stepSeconds"][args.warmup:]
         median = statistics.median(steps)
-        jvm = "JVM: JIT-compiled Java, the JVM, DJL's JNI"
-        caller = max(range(len(shares)), key=lambda i: shares[i].get(jvm, 0))
-        gemm = shares[caller].get("MKL sgemm (kernel and packing)", 0) / 100 * median
-        parts = f"MKL sgemm {gemm:.3f} s, everything else {median - gemm:.3f} s"
+        caller = max(range(len(shares)), key=lambda i: shares[i].get(JVM, 0))
+        gemm = shares[caller].get(SGEMM, 0) / 100 * median
         print()
         print(f"median step {median:.3f} s (after {args.warmup} warm-up steps); of it, on the calling thread "
-              f"{threads[caller][0]}: {parts}")
+              f"{threads[caller][0]}: MKL sgemm {gemm:.3f} s, everything else {median - gemm:.3f} s")
+
 
 if __name__ == "__main__":
     main()

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -135,31 +136,18 @@ class TorchScriptOpsTest {
     void lowRankProductEqualsTwoLinearsInValueAndEveryGradient() {
         try (NDManager m = TorchRuntime.engine().newBaseManager()) {
             m.getEngine().setRandomSeed(5);
-            NDArray x0 = m.randomNormal(new Shape(3, 5, 8));
-            NDArray a0 = m.randomNormal(new Shape(2, 8));
-            NDArray b0 = m.randomNormal(new Shape(6, 2));
-            NDArray r = m.arange(90f).reshape(3, 5, 6).sin();
-            float[][][] results = new float[2][][];
-            for (int k = 0; k < 2; k++) {
-                NDArray x = x0.duplicate();
-                NDArray a = a0.duplicate();
-                NDArray b = b0.duplicate();
-                for (NDArray t : new NDArray[] {x, a, b}) {
-                    t.setRequiresGradient(true);
-                }
-                NDArray y;
-                try (GradientCollector gc = m.getEngine().newGradientCollector()) {
-                    y = k == 0 ? TorchScriptOps.get().lowRank(x, a, b)
-                            : Linear.linear(Linear.linear(x, a).singletonOrThrow(), b).singletonOrThrow();
-                    gc.backward(y.mul(r).sum());
-                }
-                assertEquals(new Shape(3, 5, 6), y.getShape());
-                assertEquals(b.getShape(), b.getGradient().getShape());
-                results[k] = new float[][] {y.toFloatArray(), x.getGradient().toFloatArray(),
-                        a.getGradient().toFloatArray(), b.getGradient().toFloatArray()};
+            NDArray x = m.randomNormal(new Shape(3, 5, 8));
+            NDArray a = m.randomNormal(new Shape(2, 8));
+            NDArray b = m.randomNormal(new Shape(6, 2));
+            NDArray[] fused = valueAndGradients(m, in -> TorchScriptOps.get().lowRank(in[0], in[1], in[2]), x, a, b);
+            NDArray[] separate = valueAndGradients(m, in -> Linear.linear(Linear.linear(in[0], in[1])
+                    .singletonOrThrow(), in[2]).singletonOrThrow(), x, a, b);
+            for (NDArray[] result : new NDArray[][] {fused, separate}) {
+                assertEquals(new Shape(3, 5, 6), result[0].getShape());
+                assertEquals(b.getShape(), result[3].getShape());
             }
-            for (int i = 0; i < results[0].length; i++) {
-                assertArrayEquals(results[1][i], results[0][i], 1e-4f, "output/gradient " + i);
+            for (int i = 0; i < fused.length; i++) {
+                assertArrayEquals(separate[i].toFloatArray(), fused[i].toFloatArray(), 1e-4f, "output/gradient " + i);
             }
         }
     }
@@ -196,31 +184,47 @@ class TorchScriptOpsTest {
     }
 
     /** Output, then the gradients of x, W, A, B of {@code sum(y · r)} for a fixed random r; dropout seeded alike. */
-    private static float[][] lowRankWithGradients(NDManager m, NDArray x0, NDArray w0, NDArray bias, NDArray a0,
-                                                  NDArray b0, double p, boolean fused) {
-        NDArray x = x0.duplicate();
-        NDArray w = w0.duplicate();
-        NDArray a = a0.duplicate();
-        NDArray b = b0.duplicate();
-        for (NDArray t : new NDArray[] {x, w, a, b}) {
-            t.setRequiresGradient(true);
-        }
-        NDArray r = m.arange(90f).reshape(3, 5, 6).sin();
+    private static float[][] lowRankWithGradients(NDManager m, NDArray x, NDArray w, NDArray bias, NDArray a,
+                                                  NDArray b, double p, boolean fused) {
         TorchScriptOps ops = TorchScriptOps.get();
-        NDArray y;
-        try (GradientCollector gc = m.getEngine().newGradientCollector()) {
+        NDArray[] result = valueAndGradients(m, in -> {
             m.getEngine().setRandomSeed(17);
             if (fused) {
-                y = ops.linearLowRank(x, w, bias, a, b, 0.75, p, false);
-            } else {
-                NDArray dropped = p > 0 ? ops.dropout(x, p) : x;
-                NDArray low = Linear.linear(Linear.linear(dropped, a).singletonOrThrow(), b).singletonOrThrow();
-                y = ops.linear(x, w, bias, false).add(low.mul(0.75f));
+                return ops.linearLowRank(in[0], in[1], bias, in[2], in[3], 0.75, p, false);
             }
+            NDArray dropped = p > 0 ? ops.dropout(in[0], p) : in[0];
+            NDArray low = Linear.linear(Linear.linear(dropped, in[2]).singletonOrThrow(), in[3]).singletonOrThrow();
+            return ops.linear(in[0], in[1], bias, false).add(low.mul(0.75f));
+        }, x, w, a, b);
+        float[][] values = new float[result.length][];
+        for (int i = 0; i < result.length; i++) {
+            values[i] = result[i].toFloatArray();
+        }
+        return values;
+    }
+
+    /**
+     * {@code f} applied to trainable copies of {@code inputs}, then the gradient of each copy of
+     * {@code sum(f · r)} for a fixed r of shape [3, 5, 6]: the output first, then the gradients in input order.
+     */
+    private static NDArray[] valueAndGradients(NDManager m, Function<NDArray[], NDArray> f, NDArray... inputs) {
+        NDArray[] copies = new NDArray[inputs.length];
+        for (int i = 0; i < inputs.length; i++) {
+            copies[i] = inputs[i].duplicate();
+            copies[i].setRequiresGradient(true);
+        }
+        NDArray r = m.arange(90f).reshape(3, 5, 6).sin();
+        NDArray y;
+        try (GradientCollector gc = m.getEngine().newGradientCollector()) {
+            y = f.apply(copies);
             gc.backward(y.mul(r).sum());
         }
-        return new float[][] {y.toFloatArray(), x.getGradient().toFloatArray(), w.getGradient().toFloatArray(),
-                a.getGradient().toFloatArray(), b.getGradient().toFloatArray()};
+        NDArray[] result = new NDArray[inputs.length + 1];
+        result[0] = y;
+        for (int i = 0; i < inputs.length; i++) {
+            result[i + 1] = copies[i].getGradient();
+        }
+        return result;
     }
 
     @Test
