@@ -57,7 +57,8 @@ final class CompareBenchmark {
     record Settings(List<String> methods, int rounds, int steps, int warmup, int batch, int maxLength, int threads,
                     long seed, String python, boolean bf16, List<String> jvmArgs, List<String> baselineJvmArgs,
                     String baselineClasspath, Path work, Path output, Path docs, String docsSection,
-                    String commandLine, boolean renderOnly, int profileTop, boolean methodsInTurn) {
+                    String commandLine, boolean renderOnly, int profileTop, boolean methodsInTurn,
+                    Map<String, Path> methodConfigs) {
         /** The profiled window starts after the warm-up steps. */
         int profileFrom() {
             return warmup;
@@ -70,8 +71,9 @@ final class CompareBenchmark {
     }
 
     /** One process's result, as read from its JSON file. */
-    record Run(String side, String method, String precision, int round, int batch, int tokens, double[] stepSeconds,
-               double[] losses, long trainableValues, long stateBytes, long peakRssBytes, double matmulPeak) {
+    record Run(String side, String method, String registeredMethod, String precision, int round, int batch,
+               int tokens, double[] stepSeconds, double[] losses, long trainableValues, long stateBytes,
+               long peakRssBytes, double matmulPeak) {
         /** Median step time after the warm-up steps, in seconds. */
         double medianAfter(int warmup) {
             double[] s = Arrays.copyOfRange(stepSeconds, Math.min(warmup, stepSeconds.length), stepSeconds.length);
@@ -127,7 +129,7 @@ final class CompareBenchmark {
                 if (s.baselineJvmArgs() != null || s.baselineClasspath() != null) {
                     jobs.add(new String[] {OURS_BASELINE, "fp32", method});
                 }
-                if (pythonProblem == null && PYTHON_METHODS.contains(method)) {
+                if (pythonProblem == null && PYTHON_METHODS.contains(method) && !s.methodConfigs().containsKey(method)) {
                     jobs.add(new String[] {"python-peft", "fp32", method});
                     if (s.bf16()) {
                         jobs.add(new String[] {"python-peft", "bf16", method});
@@ -396,6 +398,10 @@ final class CompareBenchmark {
             // only when asked: a baseline build from before --precision existed refuses the option
             cmd.addAll(List.of("--precision", "bfloat16"));
         }
+        Path config = s.methodConfigs().get(method);
+        if (config != null) {
+            cmd.addAll(List.of("--method-config", config.toString()));
+        }
         return cmd;
     }
 
@@ -495,7 +501,9 @@ final class CompareBenchmark {
 
     static Run read(Path json, int round, String side) throws IOException {
         JsonNode n = JSON.readTree(json.toFile());
-        return new Run(side, n.path("method").asText(), n.path("precision").asText(), round,
+        // results written before labelled method configurations existed name the registered method only
+        return new Run(side, n.path("method").asText(), n.path("registeredMethod").asText(n.path("method").asText()),
+                n.path("precision").asText(), round,
                 n.path("batch").asInt(), n.path("tokens").asInt(), doubles(n.path("stepSeconds")),
                 doubles(n.path("losses")), n.path("trainableValues").asLong(),
                 n.path("gradAndOptimizerBytes").asLong(), n.path("peakRssBytes").asLong(),
@@ -560,7 +568,7 @@ final class CompareBenchmark {
             double med = median(medians);
             double lo = Arrays.stream(medians).min().orElse(Double.NaN);
             double hi = Arrays.stream(medians).max().orElse(Double.NaN);
-            double flops = StepFlops.trainingStep(config, first.batch(), first.tokens(), first.method().equals("full"));
+            double flops = StepFlops.trainingStep(config, first.batch(), first.tokens(), first.registeredMethod().equals("full"));
             double peak = median(rs.stream().mapToDouble(Run::matmulPeak).toArray());
             long rss = rs.stream().mapToLong(Run::peakRssBytes).max().orElse(-1);
             String ratio = "";

@@ -44,15 +44,7 @@ final class PipelineConfiguration {
      */
     @SuppressWarnings("unchecked")
     static <T extends Output<T>> TextPipeline<T> load(String file, List<String> olcutArgs, String name) {
-        Path path = Paths.get(file);
-        if (!Files.isRegularFile(path)) {
-            throw new CliException("configuration file " + path.toAbsolutePath() + " does not exist");
-        }
-        String lower = file.toLowerCase(Locale.ROOT);
-        if (!lower.endsWith(".xml") && !lower.endsWith(".json")) {
-            throw new CliException("configuration file " + file + " is neither .xml nor .json; tribuo-peft reads OLCUT "
-                    + "configuration files in those two formats (see docs/examples)");
-        }
+        checkedFile(file);
         ConfigurationManager.addFileFormatFactory(new JsonConfigFactory());
         ConfigurationManager cm;
         try {
@@ -82,6 +74,58 @@ final class PipelineConfiguration {
                     + ", not a TextPipeline");
         }
         return (TextPipeline<T>) p;
+    }
+
+    /**
+     * The one method component of a configuration file (any component whose type is an {@link AdapterMethod}), for
+     * commands that time or compare a method with the user's own settings rather than the registry's benchmark
+     * settings.
+     *
+     * @throws CliException when the file is missing, of an unknown format, or defines no method or more than one
+     * @throws ConfigurationFileException when the method cannot be built, naming the file and component
+     */
+    static AdapterMethod loadMethod(String file) {
+        Path path = checkedFile(file);
+        ConfigurationManager.addFileFormatFactory(new JsonConfigFactory());
+        ConfigurationManager cm;
+        try {
+            cm = new ConfigurationManager(new String[] {"--config-file", path.toString()});
+        } catch (RuntimeException e) {
+            throw new ConfigurationFileException("configuration " + file + " cannot be loaded: " + e.getMessage(), e);
+        }
+        checkTypes(cm, file);
+        List<String> methods = new ArrayList<>();
+        for (String n : new TreeSet<>(cm.getComponentNames())) {
+            if (classOf(cm, n).filter(AdapterMethod.class::isAssignableFrom).isPresent()) {
+                methods.add(n);
+            }
+        }
+        if (methods.size() != 1) {
+            String types = String.join(", ", MethodRegistry.all().stream().map(d -> d.configClass().getSimpleName())
+                    .toList());
+            throw new CliException("configuration " + file + " must define exactly one method component (a component "
+                    + "of type " + types + "), but " + (methods.isEmpty() ? "it defines none" : "it defines "
+                    + methods));
+        }
+        try {
+            return (AdapterMethod) cm.lookup(methods.get(0));
+        } catch (PropertyException e) {
+            throw new ConfigurationFileException("configuration " + file + ": " + describe(cm, e), e);
+        }
+    }
+
+    /** The configuration file's path, after checking that it exists and is in a format OLCUT reads here. */
+    private static Path checkedFile(String file) {
+        Path path = Paths.get(file);
+        if (!Files.isRegularFile(path)) {
+            throw new CliException("configuration file " + path.toAbsolutePath() + " does not exist");
+        }
+        String lower = file.toLowerCase(Locale.ROOT);
+        if (!lower.endsWith(".xml") && !lower.endsWith(".json")) {
+            throw new CliException("configuration file " + file + " is neither .xml nor .json; tribuo-peft reads OLCUT "
+                    + "configuration files in those two formats (see docs/examples)");
+        }
+        return path;
     }
 
     /**

@@ -31,7 +31,8 @@ import java.util.SplittableRandom;
 
 /**
  * One method's training steps in this JVM, for {@link CompareBenchmark}: trains all-MiniLM-L6-v2 with the
- * method's benchmark settings through the real loop ({@link FineTuner}) on the texts the harness wrote, in the
+ * method's benchmark settings (or the one method of a {@code --method-config} file, reported under {@code --method}
+ * as a label) through the real loop ({@link FineTuner}) on the texts the harness wrote, in the
  * compute precision of {@code --precision} (float32 unless given),
  * and writes one JSON file with the wall time of every step, the bytes of gradients and AdamW state, the
  * peak resident memory of the process (native included) and the matmul rate this process reaches.
@@ -45,7 +46,11 @@ final class StepBenchmark {
     static void run(CliArgs a) throws IOException {
         int threads = a.getInt("threads", 2);
         TorchRuntime.configure(threads);
-        MethodDescriptor descriptor = MethodBenchmark.method(a.require("method"));
+        String label = a.require("method");
+        // --method-config: the user's own settings of a method, reported under --method as a label
+        AdapterMethod configured = a.has("method-config") ? PipelineConfiguration.loadMethod(a.require("method-config"))
+                : null;
+        MethodDescriptor descriptor = configured != null ? configured.descriptor() : MethodBenchmark.method(label);
         Path dataFile = Path.of(a.require("data"));
         int batch = a.getInt("batch-size", 16);
         long seed = a.getInt("seed", 2024);
@@ -63,7 +68,7 @@ final class StepBenchmark {
         train = train.subList(0, steps * batch);
         OpProfile profile = a.has("profile") ? new OpProfile(Path.of(a.require("profile")),
                 a.getInt("profile-from", 4), a.getInt("profile-steps", 4), steps) : null;
-        AdapterMethod method = descriptor.benchmarkSettings(steps);
+        AdapterMethod method = configured != null ? configured : descriptor.benchmarkSettings(steps);
         double lr = descriptor.benchmarkLearningRate();
         Backbone backbone = Backbone.bundled(BundledModel.ALL_MINILM_L6_V2);
         double peakFlops;
@@ -114,7 +119,8 @@ final class StepBenchmark {
         long peakRss = peakRssBytes();
         ObjectNode out = JSON.createObjectNode();
         out.put("side", "tribuo-peft");
-        out.put("method", descriptor.name());
+        out.put("method", label);
+        out.put("registeredMethod", descriptor.name());
         out.put("precision", jsonPrecision(precision));
         out.put("batch", batch);
         out.put("tokens", maxLength);

@@ -28,6 +28,7 @@ import java.util.Arrays;
 import org.tribuopeft.adapters.method.MethodDescriptor;
 import org.tribuopeft.adapters.method.MethodRegistry;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -102,7 +103,7 @@ public final class TribuoPeftCli {
                         "epochs", "batch-size", "learning-rate", "seed", "save", "model", "output", "backbone")), out);
                 case "benchmark-compare" -> benchmarkCompare(args, CliArgs.parse(args, Set.of("methods", "rounds",
                         "steps", "warmup", "batch-size", "max-length", "threads", "seed", "python", "jvm-args", "baseline-jvm-args", "baseline-classpath", "work",
-                        "output", "docs", "docs-section", "profile-top"), Set.of("bf16", "render-only", "profile",
+                        "output", "docs", "docs-section", "profile-top", "method-config"), Set.of("bf16", "render-only", "profile",
                         "methods-in-turn")), out);
                 case "predict-benchmark" -> {
                     CliArgs p = CliArgs.parse(args, Set.of("method", "base-method", "texts", "rounds", "batch-size",
@@ -111,7 +112,7 @@ public final class TribuoPeftCli {
                             p.getInt("rounds", 5), p.getInt("batch-size", 32), p.getInt("seed", 2024), out);
                 }
                 case "step-benchmark" -> StepBenchmark.run(CliArgs.parse(args, Set.of("method", "data", "json",
-                        "batch-size", "threads", "seed", "precision", "profile", "profile-from", "profile-steps"),
+                        "batch-size", "threads", "seed", "precision", "profile", "profile-from", "profile-steps", "method-config"),
                         Set.of("lockstep")));
                 case "demo" -> demo(CliArgs.parse(args, Set.of("train", "test", "epochs", "batch-size",
                         "learning-rate", "max-length", "seed", "output")), out);
@@ -208,7 +209,7 @@ public final class TribuoPeftCli {
                             [--batch-size N] [--max-length N] [--threads N] [--python PYTHON] [--bf16]
                             [--jvm-args "FLAGS"] [--baseline-jvm-args "FLAGS"] [--baseline-classpath CP]
                             [--work DIR] [--output FILE.md] [--docs FILE.md [--docs-section NAME]] [--render-only]
-                            [--profile [--profile-top N]] [--methods-in-turn]
+                            [--profile [--profile-top N]] [--methods-in-turn] [--method-config LABEL=FILE]
                             training steps of ours and Python PEFT's, each method in its own process, in
                             interleaved rounds: step time, tokens/s, FLOP/s, gradient + optimizer bytes, peak
                             memory and the speed ratio against our row of the same precision; --bf16 adds
@@ -221,12 +222,14 @@ public final class TribuoPeftCli {
                             --rounds 0 --profile runs the profile alone; our step processes get the tool's
                             own heap (-Xmx2g, G1 free ratios) unless --jvm-args sets a heap limit;
                             --methods-in-turn runs our float32 processes of all the methods in one group
-                            that takes steps in turn and prints each method's step time over full's
+                            that takes steps in turn and prints each method's step time over full's;
+                            --method-config LABEL=FILE[,...] times the one method component of an OLCUT
+                            file under LABEL (listed in --methods; no Python side for it)
                   predict-benchmark [--method M] [--base-method M] [--texts N] [--rounds N] [--batch-size N]
                             [--seed N]
                             prediction speed of the base encoder, M unmerged and M merged, in turn in rounds
                   step-benchmark --method M --data FILE --json FILE [--batch-size N] [--threads N] [--seed N]
-                            [--precision float32|bfloat16] [--lockstep]
+                            [--precision float32|bfloat16] [--method-config FILE] [--lockstep]
                             one process of benchmark-compare (started by it)
                   demo      [--train N] [--test N] [--epochs N] [--batch-size N] [--learning-rate X]
                             [--max-length N] [--seed N] [--output DIR]
@@ -519,7 +522,8 @@ public final class TribuoPeftCli {
 
     private static void benchmarkCompare(String[] args, CliArgs a, PrintStream out) throws IOException {
         List<String> methods = List.of(a.get("methods", "lora,full,dora,adalora").split(","));
-        methods.forEach(MethodBenchmark::method);
+        Map<String, Path> methodConfigs = methodConfigs(a.get("method-config", ""), methods);
+        methods.stream().filter(m -> !methodConfigs.containsKey(m)).forEach(MethodBenchmark::method);
         String jvm = a.get("jvm-args", "").trim();
         String baseline = a.options.containsKey("baseline-jvm-args") ? a.get("baseline-jvm-args", "").trim() : null;
         int steps = a.getInt("steps", 30);
@@ -552,13 +556,47 @@ public final class TribuoPeftCli {
                 docs == null ? null : Paths.get(docs), a.get("docs-section", ""), "java -jar app/target/tribuo-peft.jar " + String.join(" ",
                 Arrays.stream(args).filter(x -> !x.equals("--render-only"))
                         .map(x -> x.contains(" ") ? "\"" + x + "\"" : x).toList()), a.has("render-only"), profileTop,
-                a.has("methods-in-turn"));
+                a.has("methods-in-turn"), methodConfigs);
         try {
             CompareBenchmark.run(s, out);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("benchmark-compare was interrupted", e);
         }
+    }
+
+    /**
+     * The {@code --method-config LABEL=FILE[,LABEL=FILE...]} option of benchmark-compare: each label is a method of
+     * {@code --methods} that runs the one method component of FILE instead of a registered method's benchmark settings.
+     * A label may not be a registered method's name (the Python side would run that method's own settings under it);
+     * each file is loaded here once so that a bad one fails before any process starts.
+     */
+    static Map<String, Path> methodConfigs(String option, List<String> methods) {
+        Map<String, Path> out = new LinkedHashMap<>();
+        for (String entry : option.isBlank() ? new String[0] : option.split(",")) {
+            int eq = entry.indexOf('=');
+            if (eq <= 0 || eq == entry.length() - 1) {
+                throw new CliException("--method-config takes LABEL=FILE entries separated by commas, got '" + entry
+                        + "'");
+            }
+            String label = entry.substring(0, eq).trim();
+            String file = entry.substring(eq + 1).trim();
+            if (MethodRegistry.names().contains(label)) {
+                throw new CliException("--method-config: the label '" + label + "' is a registered method's name; "
+                        + "give the configured method a label of its own (e.g. " + label + "-mine) and list that in "
+                        + "--methods");
+            }
+            if (!methods.contains(label)) {
+                throw new CliException("--method-config: the label '" + label + "' is not among --methods " + methods);
+            }
+            if (!label.matches("[A-Za-z0-9_.-]+")) {
+                throw new CliException("--method-config: the label '" + label + "' may hold only letters, digits, "
+                        + "'.', '_' and '-' (it names result files)");
+            }
+            PipelineConfiguration.loadMethod(file);
+            out.put(label, Paths.get(file).toAbsolutePath());
+        }
+        return out;
     }
 
     private static void demo(CliArgs a, PrintStream out) throws IOException {

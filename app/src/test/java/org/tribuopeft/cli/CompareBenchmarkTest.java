@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -78,7 +79,7 @@ class CompareBenchmarkTest {
                 methodRun("full", 2, new double[] {9, 1.0, 1.0}),
                 methodRun("lora", 2, new double[] {9, 0.8, 0.6}));
         CompareBenchmark.Settings inTurn = new CompareBenchmark.Settings(List.of("lora", "full", "dora"), 2, 3, 1, 16,
-                128, 2, 2024, null, false, List.of(), null, null, Path.of("target"), null, null, "", "x", false, 0, true);
+                128, 2, 2024, null, false, List.of(), null, null, Path.of("target"), null, null, "", "x", false, 0, true, Map.of());
         String table = CompareBenchmark.render(inTurn, runs, MINILM, null);
         // lora ÷ full per step: 0.7, 0.6, 0.8, 0.6 → median 0.65; dora (round 1 only): 0.9, 0.9
         assertTrue(table.contains("Each method's step time ÷ full's, our float32 steps taken in turn (step i of each "
@@ -101,7 +102,7 @@ class CompareBenchmarkTest {
     }
 
     private static CompareBenchmark.Run methodRun(String method, int round, double[] secs) {
-        return new CompareBenchmark.Run("tribuo-peft", method, "fp32", round, 16, 128, secs, new double[] {0.69}, 74_498,
+        return new CompareBenchmark.Run("tribuo-peft", method, method, "fp32", round, 16, 128, secs, new double[] {0.69}, 74_498,
                 893_976, 1_862L << 20, 100e9);
     }
 
@@ -109,7 +110,7 @@ class CompareBenchmarkTest {
     void tableSaysWhetherTheBaselineBuildTrainedTheSameLosses() {
         CompareBenchmark.Run ours = run(CompareBenchmark.OURS, "fp32", 1, new double[] {5, 1.0, 1.0});
         CompareBenchmark.Run same = run(CompareBenchmark.OURS_BASELINE, "fp32", 1, new double[] {5, 2.0, 2.0});
-        CompareBenchmark.Run other = new CompareBenchmark.Run(CompareBenchmark.OURS_BASELINE, "lora", "fp32", 2, 16, 128,
+        CompareBenchmark.Run other = new CompareBenchmark.Run(CompareBenchmark.OURS_BASELINE, "lora", "lora", "fp32", 2, 16, 128,
                 new double[] {5, 2.0, 2.0}, new double[] {0.7}, 74_498, 893_976, 1_862L << 20, 100e9);
         CompareBenchmark.Run ours2 = run(CompareBenchmark.OURS, "fp32", 2, new double[] {5, 1.0, 1.0});
         String table = CompareBenchmark.render(settings(), List.of(ours, same, ours2, other), MINILM, null);
@@ -160,7 +161,7 @@ class CompareBenchmarkTest {
 
     @Test
     void theBaselineLossCheckComparesWithOurFloat32Run() {
-        CompareBenchmark.Run oursBf16 = new CompareBenchmark.Run(CompareBenchmark.OURS, "lora", "bf16", 1, 16, 128,
+        CompareBenchmark.Run oursBf16 = new CompareBenchmark.Run(CompareBenchmark.OURS, "lora", "lora", "bf16", 1, 16, 128,
                 new double[] {5, 0.8, 0.8}, new double[] {0.71}, 74_498, 893_976, 1_862L << 20, 100e9);
         List<CompareBenchmark.Run> runs = List.of(oursBf16, run(CompareBenchmark.OURS, "fp32", 1, new double[] {5, 1, 1}),
                 run(CompareBenchmark.OURS_BASELINE, "fp32", 1, new double[] {5, 1, 1}));
@@ -211,6 +212,61 @@ class CompareBenchmarkTest {
         assertTrue(cliError("--profile", "--profile-top", "0").contains("--profile-top >= 1, got 0"));
     }
 
+    private static final String ONE_LORA = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <config>
+              <component name="floor" type="org.tribuopeft.adapters.lora.LoraConfig">
+                <property name="rank" value="1"/>
+                <propertylist name="targetModules"><item>query</item></propertylist>
+                <propertylist name="layersToTransform"><item>0</item></propertylist>
+              </component>
+            %s</config>
+            """;
+
+    @Test
+    void aMethodConfigIsLoadedUnderItsLabelAndCheckedBeforeAnythingRuns(@TempDir Path dir) throws IOException {
+        Path one = Files.writeString(dir.resolve("floor.xml"), ONE_LORA.formatted(""));
+        Map<String, Path> configs = TribuoPeftCli.methodConfigs("floor=" + one, List.of("full", "floor"));
+        assertEquals(Map.of("floor", one.toAbsolutePath()), configs);
+        assertEquals("lora", PipelineConfiguration.loadMethod(one.toString()).descriptor().name());
+
+        assertTrue(cliError("--methods", "lora", "--method-config", "lora=" + one)
+                .contains("the label 'lora' is a registered method's name"));
+        assertTrue(cliError("--methods", "full", "--method-config", "floor=" + one)
+                .contains("the label 'floor' is not among --methods [full]"));
+        assertTrue(cliError("--methods", "full,floor", "--method-config", "floor")
+                .contains("--method-config takes LABEL=FILE entries separated by commas, got 'floor'"));
+        assertTrue(cliError("--methods", "full,floor", "--method-config", "floor=" + dir.resolve("none.xml"))
+                .contains("none.xml does not exist"));
+        Path two = Files.writeString(dir.resolve("two.xml"), ONE_LORA.formatted(
+                "  <component name=\"other\" type=\"org.tribuopeft.adapters.full.FullFineTuning\"/>\n"));
+        assertTrue(cliError("--methods", "full,floor", "--method-config", "floor=" + two)
+                .contains("must define exactly one method component"));
+    }
+
+    @Test
+    void aLabelledMethodIsCountedInFlopsByTheMethodItRegistersAs() {
+        CompareBenchmark.Settings s = new CompareBenchmark.Settings(List.of("floor", "full-mine"), 1, 3, 1, 16, 128, 2,
+                2024, null, false, List.of(), null, null, Path.of("target"), null, null, "", "x", false, 0, false,
+                Map.of());
+        List<CompareBenchmark.Run> runs = List.of(
+                new CompareBenchmark.Run(CompareBenchmark.OURS, "floor", "lora", "fp32", 1, 16, 128,
+                        new double[] {9, 1.0, 1.0}, new double[] {0.7}, 1, 12, 1L << 30, 1e12),
+                new CompareBenchmark.Run(CompareBenchmark.OURS, "full-mine", "full", "fp32", 1, 16, 128,
+                        new double[] {9, 1.0, 1.0}, new double[] {0.7}, 1, 12, 1L << 30, 1e12));
+        String table = CompareBenchmark.render(s, runs, MINILM, null);
+        // one step a second: GFLOP/s is the step's GFLOP, frozen dense weights for LoRA, trained for full
+        assertTrue(table.contains("| floor | tribuo-peft | fp32 | 1.000 | 1.000–1.000 | 2048 | 91.8 |"), table);
+        assertTrue(table.contains("| full-mine | tribuo-peft | fp32 | 1.000 | 1.000–1.000 | 2048 | 135.3 |"), table);
+    }
+
+    @Test
+    void aResultWithoutItsRegisteredMethodIsTheMethodItNames(@TempDir Path dir) throws IOException {
+        Path json = Files.writeString(dir.resolve("r.json"), "{\"method\": \"full\", \"precision\": \"fp32\", "
+                + "\"stepSeconds\": [1.0], \"losses\": [0.7]}");
+        assertEquals("full", CompareBenchmark.read(json, 1, CompareBenchmark.OURS).registeredMethod());
+    }
+
     private static String cliError(String... options) {
         java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
         String[] args = new String[options.length + 1];
@@ -223,12 +279,12 @@ class CompareBenchmarkTest {
     }
 
     private static CompareBenchmark.Run run(String side, String precision, int round, double[] secs) {
-        return new CompareBenchmark.Run(side, "lora", precision, round, 16, 128, secs, new double[] {0.69}, 74_498, 893_976,
+        return new CompareBenchmark.Run(side, "lora", "lora", precision, round, 16, 128, secs, new double[] {0.69}, 74_498, 893_976,
                 1_862L << 20, 100e9);
     }
 
     private static CompareBenchmark.Settings settings() {
         return new CompareBenchmark.Settings(List.of("lora"), 2, 3, 1, 16, 128, 2, 2024, null, false, List.of(), null, null,
-                Path.of("target"), null, null, "", "tribuo-peft benchmark-compare --methods lora", false, 0, false);
+                Path.of("target"), null, null, "", "tribuo-peft benchmark-compare --methods lora", false, 0, false, Map.of());
     }
 }
