@@ -245,6 +245,25 @@ class CompareBenchmarkTest {
     }
 
     @Test
+    void theBenchmarkMethodConfigsInTheRepositoryLoadAsTheMethodsTheirCommentsDescribe() {
+        // benchmarks/configs is what docs/benchmarks.md's floor measurement runs: a LoRA of rank 1 on layer 0's query
+        // without dropout, and the benchmark LoRA (r 8 on query and value) without dropout
+        Path configs = Path.of("..", "benchmarks", "configs");
+        org.tribuopeft.adapters.lora.LoraConfig floor = (org.tribuopeft.adapters.lora.LoraConfig)
+                PipelineConfiguration.loadMethod(configs.resolve("lora-floor.xml").toString());
+        assertEquals(1, floor.rank());
+        assertEquals(0.0, floor.dropout());
+        assertEquals(List.of("query"), floor.targetModules());
+        assertEquals(List.of(0), floor.layersToTransform());
+        org.tribuopeft.adapters.lora.LoraConfig noDropout = (org.tribuopeft.adapters.lora.LoraConfig)
+                PipelineConfiguration.loadMethod(configs.resolve("lora-no-dropout.xml").toString());
+        assertEquals(8, noDropout.rank());
+        assertEquals(0.0, noDropout.dropout());
+        assertEquals(List.of("query", "value"), noDropout.targetModules());
+        assertEquals(List.of(), noDropout.layersToTransform());
+    }
+
+    @Test
     void aLabelledMethodIsCountedInFlopsByTheMethodItRegistersAs() {
         CompareBenchmark.Settings s = new CompareBenchmark.Settings(List.of("floor", "full-mine"), 1, 3, 1, 16, 128, 2,
                 2024, null, false, List.of(), null, null, Path.of("target"), null, null, "", "x", false, 0, false,
