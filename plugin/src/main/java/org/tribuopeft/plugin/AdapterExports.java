@@ -88,10 +88,41 @@ public final class AdapterExports {
         Backbone base = model.backboneReference().load(model.quantization());
         PeftAdapter adapter = new PeftAdapter(model.method(), model.trainedTensors(), model.rankMasks(),
                 model.backboneReference().location(), Map.of(), style, trainedSteps(model));
-        // only a method that changed the base (refused on a quantized one) needs the pretrained weights
-        Map<String, HostTensor> pretrained = base.weights().isQuantized() ? Map.of() : base.weights().tensors();
-        PeftAdapterWriter.write(dir, adapter, style, pretrained, Map.of(SIDECAR, sidecar(model, style.name())),
-                overwrite);
+        PeftAdapterWriter.write(dir, adapter, style, pretrainedOnDemand(base), Map.of(SIDECAR, sidecar(model,
+                style.name())), overwrite);
+    }
+
+    /**
+     * The base's pretrained weights by name, read only if a method's PEFT form asks for one: only a method that
+     * changed the base (PiSSA; refused on a quantized base) does, and training released the backbone's Java copy,
+     * so reading them for every adapter would parse the whole base file again for nothing.
+     */
+    static Map<String, HostTensor> pretrainedOnDemand(Backbone base) {
+        return new java.util.AbstractMap<>() {
+            private Map<String, HostTensor> read;
+
+            private Map<String, HostTensor> read() {
+                if (read == null) {
+                    read = base.weights().isQuantized() ? Map.of() : base.weights().tensors();
+                }
+                return read;
+            }
+
+            @Override
+            public HostTensor get(Object key) {
+                return read().get(key);
+            }
+
+            @Override
+            public boolean containsKey(Object key) {
+                return read().containsKey(key);
+            }
+
+            @Override
+            public java.util.Set<Entry<String, HostTensor>> entrySet() {
+                return read().entrySet();
+            }
+        };
     }
 
     /** The optimizer steps the model was trained for, from its provenance (0 when not recorded). */

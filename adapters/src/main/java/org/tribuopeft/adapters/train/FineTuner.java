@@ -135,8 +135,11 @@ public final class FineTuner {
         long dropoutSeed = rng.nextLong();
 
         TokenBatch tokens = model.tokenizer().encode(train.stream().map(LabelledText::text).toList());
-        // Loading the model (the weights file parsed on the heap) leaves the heap far larger than what stays
-        // alive; one collection now lets the JVM hand those pages back before the steps' native memory peaks.
+        // The encoder holds its own copy of the pretrained weights on its device; the backbone's Java copy is not
+        // needed while training (an export after it reads the weights again). Loading the model (the weights file
+        // parsed on the heap) also leaves the heap far larger than what stays alive; one collection now lets the
+        // JVM hand those pages back before the steps' native memory peaks.
+        model.backbone().releaseWeights();
         System.gc();
         float[][] targets = train.stream().map(LabelledText::target).toArray(float[][]::new);
         int n = train.size();

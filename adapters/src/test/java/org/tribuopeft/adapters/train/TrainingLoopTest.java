@@ -86,6 +86,24 @@ class TrainingLoopTest {
     }
 
     @Test
+    void trainingDropsTheBackbonesJavaCopyOfTheWeightsAndAnExportReadsThemAgain(@org.junit.jupiter.api.io.TempDir
+                                                                                   java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path folder = dir.resolve("model");
+        org.tribuopeft.adapters.backbone.Backbone.writeHfFolder(folder, TinyBert.weights(5), TinyBert.tokenizerJson());
+        org.tribuopeft.adapters.backbone.Backbone backbone = org.tribuopeft.adapters.backbone.Backbone.fromHfFolder(
+                folder, org.tribuopeft.adapters.backbone.Pooling.MEAN);
+        String sha = backbone.weights().contentSha256();
+        try (TextModel m = TextModel.create(backbone, new LoraConfig(4, 8, 0.1, List.of("query", "value")),
+                TaskKind.SINGLE_LABEL, 2, 24, new SplittableRandom(3))) {
+            assertTrue(backbone.holdsWeights());
+            new FineTuner(config(9), ProgressListener.NONE).fit(m, TRAIN, VALID);
+            assertFalse(backbone.holdsWeights(), "the encoder holds its own copy; training needs no other");
+            assertEquals(sha, m.backbone().weights().contentSha256());
+        }
+    }
+
+    @Test
     void frozenWeightsDoNotChangeAndTrainableOnesDo() throws Exception {
         for (AdapterMethod method : methods()) {
             try (TextModel m = model(method, 4)) {
