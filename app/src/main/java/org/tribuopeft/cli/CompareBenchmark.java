@@ -129,7 +129,8 @@ final class CompareBenchmark {
                 if (s.baselineJvmArgs() != null || s.baselineClasspath() != null) {
                     jobs.add(new String[] {OURS_BASELINE, "fp32", method});
                 }
-                if (pythonProblem == null && PYTHON_METHODS.contains(method) && !s.methodConfigs().containsKey(method)) {
+                // a --method-config label is never a registered method's name, so it never gets a Python side here
+                if (pythonProblem == null && PYTHON_METHODS.contains(method)) {
                     jobs.add(new String[] {"python-peft", "fp32", method});
                     if (s.bf16()) {
                         jobs.add(new String[] {"python-peft", "bf16", method});

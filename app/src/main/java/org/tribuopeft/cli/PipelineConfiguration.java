@@ -94,17 +94,10 @@ final class PipelineConfiguration {
             throw new ConfigurationFileException("configuration " + file + " cannot be loaded: " + e.getMessage(), e);
         }
         checkTypes(cm, file);
-        List<String> methods = new ArrayList<>();
-        for (String n : new TreeSet<>(cm.getComponentNames())) {
-            if (classOf(cm, n).filter(AdapterMethod.class::isAssignableFrom).isPresent()) {
-                methods.add(n);
-            }
-        }
+        List<String> methods = methodComponents(cm);
         if (methods.size() != 1) {
-            String types = String.join(", ", MethodRegistry.all().stream().map(d -> d.configClass().getSimpleName())
-                    .toList());
             throw new CliException("configuration " + file + " must define exactly one method component (a component "
-                    + "of type " + types + "), but " + (methods.isEmpty() ? "it defines none" : "it defines "
+                    + "of type " + methodTypes() + "), but " + (methods.isEmpty() ? "it defines none" : "it defines "
                     + methods));
         }
         try {
@@ -133,12 +126,7 @@ final class PipelineConfiguration {
      * only that some component is missing, without saying that it was the method or what the methods are.
      */
     private static void checkMethods(ConfigurationManager cm, String file, List<String> olcutArgs) {
-        List<String> methods = new ArrayList<>();
-        for (String n : new TreeSet<>(cm.getComponentNames())) {
-            if (classOf(cm, n).filter(AdapterMethod.class::isAssignableFrom).isPresent()) {
-                methods.add(n);
-            }
-        }
+        List<String> methods = methodComponents(cm);
         for (String n : new TreeSet<>(cm.getComponentNames())) {
             if (classOf(cm, n).filter(AdapterTrainer.class::isAssignableFrom).isEmpty()) {
                 continue;
@@ -148,14 +136,28 @@ final class PipelineConfiguration {
                     .map(v -> ((SimpleProperty) v).getValue()));
             // A ${global} reference is resolved by OLCUT itself; only a plain name can be checked here.
             if (method.isPresent() && !method.get().contains("${") && !methods.contains(method.get())) {
-                String types = String.join(", ", MethodRegistry.all().stream()
-                        .map(d -> d.configClass().getSimpleName()).toList());
                 throw new ConfigurationFileException("configuration " + file + ", component '" + n + "', property "
                         + "method: unknown method '" + method.get() + "'; the methods this configuration defines are "
-                        + methods + ". A method is a component of type " + types + " (package org.tribuopeft.adapters)"
+                        + methods + ". A method is a component of type " + methodTypes() + " (package org.tribuopeft.adapters)"
                         + "; add one named '" + method.get() + "' or choose one of " + methods);
             }
         }
+    }
+
+    /** The names of the configuration's components whose type is a method, in name order. */
+    private static List<String> methodComponents(ConfigurationManager cm) {
+        List<String> methods = new ArrayList<>();
+        for (String n : new TreeSet<>(cm.getComponentNames())) {
+            if (classOf(cm, n).filter(AdapterMethod.class::isAssignableFrom).isPresent()) {
+                methods.add(n);
+            }
+        }
+        return methods;
+    }
+
+    /** The registered methods' config class names, for messages that say what a method component is. */
+    private static String methodTypes() {
+        return String.join(", ", MethodRegistry.all().stream().map(d -> d.configClass().getSimpleName()).toList());
     }
 
     /**

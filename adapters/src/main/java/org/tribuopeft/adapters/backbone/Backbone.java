@@ -69,8 +69,8 @@ public final class Backbone {
         Read read() throws IOException;
     }
 
-    /** Weights as read from a source, and the SHA-256 the source had. */
-    private record Read(BertWeights weights, String sha256) {}
+    /** Weights as read from a source, the file they came from (as provenance names it) and its SHA-256. */
+    private record Read(BertWeights weights, String file, String sha256) {}
 
     /**
      * The Java copy of a backbone's weights, shared by the backbones that differ only in pooling: held until
@@ -116,7 +116,7 @@ public final class Backbone {
     private Backbone(String name, Read read, WeightsReader reader, byte[] tokenizerJson, Pooling pooling,
                      BackboneSource source) {
         this(name, read.weights().config(), read.weights().quantization(),
-                new HeldWeights(read.weights(), reader, read.sha256(), source.weightsFile()), tokenizerJson, pooling,
+                new HeldWeights(read.weights(), reader, read.sha256(), read.file()), tokenizerJson, pooling,
                 source);
     }
 
@@ -190,8 +190,8 @@ public final class Backbone {
         }
         WeightsReader reader = () -> readBundled(model, quantization);
         Read read = reader.read();
-        BackboneSource src = new BackboneSource(BackboneSource.Kind.BUNDLED, model.modelName(),
-                "classpath:" + model.onnxResource(), read.sha256(), coords);
+        BackboneSource src = new BackboneSource(BackboneSource.Kind.BUNDLED, model.modelName(), read.file(),
+                read.sha256(), coords);
         return new Backbone(model.modelName(), read, reader, tokenizer, model.pooling(), src);
     }
 
@@ -202,10 +202,10 @@ public final class Backbone {
                 throw missingJar(model, model.onnxResource());
             }
             DigestInputStream in = new DigestInputStream(new BufferedInputStream(raw, 1 << 20), md);
-            BertWeights weights = OnnxBertReader.read(in, "classpath:" + model.onnxResource(), quantization,
-                    model.modelName());
+            String file = "classpath:" + model.onnxResource();
+            BertWeights weights = OnnxBertReader.read(in, file, quantization, model.modelName());
             in.transferTo(java.io.OutputStream.nullOutputStream());
-            return new Read(weights, HexFormat.of().formatHex(md.digest()));
+            return new Read(weights, file, HexFormat.of().formatHex(md.digest()));
         }
     }
 
@@ -236,8 +236,8 @@ public final class Backbone {
         byte[] tokenizer = readFile(tokenizerJson);
         WeightsReader reader = () -> readOnnx(onnxFile, quantization);
         Read read = reader.read();
-        BackboneSource src = new BackboneSource(BackboneSource.Kind.ONNX_FILE, onnxFile.toString(),
-                onnxFile.toString(), read.sha256(), null);
+        BackboneSource src = new BackboneSource(BackboneSource.Kind.ONNX_FILE, onnxFile.toString(), read.file(),
+                read.sha256(), null);
         return new Backbone(onnxFile.getFileName().toString(), read, reader, tokenizer, pooling, src);
     }
 
@@ -248,7 +248,7 @@ public final class Backbone {
             BertWeights weights = OnnxBertReader.read(in, onnxFile.toString(), quantization,
                     String.valueOf(onnxFile.getFileName()));
             in.transferTo(java.io.OutputStream.nullOutputStream());
-            return new Read(weights, HexFormat.of().formatHex(md.digest()));
+            return new Read(weights, onnxFile.toString(), HexFormat.of().formatHex(md.digest()));
         } catch (NoSuchFileException e) {
             throw new ModelFileException(onnxFile, "does not exist", e);
         }
@@ -278,9 +278,7 @@ public final class Backbone {
         byte[] tokenizer = readFile(folder.resolve(TOKENIZER_JSON));
         WeightsReader reader = () -> readHfWeights(folder, quantization);
         Read read = reader.read();
-        Path single = folder.resolve(MODEL_SAFETENSORS);
-        String weightsFile = Files.exists(single) ? single.toString() : folder.resolve(MODEL_SAFETENSORS_INDEX).toString();
-        BackboneSource src = new BackboneSource(BackboneSource.Kind.HF_FOLDER, folder.toString(), weightsFile,
+        BackboneSource src = new BackboneSource(BackboneSource.Kind.HF_FOLDER, folder.toString(), read.file(),
                 read.sha256(), null);
         return new Backbone(folder.getFileName().toString(), read, reader, tokenizer, pooling, src);
     }
@@ -314,7 +312,7 @@ public final class Backbone {
                     : "";
             throw new ModelFileException(single, "does not exist" + hint);
         }
-        return new Read(collector.build(config, weightsFile), sha);
+        return new Read(collector.build(config, weightsFile), weightsFile, sha);
     }
 
     private static TreeSet<String> shardNames(Path index) throws IOException {

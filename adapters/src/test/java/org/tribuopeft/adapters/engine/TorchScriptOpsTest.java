@@ -162,7 +162,7 @@ class TorchScriptOpsTest {
             NDArray b = m.randomNormal(new Shape(6, 2));
             a.setRequiresGradient(true);
             b.setRequiresGradient(true);
-            NDArray r = m.arange(90f).reshape(3, 5, 6).sin();
+            NDArray r = weighting(m);
             TorchScriptOps ops = TorchScriptOps.get();
             NDArray[] fresh;
             try (GradientCollector gc = m.getEngine().newGradientCollector()) {
@@ -203,6 +203,11 @@ class TorchScriptOpsTest {
         return values;
     }
 
+    /** The fixed r of shape [3, 5, 6] whose weighted sum {@code sum(y · r)} the gradient tests take. */
+    private static NDArray weighting(NDManager m) {
+        return m.arange(90f).reshape(3, 5, 6).sin();
+    }
+
     /**
      * {@code f} applied to trainable copies of {@code inputs}, then the gradient of each copy of
      * {@code sum(f · r)} for a fixed r of shape [3, 5, 6]: the output first, then the gradients in input order.
@@ -213,7 +218,7 @@ class TorchScriptOpsTest {
             copies[i] = inputs[i].duplicate();
             copies[i].setRequiresGradient(true);
         }
-        NDArray r = m.arange(90f).reshape(3, 5, 6).sin();
+        NDArray r = weighting(m);
         NDArray y;
         try (GradientCollector gc = m.getEngine().newGradientCollector()) {
             y = f.apply(copies);
