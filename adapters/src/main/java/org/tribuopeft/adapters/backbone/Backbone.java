@@ -188,11 +188,19 @@ public final class Backbone {
             }
             tokenizer = in.readAllBytes();
         }
-        WeightsReader reader = () -> readBundled(model, quantization);
+        return load(model.modelName(), BackboneSource.Kind.BUNDLED, model.modelName(), coords,
+                () -> readBundled(model, quantization), tokenizer, model.pooling());
+    }
+
+    /**
+     * Reads the weights once and makes the backbone, keeping {@code reader} to read them again after a release; its
+     * source records the file and SHA-256 the read found.
+     */
+    private static Backbone load(String name, BackboneSource.Kind kind, String location, String mavenCoordinates,
+                                 WeightsReader reader, byte[] tokenizer, Pooling pooling) throws IOException {
         Read read = reader.read();
-        BackboneSource src = new BackboneSource(BackboneSource.Kind.BUNDLED, model.modelName(), read.file(),
-                read.sha256(), coords);
-        return new Backbone(model.modelName(), read, reader, tokenizer, model.pooling(), src);
+        BackboneSource src = new BackboneSource(kind, location, read.file(), read.sha256(), mavenCoordinates);
+        return new Backbone(name, read, reader, tokenizer, pooling, src);
     }
 
     private static Read readBundled(BundledModel model, BaseQuantization quantization) throws IOException {
@@ -234,11 +242,8 @@ public final class Backbone {
     public static Backbone fromOnnx(Path onnxFile, Path tokenizerJson, Pooling pooling,
                                     BaseQuantization quantization) throws IOException {
         byte[] tokenizer = readFile(tokenizerJson);
-        WeightsReader reader = () -> readOnnx(onnxFile, quantization);
-        Read read = reader.read();
-        BackboneSource src = new BackboneSource(BackboneSource.Kind.ONNX_FILE, onnxFile.toString(), read.file(),
-                read.sha256(), null);
-        return new Backbone(onnxFile.getFileName().toString(), read, reader, tokenizer, pooling, src);
+        return load(onnxFile.getFileName().toString(), BackboneSource.Kind.ONNX_FILE, onnxFile.toString(), null,
+                () -> readOnnx(onnxFile, quantization), tokenizer, pooling);
     }
 
     private static Read readOnnx(Path onnxFile, BaseQuantization quantization) throws IOException {
@@ -276,11 +281,8 @@ public final class Backbone {
             throw new ModelFileException(folder, Files.exists(folder) ? "is not a folder" : "does not exist");
         }
         byte[] tokenizer = readFile(folder.resolve(TOKENIZER_JSON));
-        WeightsReader reader = () -> readHfWeights(folder, quantization);
-        Read read = reader.read();
-        BackboneSource src = new BackboneSource(BackboneSource.Kind.HF_FOLDER, folder.toString(), read.file(),
-                read.sha256(), null);
-        return new Backbone(folder.getFileName().toString(), read, reader, tokenizer, pooling, src);
+        return load(folder.getFileName().toString(), BackboneSource.Kind.HF_FOLDER, folder.toString(), null,
+                () -> readHfWeights(folder, quantization), tokenizer, pooling);
     }
 
     /** The weights of a Hugging Face folder (config.json and the safetensors file or shards) and their SHA-256. */
